@@ -1,0 +1,51 @@
+/*
+ * usagi's socket API: BSD-shaped, non-blocking, for datagram sockets
+ * (UDP, and ICMPv6 "ping" sockets as in Linux) on one stack. Errors are
+ * returned as -errno; nothing blocks: recv on an empty queue is -EAGAIN,
+ * and a readiness callback announces new data.
+ */
+#ifndef USAGI_SOCKET_H
+#define USAGI_SOCKET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+struct stack;
+struct usock;
+
+typedef void (*usagi_sock_cb)(struct usock *s, void *ctx);
+
+/* Ancillary data of a received datagram (like IPV6_RECVPKTINFO + IPV6_RECVHOPLIMIT). */
+struct usagi_rxinfo {
+	struct in6_addr dst;
+	int ifindex;
+	int hop_limit;
+	uint64_t tstamp;          /* ns, stack clock */
+};
+
+/* domain AF_INET6; type SOCK_DGRAM; protocol 0/IPPROTO_UDP or IPPROTO_ICMPV6 (echo). */
+struct usock *usagi_socket(struct stack *st, int domain, int type, int protocol);
+int usagi_bind(struct usock *s, const struct sockaddr *addr, socklen_t len);
+/* AF_UNSPEC disconnects. */
+int usagi_connect(struct usock *s, const struct sockaddr *addr, socklen_t len);
+ssize_t usagi_sendto(struct usock *s, const void *buf, size_t len, int flags,
+		     const struct sockaddr *to, socklen_t tolen);
+ssize_t usagi_recvfrom(struct usock *s, void *buf, size_t len, int flags,
+		       struct sockaddr *from, socklen_t *fromlen);
+/* recvfrom with ancillary data (@info may be NULL). */
+ssize_t usagi_recvmsg(struct usock *s, void *buf, size_t len, int flags,
+		      struct sockaddr *from, socklen_t *fromlen, struct usagi_rxinfo *info);
+/* IPV6_JOIN_GROUP/IPV6_LEAVE_GROUP (struct ipv6_mreq), IPV6_V6ONLY, IPV6_UNICAST_HOPS,
+ * IPV6_MULTICAST_HOPS, IPV6_MULTICAST_IF, IPV6_DONTFRAG, IPV6_TCLASS, SO_RCVBUF. */
+int usagi_setsockopt(struct usock *s, int level, int name, const void *val, socklen_t len);
+int usagi_getsockname(struct usock *s, struct sockaddr *addr, socklen_t *len);
+/* @cb runs (from stack processing) whenever a datagram is queued. */
+void usagi_sock_set_callback(struct usock *s, usagi_sock_cb cb, void *ctx);
+/* Datagrams waiting. */
+unsigned usagi_sock_pending(const struct usock *s);
+void usagi_close(struct usock *s);
+
+#endif

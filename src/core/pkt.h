@@ -1,0 +1,113 @@
+/*
+ * struct pkt: one packet in one contiguous buffer with headroom, in the
+ * spirit of sk_buff/pbuf. Layers push and pull headers in place; nothing is
+ * copied between layers. Buffers come from a per-stack pool (fixed-size
+ * buffers on a free list); a request larger than the pool's buffer size is
+ * served by malloc and freed back to it.
+ *
+ *   head                data            data+len           head+size
+ *   |<---- headroom ---->|<---- len ----->|<--- tailroom --->|
+ */
+#ifndef USAGI_CORE_PKT_H
+#define USAGI_CORE_PKT_H
+
+#include "core/common.h"
+
+struct netdev;
+struct pkt_pool;
+
+#define PKT_HEADROOM 160        /* eth + IPv6 + tunnel + ESP + a HAO/RH2 */
+#define PKT_BUF_SIZE 2048       /* pool buffer, holds a 1500-byte frame + headroom */
+
+enum {
+	PKT_F_MCAST = 1 << 0,   /* link-layer multicast */
+	PKT_F_BCAST = 1 << 1,   /* link-layer broadcast */
+	PKT_F_OTHERHOST = 1 << 2, /* link-layer unicast, not to us */
+	PKT_F_FORWARDED = 1 << 3,
+	PKT_F_REASSEMBLED = 1 << 4,
+};
+
+struct pkt {
+	struct pkt *next;          /* queue link, owner's use */
+	struct pkt_pool *pool;     /* NULL: buffer from malloc */
+	uint8_t *head;             /* buffer start */
+	uint8_t *data;             /* first valid byte */
+	uint32_t len;              /* valid bytes from data */
+	uint32_t size;             /* buffer bytes from head */
+	struct netdev *dev;        /* input device on input, output device on output */
+	int32_t nh;                /* network header offset from head, -1 unset */
+	int32_t th;                /* transport header offset from head, -1 unset */
+	uint32_t flags;            /* PKT_F_* */
+	uint64_t tstamp;           /* receive time (ns, stack clock) */
+	/* Per-layer scratch space, owned by the layer holding the packet. */
+	union {
+		uint8_t cb[64];
+		uint64_t cb_align;
+	};
+};
+
+/* Creates a pool of @count buffers of PKT_BUF_SIZE bytes; NULL on ENOMEM. */
+struct pkt_pool *pkt_pool_new(unsigned count);
+/* Frees the pool; every packet from it must be freed first (counted as leak otherwise). */
+void pkt_pool_free(struct pkt_pool *pool);
+/* Packets currently allocated from @pool (pool or malloc), for leak checks. */
+unsigned pkt_pool_in_use(const struct pkt_pool *pool);
+
+/*
+ * Allocates a packet with @headroom bytes before data and room for @len
+ * bytes of data (len starts at 0; use pkt_put). NULL on ENOMEM.
+ * @pool may be NULL (malloc).
+ */
+struct pkt *pkt_alloc(struct pkt_pool *pool, size_t headroom, size_t len);
+/* A packet holding a copy of @len bytes at @data, with PKT_HEADROOM. */
+struct pkt *pkt_from_bytes(struct pkt_pool *pool, const void *data, size_t len);
+/* A deep copy of @p (data, headroom, metadata). NULL on ENOMEM. */
+struct pkt *pkt_copy(struct pkt_pool *pool, const struct pkt *p);
+/* Frees @p (NULL is fine). */
+void pkt_free(struct pkt *p);
+/* Frees a ->next-linked chain. */
+void pkt_free_chain(struct pkt *p);
+
+static inline size_t pkt_headroom(const struct pkt *p) { return (size_t)(p->data - p->head); }
+static inline size_t pkt_tailroom(const struct pkt *p)
+{
+	return p->size - pkt_headroom(p) - p->len;
+}
+
+/* Prepends @n bytes; returns the new data start, NULL if no headroom. */
+void *pkt_push(struct pkt *p, size_t n);
+/* Removes @n bytes from the front; returns the old data start, NULL if shorter than n. */
+void *pkt_pull(struct pkt *p, size_t n);
+/* Appends @n bytes; returns where they start, NULL if no tailroom. */
+void *pkt_put(struct pkt *p, size_t n);
+/* Cuts the packet to @len bytes (no-op if already shorter or equal); 0 or -EINVAL if longer. */
+int pkt_trim(struct pkt *p, size_t len);
+/* Ensures at least @n bytes of headroom, moving data if the buffer allows; 0 or -ENOMEM. */
+int pkt_reserve_headroom(struct pkt *p, size_t n);
+
+/*
+ * Bounds-checked header access: returns a pointer to @n bytes at @off from
+ * data, or NULL if the packet is shorter. The bytes are contiguous (one
+ * buffer), so @buf is only kept for API stability and may be NULL.
+ */
+static inline const void *pkt_header(const struct pkt *p, size_t off, size_t n, void *buf)
+{
+	(void)buf;
+	if (off > p->len || n > p->len - off)
+		return NULL;
+	return p->data + off;
+}
+/* Writable variant of pkt_header. */
+static inline void *pkt_header_w(struct pkt *p, size_t off, size_t n)
+{
+	if (off > p->len || n > p->len - off)
+		return NULL;
+	return p->data + off;
+}
+
+static inline void pkt_set_nh(struct pkt *p) { p->nh = (int32_t)(p->data - p->head); }
+static inline void pkt_set_th(struct pkt *p) { p->th = (int32_t)(p->data - p->head); }
+static inline uint8_t *pkt_nh(const struct pkt *p) { return p->head + p->nh; }
+static inline uint8_t *pkt_th(const struct pkt *p) { return p->head + p->th; }
+
+#endif

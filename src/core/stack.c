@@ -1,0 +1,109 @@
+#include <stdlib.h>
+#include <stdio.h>
+#include "core/stack.h"
+#include "link/netdev.h"
+
+/* Layer init/fini in order; fini runs in reverse. */
+static const struct {
+	const char *name;
+	int (*init)(struct stack *st);
+	void (*fini)(struct stack *st);
+} layers[] = {
+	{ "route6", route6_init, route6_fini },
+	{ "nd6", nd6_init, nd6_fini },
+	{ "ip6", ip6_init, ip6_fini },
+	{ "icmp6", icmp6_init, NULL },
+	{ "sock", sock_init, sock_fini },
+};
+
+struct stack *usagi_stack_new(const struct usagi_stack_config *cfg)
+{
+	struct stack *st = calloc(1, sizeof(*st));
+	size_t i;
+
+	if (!st)
+		return NULL;
+	snprintf(st->name, sizeof(st->name), "%s", cfg && cfg->name ? cfg->name : "host");
+	st->now = cfg ? cfg->now : 0;
+	rng_seed(&st->rng, cfg ? cfg->seed : 0);
+	st->hkey.k0 = rng_next(&st->rng);
+	st->hkey.k1 = rng_next(&st->rng);
+	st->log_level = ULOG_INFO;
+	timer_wheel_init(&st->timers, st, st->now);
+	dlist_init(&st->netdevs);
+	st->next_ifindex = 1;
+	st->pool = pkt_pool_new(cfg && cfg->pool_packets ? cfg->pool_packets : 4096);
+	if (!st->pool)
+		goto fail;
+	for (i = 0; i < ARRAY_SIZE(layers); i++) {
+		if (layers[i].init(st) < 0) {
+			log_err(st, "%s: init failed", layers[i].name);
+			while (i-- > 0)
+				if (layers[i].fini)
+					layers[i].fini(st);
+			goto fail;
+		}
+	}
+	return st;
+fail:
+	pkt_pool_free(st->pool);
+	free(st);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void usagi_stack_free(struct stack *st)
+{
+	struct dlist *pos, *tmp;
+
+	if (!st)
+		return;
+	dlist_for_each_safe(pos, tmp, &st->netdevs)
+		netdev_destroy(dlist_entry(pos, struct netdev, node));
+	for (size_t i = ARRAY_SIZE(layers); i-- > 0;)
+		if (layers[i].fini)
+			layers[i].fini(st);
+	if (pkt_pool_in_use(st->pool))
+		log_warn(st, "%u packets still allocated at exit", pkt_pool_in_use(st->pool));
+	pkt_pool_free(st->pool);
+	free(st);
+}
+
+void usagi_stack_advance(struct stack *st, uint64_t now)
+{
+	if (now > st->now)
+		st->now = now;
+	ip6_poll(st);
+	timer_wheel_advance(&st->timers, st->now);
+	ip6_poll(st);
+}
+
+uint64_t usagi_stack_next_event(const struct stack *st)
+{
+	if (st->ip6.loop_head)
+		return st->now;
+	return timer_wheel_next(&st->timers);
+}
+
+uint64_t usagi_stack_now(const struct stack *st) { return st->now; }
+const char *usagi_stack_name(const struct stack *st) { return st->name; }
+
+void usagi_stack_set_log_level(struct stack *st, int level)
+{
+	st->log_level = level < 0 ? ULOG_ERR : level > ULOG_DEBUG ? ULOG_DEBUG : (enum log_level)level;
+}
+
+void usagi_stack_set_log(struct stack *st, usagi_log_fn fn, void *ctx)
+{
+	st->log_fn = fn;
+	st->log_ctx = ctx;
+}
+
+struct pkt *stack_pkt_alloc(struct stack *st, size_t len)
+{
+	struct pkt *p = pkt_alloc(st->pool, PKT_HEADROOM, len);
+
+	if (!p)
+		STAT_INC(st, pkt_alloc_fail);
+	return p;
+}

@@ -1,0 +1,57 @@
+/*
+ * struct stack: one host. Everything a host has lives here — clock, timers,
+ * RNG, packet pool, counters, interfaces, and each layer's state — so many
+ * hosts run in one process and nothing is global.
+ */
+#ifndef USAGI_CORE_STACK_H
+#define USAGI_CORE_STACK_H
+
+#include "core/common.h"
+#include "core/log.h"
+#include "core/pkt.h"
+#include "core/rng.h"
+#include "core/siphash.h"
+#include "core/stats.h"
+#include "core/timer.h"
+#include "ipv6/ipv6.h"
+#include "ipv6/icmp6.h"
+#include "ipv6/nd6.h"
+#include "ipv6/route6.h"
+#include "l4/udp.h"
+#include "usagi/stack.h"
+
+struct stack {
+	char name[32];
+	uint64_t now;                /* ns, set by the driver (usagi_stack_advance) */
+	struct rng rng;
+	struct siphash_key hkey;     /* keys every wire-fed hash table */
+	struct timer_wheel timers;
+	struct pkt_pool *pool;
+	enum log_level log_level;
+	log_sink log_fn;
+	void *log_ctx;
+	uint64_t stats[STAT_MAX];
+
+	struct dlist netdevs;        /* struct netdev */
+	int next_ifindex;
+
+	struct ip6_state ip6;
+	struct icmp6_state icmp6;
+	struct nd6_state nd6;
+	struct route6_state rt6;
+	struct sock_state sk;
+};
+
+/* Arms @t to fire @delay_ns from now. */
+static inline void stack_timer_in(struct stack *st, struct timer *t, uint64_t delay_ns)
+{
+	timer_arm(&st->timers, t, st->now + delay_ns);
+}
+static inline void stack_timer_cancel(struct stack *st, struct timer *t)
+{
+	timer_cancel(&st->timers, t);
+}
+/* A packet from the stack's pool with PKT_HEADROOM + room for @len; counts failures. */
+struct pkt *stack_pkt_alloc(struct stack *st, size_t len);
+
+#endif

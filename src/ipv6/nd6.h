@@ -1,0 +1,76 @@
+/*
+ * Neighbor Discovery (RFC 4861): neighbour cache with the NUD state machine,
+ * NS/NA, RS/RA (host and router side), Redirect, router and prefix lists.
+ */
+#ifndef USAGI_IPV6_ND6_H
+#define USAGI_IPV6_ND6_H
+
+#include "core/common.h"
+#include "core/timer.h"
+
+struct stack;
+struct pkt;
+struct netdev;
+
+enum nud_state {
+	NUD_NONE, NUD_INCOMPLETE, NUD_REACHABLE, NUD_STALE, NUD_DELAY, NUD_PROBE,
+	NUD_FAILED, NUD_PERMANENT,
+};
+
+struct nd6_state {
+	struct nd6_table *neigh;       /* neighbour cache (nd6.c) */
+	struct dlist routers;          /* default router list */
+	unsigned max_neigh;            /* cache bound */
+};
+
+int nd6_init(struct stack *st);
+void nd6_fini(struct stack *st);
+
+/* ND message (types 133..137) at data, nh at IPv6 header, already checksummed. Consumes @p. */
+int nd6_input(struct stack *st, struct pkt *p);
+
+/*
+ * Sends an IPv6 packet (data = IPv6 header) to on-link @nexthop through
+ * @dev: multicast maps to 33:33:..., unicast resolves through the cache
+ * (queueing up to 3 packets while INCOMPLETE). Consumes @p.
+ */
+int nd6_output(struct stack *st, struct netdev *dev, const struct in6_addr *nexthop,
+	       struct pkt *p);
+
+/* Sends a Neighbor Solicitation for @target; @src NULL means :: (DAD), @dst NULL means solicited-node. */
+int nd6_send_ns(struct netdev *dev, const struct in6_addr *target, const struct in6_addr *src,
+		const struct in6_addr *dst);
+/* Sends an unsolicited NA (override) for @target to all-nodes (e.g. after DAD). */
+int nd6_send_unsolicited_na(struct netdev *dev, const struct in6_addr *target);
+/* Upper layer saw forward progress to @addr (RFC 4861 7.3.1). */
+void nd6_confirm(struct stack *st, struct netdev *dev, const struct in6_addr *addr);
+/* Drops cache entries and routers through @dev. */
+void nd6_flush_dev(struct stack *st, struct netdev *dev);
+
+/* One neighbour, for `neigh show`. */
+struct nd6_neigh_info {
+	struct in6_addr addr;
+	struct netdev *dev;
+	uint8_t lladdr[6];
+	bool has_lladdr;
+	bool is_router;
+	enum nud_state state;
+};
+void nd6_neigh_foreach(struct stack *st, void (*fn)(void *ctx, const struct nd6_neigh_info *),
+		       void *ctx);
+const char *nud_state_name(enum nud_state s);
+
+/* Router side: advertise on @dev (as forwarding router), RFC 4861 6.2. */
+struct nd6_ra_prefix {
+	struct in6_addr prefix;
+	uint8_t plen;
+	bool onlink, autonomous;
+	uint32_t valid_s, preferred_s;
+};
+int nd6_ra_enable(struct netdev *dev, bool on);
+int nd6_ra_add_prefix(struct netdev *dev, const struct nd6_ra_prefix *pfx);
+/* RA parameters; 0 keeps the default. */
+int nd6_ra_set(struct netdev *dev, uint32_t min_interval_ms, uint32_t max_interval_ms,
+	       uint16_t router_lifetime_s, uint32_t mtu, bool managed, bool other);
+
+#endif
