@@ -42,6 +42,12 @@ int nd6_send_ns(struct netdev *dev, const struct in6_addr *target, const struct 
 		const struct in6_addr *dst);
 /* Sends an unsolicited NA (override) for @target to all-nodes (e.g. after DAD). */
 int nd6_send_unsolicited_na(struct netdev *dev, const struct in6_addr *target);
+/*
+ * Forwarding saw @orig (data = IPv6 header) leave through the interface it
+ * came in on: sends a Redirect to its source naming @target as the better
+ * first hop (RFC 4861 8.2). Does not consume @orig.
+ */
+int nd6_send_redirect(struct stack *st, const struct pkt *orig, const struct in6_addr *target);
 /* Upper layer saw forward progress to @addr (RFC 4861 7.3.1). */
 void nd6_confirm(struct stack *st, struct netdev *dev, const struct in6_addr *addr);
 /* Drops cache entries and routers through @dev. */

@@ -63,6 +63,7 @@ W int nd6_input(struct stack *st, struct pkt *p) { pkt_free(p); return -ENOSYS; 
 W int nd6_output(struct stack *st, struct netdev *d, const struct in6_addr *nh, struct pkt *p) { pkt_free(p); return -ENOSYS; }
 W int nd6_send_ns(struct netdev *d, const struct in6_addr *t, const struct in6_addr *s, const struct in6_addr *ds) { return -ENOSYS; }
 W int nd6_send_unsolicited_na(struct netdev *d, const struct in6_addr *t) { return -ENOSYS; }
+W int nd6_send_redirect(struct stack *st, const struct pkt *o, const struct in6_addr *t) { return -ENOSYS; }
 W void nd6_confirm(struct stack *st, struct netdev *d, const struct in6_addr *a) {}
 W void nd6_flush_dev(struct stack *st, struct netdev *d) {}
 W void nd6_neigh_foreach(struct stack *st, void (*fn)(void *, const struct nd6_neigh_info *), void *c) {}
