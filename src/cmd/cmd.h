@@ -9,6 +9,7 @@
 
 struct stack;
 struct cmd_env;
+struct cmd_pending;
 
 #define CMD_PENDING 1000      /* cmd_exec result: runs on, env->done is called later */
 #define CMD_MAX_ARGS 64
@@ -28,6 +29,8 @@ struct cmd_env {
 	void *ctx;                      /* the program's */
 	/* A pending command (ping) finished with exit status @rc; NULL for fire-and-forget. */
 	void (*done)(struct cmd_env *env, int rc);
+	/* cmd's own: commands still running for this env (zero it; see cmd_cancel). */
+	struct cmd_pending *pending;
 };
 
 /*

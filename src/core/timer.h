@@ -19,17 +19,29 @@ struct timer {
 	uint64_t seq;          /* arming order, for ties */
 	timer_fn fn;
 	bool armed;
+	uint16_t where;        /* timer.c: wheel slot (level << TW_BITS | slot) or TW_CURRENT */
 };
 
+/*
+ * Hierarchical wheel of 1 ms ticks (timer.c): TW_LEVELS levels of 2^TW_BITS
+ * slots cover 2^48 ticks, more than a 64-bit ns clock can name, so nothing
+ * overflows. A timer sits on the level of the highest byte in which its tick
+ * differs from the wheel's tick; timers due at or before the wheel's tick
+ * wait on a list sorted by (expires, seq).
+ */
 #define TW_BITS 8
 #define TW_LEVELS 6
+#define TW_SLOTS (1 << TW_BITS)
+#define TW_TICK_NS 1000000ULL
 struct timer_wheel {
 	struct stack *owner;   /* passed to callbacks */
 	uint64_t now;          /* last advance */
 	uint64_t seq;
 	unsigned count;        /* armed timers */
-	struct dlist slots[TW_LEVELS][1 << TW_BITS];
-	struct dlist overflow; /* beyond the wheels' span */
+	uint64_t tick;         /* wheel position: every wheel timer has a later tick */
+	struct dlist current;  /* ticks <= tick, sorted by (expires, seq) */
+	uint64_t used[TW_LEVELS][TW_SLOTS / 64]; /* non-empty slots */
+	struct dlist slots[TW_LEVELS][TW_SLOTS];
 };
 
 void timer_wheel_init(struct timer_wheel *tw, struct stack *owner, uint64_t now);

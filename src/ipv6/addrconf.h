@@ -32,7 +32,9 @@ struct inet6_ifaddr {
 	uint64_t valid_until;      /* ns, LIFETIME_INFINITE */
 	uint64_t preferred_until;  /* ns, LIFETIME_INFINITE */
 	int dad_probes_left;
-	struct timer timer;        /* DAD and lifetime */
+	struct timer timer;        /* DAD */
+	struct timer lft_timer;    /* preferred and valid lifetime expiry */
+	struct inet6_ifaddr *hnext;/* chain in the per-stack address index */
 };
 
 struct inet6_dev {
@@ -52,6 +54,10 @@ struct inet6_dev {
 	void *mc;                  /* mld6 state */
 	void *ra;                  /* nd6 router-advertisement state (router mode) */
 };
+
+/* The per-stack address index (called by nd6_init / nd6_fini). */
+int addrconf_index_init(struct stack *st);
+void addrconf_index_fini(struct stack *st);
 
 /* Creates IPv6 state for @dev (at netdev_create). */
 int addrconf_dev_init(struct netdev *dev);
@@ -78,6 +84,15 @@ int addrconf_select_source(struct stack *st, const struct in6_addr *dst, struct 
 			   struct in6_addr *out);
 /* Link-local address of @dev usable as a source, or NULL. */
 const struct in6_addr *addrconf_linklocal(struct netdev *dev);
+
+/* Addresses per interface formed from RA prefixes: a bound against RA floods. */
+#define ADDRCONF_MAX_AUTOCONF 16
+
+/* The address @a on @dev (also tentative ones), or NULL. */
+struct inet6_ifaddr *addrconf_lookup_dev(struct netdev *dev, const struct in6_addr *a);
+/* Calls @fn for every address of @dev. */
+void addrconf_foreach(struct netdev *dev, void (*fn)(void *ctx, const struct inet6_ifaddr *ifa),
+		      void *ctx);
 
 /* An NS or NA for @target arrived while it is tentative here (RFC 4862 5.4.3/5.4.4). */
 void addrconf_dad_conflict(struct netdev *dev, struct inet6_ifaddr *ifa);

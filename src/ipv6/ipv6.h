@@ -63,9 +63,22 @@ struct ip6_state {
 	uint32_t frag_id;        /* next Fragment Identification (randomised start) */
 	struct pkt *loop_head, *loop_tail; /* packets to local addresses, delivered by stack_poll */
 	struct pmtu6_cache *pmtu;  /* per-destination path MTU (RFC 8201) */
-	struct frag6_queue *reasm; /* reassembly state (frag6.c) */
+	struct frag6_table *reasm; /* reassembly state (frag6.c) */
 	uint8_t flow_secret[16];   /* RFC 6437 flow label hash key */
+	unsigned loop_len;         /* packets on the loopback queue */
 };
+
+/* Both addresses of the IPv6 header at @h, copied out: wire headers are not aligned. */
+struct ip6_addrs {
+	struct in6_addr src, dst;
+};
+static inline struct ip6_addrs ip6_addrs_of(const void *h)
+{
+	struct ip6_addrs a;
+
+	memcpy(&a, (const uint8_t *)h + 8, sizeof(a));
+	return a;
+}
 
 int ip6_init(struct stack *st);
 void ip6_fini(struct stack *st);
@@ -89,8 +102,20 @@ int ip6_finish_output(struct stack *st, struct pkt *p, struct netdev *dev, const
 
 /* Path MTU towards @dst (link MTU if unknown). */
 uint32_t pmtu6_get(struct stack *st, const struct in6_addr *dst, struct netdev *dev);
+/* IPv6 MTU of the link @dev: device MTU, lowered by conf mtu and an RA MTU option. */
+uint32_t ip6_link_mtu(const struct netdev *dev);
 /* Packet Too Big: lowers the PMTU of @dst to max(@mtu, 1280) (RFC 8201). */
 void pmtu6_update(struct stack *st, const struct in6_addr *dst, uint32_t mtu);
+
+/* PMTU cache lifetime (pmtu6.c), called by ip6_init/ip6_fini. */
+int pmtu6_init(struct stack *st);
+void pmtu6_fini(struct stack *st);
+
+/*
+ * Forwards @p (data = IPv6 header, Hop-by-Hop options already processed)
+ * that is not for this host (RFC 8200, RFC 4443 errors). Consumes @p.
+ */
+int ip6_forward(struct stack *st, struct pkt *p);
 
 /* The settings in force on @dev (its own; "all" overrides forwarding). */
 const struct ip6_conf *ip6_conf_of(const struct netdev *dev);

@@ -18,9 +18,13 @@ enum nud_state {
 };
 
 struct nd6_state {
-	struct nd6_table *neigh;       /* neighbour cache (nd6.c) */
-	struct dlist routers;          /* default router list */
-	unsigned max_neigh;            /* cache bound */
+	struct nd6_table *neigh;       /* neighbour cache (nd6_cache.c) */
+	struct dlist routers;          /* default router list (struct nd6_router, nd6_router.c) */
+	unsigned nrouters;
+	unsigned max_neigh;            /* cache bound, default 1024 */
+	struct addrconf_index *addrs;  /* keyed hash of every address (addrconf.c) */
+	uint64_t redirect_tokens_ns;   /* Redirect send rate limit (RFC 4861 8.2) */
+	uint64_t redirect_last_ns;
 };
 
 int nd6_init(struct stack *st);
@@ -65,6 +69,13 @@ struct nd6_neigh_info {
 void nd6_neigh_foreach(struct stack *st, void (*fn)(void *ctx, const struct nd6_neigh_info *),
 		       void *ctx);
 const char *nud_state_name(enum nud_state s);
+/* Adds or replaces a PERMANENT entry (`neigh add ... lladdr ...`). 0, -ENOMEM. */
+int nd6_neigh_add_permanent(struct stack *st, struct netdev *dev, const struct in6_addr *addr,
+			    const uint8_t lladdr[6]);
+/* Removes the entry for @addr on @dev (`neigh del`). 0 or -ESRCH. */
+int nd6_neigh_del(struct stack *st, struct netdev *dev, const struct in6_addr *addr);
+/* Current state of the entry for @addr on @dev, NUD_NONE if there is none. */
+enum nud_state nd6_neigh_state(struct stack *st, struct netdev *dev, const struct in6_addr *addr);
 
 /* Router side: advertise on @dev (as forwarding router), RFC 4861 6.2. */
 struct nd6_ra_prefix {

@@ -36,10 +36,18 @@ struct sim_segment *sim_segment_new(struct sim_world *w, const char *name,
 				    const struct sim_link_params *params);
 struct sim_segment *sim_segment_by_name(struct sim_world *w, const char *name);
 void sim_segment_set_params(struct sim_segment *seg, const struct sim_link_params *params);
-/* Records every frame on the segment to a pcap file (NULL with errno on failure). */
+/*
+ * Records every frame sent onto the segment, once, at send time (before
+ * loss and MTU drops), to a pcap file with world timestamps. 0 or -errno;
+ * a second call replaces the first capture.
+ */
 int sim_segment_capture(struct sim_segment *seg, const char *path);
 
-/* Creates interface @ifname on @st attached to @seg (MAC NULL = random). */
+/*
+ * Creates interface @ifname on @st attached to @seg (MAC NULL = random);
+ * NULL with errno. The interface starts down and keeps the default MTU:
+ * the segment MTU only decides which frames the link carries.
+ */
 struct netdev *sim_attach(struct sim_segment *seg, struct stack *st, const char *ifname,
 			  const uint8_t *mac);
 /* Disconnects @dev from its segment (a cable pulled): frames are lost both ways. */

@@ -1,0 +1,158 @@
+/* `stats`, `service` and the router-advertisement commands (`ra`). */
+#include "cmd/cmd_priv.h"
+#include "ipv6/nd6.h"
+#include "l4/udp.h"
+
+int cmd_stats(struct cmd_env *env, int argc, char **argv)
+{
+	if (argc > 1)
+		return cmd_bad_arg(env, "stats", argv[1]);
+	/* Zero counters too: scripts read any counter by name. */
+	for (unsigned i = 0; i < STAT_MAX; i++)
+		fprintf(env->out, "%s %llu\n", stat_name(i), (unsigned long long)env->st->stats[i]);
+	return 0;
+}
+
+int cmd_service(struct cmd_env *env, int argc, char **argv)
+{
+	unsigned long port;
+	int rc;
+
+	if (argc < 2)
+		return cmd_missing(env, "service", "udp-echo PORT");
+	if (strcmp(argv[1], "udp-echo") != 0)
+		return cmd_fail(env, 2, "service", "unknown service \"%s\"", argv[1]);
+	if (argc < 3)
+		return cmd_missing(env, "service udp-echo", "PORT");
+	if (argc > 3)
+		return cmd_bad_arg(env, "service udp-echo", argv[3]);
+	if (cmd_parse_ulong(argv[2], 1, 65535, &port) < 0)
+		return cmd_fail(env, 2, "service udp-echo", "invalid port \"%s\"", argv[2]);
+	rc = service_udp_echo(env->st, (uint16_t)port);
+	return rc < 0 ? cmd_errno(env, "service udp-echo", rc) : 0;
+}
+
+/* RFC 4861 6.2.1 defaults for advertised prefixes. */
+#define RA_VALID_DEFAULT 2592000u
+#define RA_PREFERRED_DEFAULT 604800u
+
+static int ra_prefix(struct cmd_env *env, struct netdev *dev, int argc, char **argv)
+{
+	const char *what = "ra prefix";
+	struct nd6_ra_prefix p = { .onlink = true, .autonomous = true,
+				   .valid_s = RA_VALID_DEFAULT, .preferred_s = RA_PREFERRED_DEFAULT };
+	unsigned plen;
+	int rc;
+
+	if (argc < 2)
+		return cmd_missing(env, what, "PREFIX/LEN");
+	if (in6_parse_prefix(argv[1], &p.prefix, &plen) < 0 || in6_is_multicast(&p.prefix))
+		return cmd_fail(env, 2, what, "invalid prefix \"%s\"", argv[1]);
+	p.plen = (uint8_t)plen;
+	in6_prefix_mask(&p.prefix, plen);
+	for (int i = 2; i < argc; i++) {
+		bool val = i + 1 < argc;
+
+		if (strcmp(argv[i], "valid") == 0 && val) {
+			if (cmd_parse_lft(argv[++i], &p.valid_s) < 0)
+				return cmd_fail(env, 2, what, "invalid valid lifetime \"%s\"", argv[i]);
+		} else if (strcmp(argv[i], "preferred") == 0 && val) {
+			if (cmd_parse_lft(argv[++i], &p.preferred_s) < 0)
+				return cmd_fail(env, 2, what, "invalid preferred lifetime \"%s\"", argv[i]);
+		} else if (strcmp(argv[i], "noautonomous") == 0)
+			p.autonomous = false;
+		else if (strcmp(argv[i], "noonlink") == 0)
+			p.onlink = false;
+		else
+			return cmd_bad_arg(env, what, argv[i]);
+	}
+	if (p.preferred_s > p.valid_s)
+		return cmd_fail(env, 2, what, "preferred lifetime is greater than valid lifetime");
+	rc = nd6_ra_add_prefix(dev, &p);
+	return rc < 0 ? cmd_errno(env, what, rc) : 0;
+}
+
+struct ra_params {
+	uint32_t min_ms, max_ms, mtu;
+	uint16_t lifetime_s;
+	bool managed, other;
+};
+
+/*
+ * One setting of `ra NAME SETTING...` at argv[*i]; advances *i past its
+ * values. RFC 4861 6.2.1 ranges (intervals down to RFC 6275 7.5's 30 ms).
+ */
+static int ra_setting(struct cmd_env *env, struct netdev *dev, int argc, char **argv, int *i,
+		      struct ra_params *p)
+{
+	const char *key = argv[*i];
+	int left = argc - *i - 1;
+	uint64_t min_ns, max_ns;
+	unsigned long v;
+
+	if (strcmp(key, "interval") == 0 && left >= 2) {
+		if (cmd_parse_seconds_ns(argv[*i + 1], &min_ns) < 0 ||
+		    cmd_parse_seconds_ns(argv[*i + 2], &max_ns) < 0 || max_ns < 70 * NS_PER_MS ||
+		    max_ns > 1800 * NS_PER_SEC || min_ns < 30 * NS_PER_MS || min_ns * 4 > max_ns * 3)
+			return cmd_fail(env, 2, "ra interval", "invalid interval \"%s %s\" "
+					"(MAX 0.07..1800 s, MIN 0.03 s..0.75*MAX)", argv[*i + 1], argv[*i + 2]);
+		p->min_ms = (uint32_t)(min_ns / NS_PER_MS);
+		p->max_ms = (uint32_t)(max_ns / NS_PER_MS);
+		*i += 2;
+	} else if (strcmp(key, "lifetime") == 0 && left >= 1) {
+		if (cmd_parse_ulong(argv[++*i], 1, 9000, &v) < 0)
+			return cmd_fail(env, 2, "ra lifetime", "invalid lifetime \"%s\" (1..9000)", argv[*i]);
+		p->lifetime_s = (uint16_t)v;
+	} else if (strcmp(key, "mtu") == 0 && left >= 1) {
+		if (cmd_parse_ulong(argv[++*i], 1280, dev->mtu, &v) < 0)
+			return cmd_fail(env, 2, "ra mtu", "invalid mtu \"%s\" (1280..%u)", argv[*i], dev->mtu);
+		p->mtu = (uint32_t)v;
+	} else if ((strcmp(key, "managed") == 0 || strcmp(key, "other") == 0) && left >= 1) {
+		bool *flag = key[0] == 'm' ? &p->managed : &p->other;
+
+		if (cmd_parse_bool(argv[++*i], flag) < 0)
+			return cmd_fail(env, 2, "ra", "invalid %s flag \"%s\" (on or off)", key, argv[*i]);
+	} else
+		return cmd_bad_arg(env, "ra", key);
+	return 0;
+}
+
+/*
+ * `ra NAME SETTING...`: one nd6_ra_set call for the whole line. nd6_ra_set
+ * keeps numbers given as 0 but always sets both M and O, so a line naming
+ * one flag clears the other: give both on one line when both are wanted.
+ */
+static int ra_params(struct cmd_env *env, struct netdev *dev, int argc, char **argv)
+{
+	struct ra_params p = { 0 };
+	int rc;
+
+	for (int i = 0; i < argc; i++)
+		if ((rc = ra_setting(env, dev, argc, argv, &i, &p)) != 0)
+			return rc;
+	rc = nd6_ra_set(dev, p.min_ms, p.max_ms, p.lifetime_s, p.mtu, p.managed, p.other);
+	return rc < 0 ? cmd_errno(env, "ra", rc) : 0;
+}
+
+int cmd_ra(struct cmd_env *env, int argc, char **argv)
+{
+	struct netdev *dev;
+	bool on;
+	int rc;
+
+	if (argc < 2)
+		return cmd_missing(env, "ra", "NAME");
+	if (argc < 3)
+		return cmd_missing(env, "ra", "on, off or a setting");
+	dev = cmd_dev(env, "ra", argv[1]);
+	if (!dev)
+		return 1;
+	if (strcmp(argv[2], "prefix") == 0)
+		return ra_prefix(env, dev, argc - 2, argv + 2);
+	if (cmd_parse_bool(argv[2], &on) < 0)
+		return ra_params(env, dev, argc - 2, argv + 2);
+	if (argc > 3)
+		return cmd_bad_arg(env, "ra", argv[3]);
+	rc = nd6_ra_enable(dev, on);
+	return rc < 0 ? cmd_errno(env, "ra", rc) : 0;
+}

@@ -1,0 +1,369 @@
+/*
+ * The socket API (include/usagi/socket.h): creation, bind/connect, the
+ * receive queue, send/receive, close. Protocol work lives in udp.c and
+ * ping6.c; options in sockopt.c.
+ */
+#include <stdlib.h>
+#include "l4/sock.h"
+#include "proto/ip6.h"
+#include "ipv6/addrconf.h"
+#include "ipv6/mld6.h"
+#include "link/netdev.h"
+
+int sock_init(struct stack *st)
+{
+	struct sock_state *sk = &st->sk;
+
+	sk->udp = malloc(sizeof(*sk->udp));
+	if (!sk->udp)
+		return -ENOMEM;
+	for (unsigned i = 0; i < SOCK_HASH_SIZE; i++)
+		dlist_init(&sk->udp->b[i]);
+	dlist_init(&sk->ping);
+	dlist_init(&sk->all);
+	sk->next_ephemeral = 0;
+	return 0;
+}
+
+/* Closes every socket still open (their queued datagrams go with them). */
+void sock_fini(struct stack *st)
+{
+	struct dlist *pos, *tmp;
+
+	if (!st->sk.udp)
+		return;
+	dlist_for_each_safe(pos, tmp, &st->sk.all)
+		usagi_close(dlist_entry(pos, struct usock, all));
+	free(st->sk.udp);
+	st->sk.udp = NULL;
+}
+
+struct usock *usagi_socket(struct stack *st, int domain, int type, int protocol)
+{
+	struct usock *s;
+
+	if (domain != AF_INET6) {
+		errno = EAFNOSUPPORT;
+		return NULL;
+	}
+	if (type != SOCK_DGRAM) {
+		errno = ESOCKTNOSUPPORT;
+		return NULL;
+	}
+	if (protocol == 0)
+		protocol = IPPROTO_UDP;
+	if (protocol != IPPROTO_UDP && protocol != IPPROTO_ICMPV6) {
+		errno = EPROTONOSUPPORT;
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	s->st = st;
+	s->proto = protocol;
+	s->rcvbuf = SOCK_RCVBUF_DEFAULT;
+	s->ucast_hops = -1;
+	s->mcast_hops = -1;
+	dlist_init(&s->node);
+	dlist_add_tail(&st->sk.all, &s->all);
+	STAT_INC(st, sock_opened);
+	return s;
+}
+
+void usagi_close(struct usock *s)
+{
+	struct stack *st;
+
+	if (!s)
+		return;
+	st = s->st;
+	sock_leave_all(s);
+	if (s->bound) {
+		if (s->proto == IPPROTO_UDP)
+			udp_unhash(s);
+		else
+			ping_unhash(s);
+	}
+	pkt_free_chain(s->rxq_head);
+	dlist_del(&s->all);
+	STAT_INC(st, sock_closed);
+	free(s);
+}
+
+/* Binds @s (not yet bound) to @addr/@port; port 0 picks one. */
+static int sock_do_bind(struct usock *s, const struct in6_addr *addr, uint16_t port, int ifindex)
+{
+	if (s->proto == IPPROTO_UDP)
+		return udp_bind_port(s, addr, port, ifindex);
+	return ping_bind_id(s, addr, port, ifindex);
+}
+
+/* Implicit bind to :: and an ephemeral port before the first send or connect. */
+static int sock_autobind(struct usock *s)
+{
+	static const struct in6_addr any;
+
+	if (s->bound)
+		return 0;
+	return sock_do_bind(s, &any, 0, 0);
+}
+
+int usagi_bind(struct usock *s, const struct sockaddr *addr, socklen_t len)
+{
+	struct sockaddr_in6 sin;
+	int ifindex = 0;
+	int rc;
+
+	if (s->bound)
+		return -EINVAL;
+	rc = sockaddr_get(addr, len, &sin);
+	if (rc < 0)
+		return rc;
+	if (IN6_IS_ADDR_V4MAPPED(&sin.sin6_addr))
+		return -EADDRNOTAVAIL;  /* no IPv4 yet */
+	rc = sockaddr_local_ifindex(s->st, &sin, s->proto == IPPROTO_UDP, &ifindex);
+	if (rc < 0)
+		return rc;
+	return sock_do_bind(s, &sin.sin6_addr, ntohs(sin.sin6_port), ifindex);
+}
+
+static void sock_disconnect(struct usock *s)
+{
+	s->connected = false;
+	memset(&s->faddr, 0, sizeof(s->faddr));
+	s->fport = 0;
+	s->fscope = 0;
+}
+
+int usagi_connect(struct usock *s, const struct sockaddr *addr, socklen_t len)
+{
+	struct sockaddr_in6 sin;
+	int rc;
+
+	/* BSD/Linux: connecting to AF_UNSPEC dissolves the association. */
+	if (addr && len >= sizeof(sa_family_t) && addr->sa_family == AF_UNSPEC) {
+		sock_disconnect(s);
+		return 0;
+	}
+	rc = sockaddr_get(addr, len, &sin);
+	if (rc < 0)
+		return rc;
+	if (IN6_IS_ADDR_V4MAPPED(&sin.sin6_addr))
+		return -ENETUNREACH;   /* IPv4 comes later */
+	if (s->proto == IPPROTO_UDP && sin.sin6_port == 0)
+		return -EINVAL;
+	rc = sock_autobind(s);
+	if (rc < 0)
+		return rc;
+	s->faddr = sin.sin6_addr;
+	s->fport = ntohs(sin.sin6_port);
+	s->fscope = (int)sin.sin6_scope_id;
+	s->connected = true;
+	s->err = 0;
+	return 0;
+}
+
+/* Returns and clears the pending error, 0 if none. */
+static int sock_take_error(struct usock *s)
+{
+	int err = s->err;
+
+	s->err = 0;
+	return err;
+}
+
+ssize_t usagi_sendto(struct usock *s, const void *buf, size_t len, int flags,
+		     const struct sockaddr *to, socklen_t tolen)
+{
+	struct sockaddr_in6 dst;
+	struct pkt *p;
+	int rc;
+
+	if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_CONFIRM))
+		return -EOPNOTSUPP;
+	rc = sock_take_error(s);
+	if (rc < 0)
+		return rc;
+	if (to) {
+		rc = sockaddr_get(to, tolen, &dst);
+		if (rc < 0)
+			return rc;
+	} else if (s->connected) {
+		sockaddr_make(&dst, &s->faddr, s->fport, s->fscope);
+	} else {
+		return -EDESTADDRREQ;
+	}
+	if (IN6_IS_ADDR_V4MAPPED(&dst.sin6_addr))
+		return -ENETUNREACH;   /* IPv4 comes later, IPV6_V6ONLY or not */
+	if (s->proto == IPPROTO_UDP && dst.sin6_port == 0)
+		return -EINVAL;
+	if (len > 0xffff - 8)
+		return -EMSGSIZE;
+	if (!buf && len)
+		return -EFAULT;
+	rc = sock_autobind(s);
+	if (rc < 0)
+		return rc;
+	p = stack_pkt_alloc(s->st, len + 8);
+	if (!p)
+		return -ENOBUFS;
+	if (len)
+		memcpy(pkt_put(p, len), buf, len);
+	if (s->proto == IPPROTO_UDP)
+		rc = udp6_send(s, p, &s->laddr, &dst);
+	else
+		rc = ping6_send(s, p, &dst);
+	return rc < 0 ? rc : (ssize_t)len;
+}
+
+ssize_t usagi_recvmsg(struct usock *s, void *buf, size_t len, int flags,
+		      struct sockaddr *from, socklen_t *fromlen, struct usagi_rxinfo *info)
+{
+	struct pkt *p = s->rxq_head;
+	const struct sock_rxmeta *m;
+	size_t n;
+	int rc;
+
+	if (flags & ~(MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC))
+		return -EOPNOTSUPP;
+	rc = sock_take_error(s);
+	if (rc < 0)
+		return rc;
+	if (!p)
+		return -EAGAIN;
+	m = SOCK_RXMETA(p);
+	n = MIN(len, (size_t)p->len);
+	if (n)
+		memcpy(buf, p->data, n);
+	if (from && fromlen) {
+		struct sockaddr_in6 sin;
+
+		sockaddr_make(&sin, &m->src, s->proto == IPPROTO_UDP ? m->sport : 0,
+			      sockaddr_needs_scope(&m->src) ? m->ifindex : 0);
+		memcpy(from, &sin, MIN((size_t)*fromlen, sizeof(sin)));
+		*fromlen = sizeof(sin);
+	}
+	if (info) {
+		info->dst = m->dst;
+		info->ifindex = m->ifindex;
+		info->hop_limit = m->hlim;
+		info->tstamp = p->tstamp;
+	}
+	/* A datagram longer than @len is cut, its tail discarded (MSG_TRUNC reports the full size). */
+	rc = (flags & MSG_TRUNC) ? (int)p->len : (int)n;
+	if (!(flags & MSG_PEEK))
+		pkt_free(sock_dequeue(s));
+	return rc;
+}
+
+ssize_t usagi_recvfrom(struct usock *s, void *buf, size_t len, int flags,
+		       struct sockaddr *from, socklen_t *fromlen)
+{
+	return usagi_recvmsg(s, buf, len, flags, from, fromlen, NULL);
+}
+
+int usagi_getsockname(struct usock *s, struct sockaddr *addr, socklen_t *len)
+{
+	struct sockaddr_in6 sin;
+
+	if (!addr || !len)
+		return -EFAULT;
+	sockaddr_make(&sin, &s->laddr, s->lport, sockaddr_needs_scope(&s->laddr) ? s->bound_if : 0);
+	memcpy(addr, &sin, MIN((size_t)*len, sizeof(sin)));
+	*len = sizeof(sin);
+	return 0;
+}
+
+void usagi_sock_set_callback(struct usock *s, usagi_sock_cb cb, void *ctx)
+{
+	s->cb = cb;
+	s->cb_ctx = ctx;
+}
+
+unsigned usagi_sock_pending(const struct usock *s)
+{
+	return s->rxq_count;
+}
+
+static void sock_wake(struct usock *s)
+{
+	if (s->cb)
+		s->cb(s, s->cb_ctx);
+}
+
+int sock_queue_rx(struct usock *s, struct pkt *p)
+{
+	struct stack *st = s->st;
+	size_t limit = MAX(1u, s->rcvbuf / SOCK_DGRAM_UNIT);
+
+	/* Like Linux, an empty queue takes one datagram whatever its size. */
+	if (s->rxq_count >= limit || (s->rxq_count && s->rxq_bytes + p->len > s->rcvbuf)) {
+		STAT_INC(st, sock_rcvq_full);
+		pkt_free(p);
+		return -ENOBUFS;
+	}
+	p->next = NULL;
+	if (s->rxq_tail)
+		s->rxq_tail->next = p;
+	else
+		s->rxq_head = p;
+	s->rxq_tail = p;
+	s->rxq_count++;
+	s->rxq_bytes += p->len;
+	sock_wake(s);
+	return 0;
+}
+
+struct pkt *sock_dequeue(struct usock *s)
+{
+	struct pkt *p = s->rxq_head;
+
+	if (!p)
+		return NULL;
+	s->rxq_head = p->next;
+	if (!s->rxq_head)
+		s->rxq_tail = NULL;
+	p->next = NULL;
+	s->rxq_count--;
+	s->rxq_bytes -= p->len;
+	return p;
+}
+
+void sock_set_error(struct usock *s, int err)
+{
+	s->err = err;
+	sock_wake(s);
+}
+
+void sock_fill_rxmeta(struct pkt *p, uint16_t sport)
+{
+	const struct ip6_hdr *ip6 = (const struct ip6_hdr *)pkt_nh(p);
+	int iif = IP6_CB(p)->iif;
+	struct sock_rxmeta *m = SOCK_RXMETA(p);
+
+	/* IP6_CB and the metadata share pkt->cb: read the former first. */
+	memset(m, 0, sizeof(*m));
+	m->src = ip6->src;
+	m->dst = ip6->dst;
+	m->hlim = ip6->hlim;
+	m->ifindex = iif ? iif : (p->dev ? p->dev->ifindex : 0);
+	m->sport = sport;
+}
+
+bool sock_accepts(const struct usock *s, const struct in6_addr *src, uint16_t sport,
+		  const struct in6_addr *dst, int ifindex)
+{
+	if (!in6_is_unspec(&s->laddr) && !in6_equal(&s->laddr, dst))
+		return false;
+	if (s->bound_if && ifindex && s->bound_if != ifindex)
+		return false;
+	if (s->connected) {
+		if (!in6_equal(&s->faddr, src))
+			return false;
+		if (s->proto == IPPROTO_UDP && s->fport != sport)
+			return false;
+	}
+	return true;
+}

@@ -1,0 +1,61 @@
+/*
+ * The sim file behind `usagi demo` (docs/sim.md), here so tests run it too.
+ *
+ *        A (SLAAC)            C (steals A's address)
+ *           |                    |
+ *   ==========lan1 2001:db8:1::/64===========
+ *                      |
+ *                      R  (router, RAs on both links)
+ *                      |
+ *   ==========lan2 2001:db8:2::/64===========
+ *           |
+ *        B (SLAAC)
+ */
+#include "sim/simfile.h"
+
+/* MACs are fixed so the EUI-64 addresses below are known in advance. */
+const char simfile_demo[] =
+	"host R\n"
+	"host A\n"
+	"host B\n"
+	"host C\n"
+	"segment lan1 delay 1ms\n"
+	"segment lan2 delay 1ms\n"
+	"attach R eth0 lan1 mac 02:00:00:00:01:01\n"
+	"attach R eth1 lan2 mac 02:00:00:00:02:01\n"
+	"attach A eth0 lan1 mac 02:00:00:00:0a:01\n"
+	"attach B eth0 lan2 mac 02:00:00:00:0b:01\n"
+	"attach C eth0 lan1 mac 02:00:00:00:0c:01\n"
+	"\n"
+	"at 0 heading Act 1: router R comes up on lan1 and lan2\n"
+	"at 0 R sysctl net.ipv6.conf.all.forwarding=1\n"
+	"at 0 R link set eth0 up\n"
+	"at 0 R link set eth1 up\n"
+	"at 0 R addr add 2001:db8:1::1/64 dev eth0 nodad\n"
+	"at 0 R addr add 2001:db8:2::1/64 dev eth1 nodad\n"
+	"at 0 R ra eth0 prefix 2001:db8:1::/64\n"
+	"at 0 R ra eth1 prefix 2001:db8:2::/64\n"
+	"at 0 R ra eth0 on\n"
+	"at 0 R ra eth1 on\n"
+	"\n"
+	"at 0.5s heading Act 2: hosts A (lan1) and B (lan2) autoconfigure: RS, RA, SLAAC, DAD\n"
+	"at 0.5s A link set eth0 up\n"
+	"at 0.5s B link set eth0 up\n"
+	"at 5s heading A's addresses and routes, learnt from R's RA\n"
+	"at 5s A addr show\n"
+	"at 5s A route show\n"
+	"\n"
+	"at 6s heading Act 3: C claims A's address; DAD detects the duplicate\n"
+	"at 6s C link set eth0 up\n"
+	"at 9s C addr add 2001:db8:1::ff:fe00:a01/64 dev eth0\n"
+	"at 11s C addr show dev eth0\n"
+	"\n"
+	"at 12s heading Act 4: A pings B across the router\n"
+	"at 12s A ping 2001:db8:2::ff:fe00:b01 -c 3 -i 0.5\n"
+	"\n"
+	"at 15s heading Act 5: 3000-byte pings: fragmented by A, reassembled by B\n"
+	"at 15s A ping 2001:db8:2::ff:fe00:b01 -c 2 -s 3000 -i 0.5\n"
+	"\n"
+	"at 18s heading Act 6: what R learned about its neighbours\n"
+	"at 18s R neigh show\n"
+	"run 19s\n";

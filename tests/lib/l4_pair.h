@@ -1,0 +1,38 @@
+/*
+ * Two hosts back to back for the L4 tests:
+ *
+ *   A (2001:db8::1/64) eth0 ----- eth0 (2001:db8::2/64) B
+ *
+ * Frames queue on each side's link and move only in l4_pair_pump(), so no
+ * stack is re-entered from inside its own output path.
+ */
+#ifndef USAGI_TESTS_L4_PAIR_H
+#define USAGI_TESTS_L4_PAIR_H
+
+#include "core/stack.h"
+#include "link/netdev.h"
+
+struct l4_side {
+	struct stack *st;
+	struct netdev *dev;
+	struct l4_side *peer;
+	struct pkt *q_head, *q_tail;   /* frames sent, not yet delivered */
+	unsigned sent;
+	bool cut;                      /* drop everything sent */
+};
+
+struct l4_pair {
+	struct l4_side a, b;
+	struct in6_addr addr_a, addr_b;
+};
+
+/*
+ * Builds both hosts (fixed seeds), addresses NODAD, links up. 0 or -errno;
+ * if only an address failed, both hosts still exist (a.dev and b.dev set).
+ */
+int l4_pair_init(struct l4_pair *pr);
+void l4_pair_fini(struct l4_pair *pr);
+/* Moves frames and advances both clocks by @ms until nothing is in flight. */
+void l4_pair_pump(struct l4_pair *pr, unsigned ms);
+
+#endif

@@ -1,0 +1,206 @@
+# Shared helpers for tests/netns/*.sh (sourced, not a test itself).
+#
+# A test sources this file, then:
+#   netns_setup <test>            # checks root + /dev/net/tun (else exit 77), sets TMP, traps cleanup
+#   ns_add VAR                    # creates namespace usagi-<test>-<pid>-VAR, stored in $VAR
+#   tap_add NS IF                 # TAP device IF inside NS, kernel DAD off, IPv6 on
+#   usagi_start NAME <<EOF ... EOF  # runs `usagi node` with that config, waits for its control socket
+#   uctl NAME CMD...              # `usagi ctl` to that node
+#
+# Everything the test creates (namespaces, processes, files) is removed by
+# the EXIT trap, also on failure; on failure the node logs are printed.
+
+set -e
+set -o pipefail
+
+: "${USAGI_SRC:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}"
+: "${USAGI:=$USAGI_SRC/build/usagi}"
+PY=/usr/bin/python3
+NETNS_LIB=$USAGI_SRC/tests/netns/lib
+
+TEST_NAME=
+TMP=
+NAMESPACES=()
+PIDS=()
+NODES=()
+
+log() { printf '# %s\n' "$*" >&2; }
+fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
+pass() { printf 'ok: %s\n' "$*" >&2; }
+skip() { printf 'SKIP: %s\n' "$*" >&2; exit 77; }
+
+# Fails (not skips) when a peer the bootstrap installs is missing.
+need_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || fail "$c not installed (scripts/bootstrap installs it)"
+	done
+}
+
+cleanup() {
+	local rc=$? pid ns n
+	set +e
+	for pid in "${PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	for pid in "${PIDS[@]}"; do
+		# Bounded: a process that ignores SIGTERM for 3 s gets SIGKILL.
+		for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	for ns in "${NAMESPACES[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "$TMP" ]; then
+		for n in "${NODES[@]}"; do
+			echo "----- usagi node $n log (last 60 lines) -----" >&2
+			tail -n 60 "$TMP/$n.log" >&2 2>/dev/null
+		done
+	fi
+	[ -n "$TMP" ] && rm -rf "$TMP"
+	exit "$rc"
+}
+
+netns_setup() {
+	TEST_NAME=$1
+	[ "$(id -u)" -eq 0 ] || skip "needs root"
+	[ -c /dev/net/tun ] || skip "needs /dev/net/tun"
+	command -v ip >/dev/null || skip "needs iproute2"
+	ip netns list >/dev/null 2>&1 || skip "network namespaces unavailable"
+	[ -x "$USAGI" ] || fail "usagi binary not found: $USAGI (set \$USAGI)"
+	TMP=$(mktemp -d "/tmp/usagi-$TEST_NAME.XXXXXX")
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+# ns_add VAR: a fresh namespace with lo up; its name goes into $VAR.
+ns_add() {
+	local var=$1 name="usagi-$TEST_NAME-$$-$1"
+	ip netns add "$name"
+	NAMESPACES+=("$name")
+	ip -n "$name" link set lo up
+	ip netns exec "$name" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+	printf -v "$var" '%s' "$name"
+}
+
+# tap_add NS IF: TAP device IF in NS, left down until usagi has attached.
+tap_add() {
+	ip -n "$1" tuntap add dev "$2" mode tap
+	ip netns exec "$1" sysctl -qw "net.ipv6.conf.$2.accept_dad=0"
+}
+
+# in_ns NS CMD...: runs CMD in NS.
+in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+# bg_in_ns NS LOG CMD...: starts CMD in NS in the background (stopped by cleanup).
+# `ip netns exec` execs CMD, so the recorded PID is CMD's own.
+bg_in_ns() {
+	local ns=$1 out=$2
+	shift 2
+	ip netns exec "$ns" "$@" </dev/null >"$out" 2>&1 &
+	PIDS+=($!)
+}
+
+# wait_until SECONDS CMD...: polls CMD every 0.1 s until it succeeds; 1 on timeout.
+wait_until() {
+	local secs=$1 i
+	shift
+	for ((i = 0; i < secs * 10; i++)); do
+		if "$@" >/dev/null 2>&1; then return 0; fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# usagi_start NAME: runs `usagi node` with the config read from stdin;
+# waits (10 s max) until its control socket answers.
+usagi_start() {
+	local name=$1 pid
+	cat >"$TMP/$name.conf"
+	mkdir -p "$TMP/$name.ctl"
+	"$USAGI" node -c "$TMP/$name.conf" --control "$TMP/$name.ctl" >"$TMP/$name.log" 2>&1 &
+	pid=$!
+	PIDS+=("$pid")
+	NODES+=("$name")
+	eval "NODE_PID_$name=$pid"
+	if grep -q "under construction" "$TMP/$name.log" 2>/dev/null ||
+	   ! wait_until 10 node_ready "$name" "$pid"; then
+		kill -0 "$pid" 2>/dev/null || fail "usagi node $name exited: $(tail -n 5 "$TMP/$name.log")"
+		fail "usagi node $name: control socket did not answer within 10 s"
+	fi
+}
+
+node_ready() {
+	kill -0 "$2" 2>/dev/null || return 0   # died: stop polling, caller reports
+	"$USAGI" ctl --control "$TMP/$1.ctl" stats >/dev/null 2>&1
+}
+
+# node_alive NAME: the node process is still running.
+node_alive() { local v="NODE_PID_$1"; kill -0 "${!v}" 2>/dev/null; }
+
+# uctl NAME CMD...: one command to node NAME (bounded at 60 s).
+uctl() {
+	local name=$1
+	shift
+	timeout 60 "$USAGI" ctl --control "$TMP/$name.ctl" "$@"
+}
+
+# ustat NAME COUNTER: value of one counter (fails if the counter does not exist).
+ustat() {
+	local v
+	v=$(uctl "$1" stats | awk -v n="$2" '$1 == n { print $2; f = 1 } END { exit !f }') ||
+		fail "counter $2 not in \`stats\` of $1"
+	echo "$v"
+}
+
+# ustat_sum NAME REGEX: sum of the counters whose name matches REGEX (0 if none).
+ustat_sum() {
+	uctl "$1" stats | awk -v re="$2" '$1 ~ re { s += $2 } END { print s + 0 }'
+}
+
+# has_stat NAME COUNTER: the counter exists.
+has_stat() { uctl "$1" stats | awk -v n="$2" '$1 == n { f = 1 } END { exit !f }'; }
+
+# kstat NS FIELD: a kernel IPv6 counter of NS from /proc/net/snmp6 (per namespace).
+kstat() { in_ns "$1" awk -v n="$2" '$1 == n { print $2 }' /proc/net/snmp6; }
+
+# mac_of NODE IF: the MAC usagi reports in `link show`.
+mac_of() {
+	uctl "$1" link show "$2" | grep -o 'link/ether [0-9a-fA-F:]*' | awk '{ print tolower($2) }'
+}
+
+# eui64 PREFIX MAC: the SLAAC address (RFC 4291 2.5.1) for PREFIX::/64 and MAC, compressed.
+eui64() {
+	"$PY" - "$1" "$2" <<'EOF'
+import ipaddress, sys
+prefix, mac = sys.argv[1], [int(x, 16) for x in sys.argv[2].split(":")]
+iid = bytes([mac[0] ^ 2, mac[1], mac[2], 0xff, 0xfe, mac[3], mac[4], mac[5]])
+net = ipaddress.IPv6Network(prefix)
+print(ipaddress.IPv6Address(net.network_address.packed[:8] + iid))
+EOF
+}
+
+# kernel_ll NS IF: the kernel's link-local address on IF.
+kernel_ll() {
+	ip -n "$1" -6 addr show dev "$2" scope link | awk '/inet6/ { sub("/.*", "", $2); print $2; exit }'
+}
+
+# Assertions. The expected text is printed with the actual on mismatch.
+assert_eq() { # WHAT EXPECTED ACTUAL
+	[ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
+}
+assert_match() { # WHAT REGEX TEXT  (grep -E, any line)
+	printf '%s\n' "$3" | grep -Eq -- "$2" || fail "$1: no line matches /$2/ in:
+$3"
+}
+assert_no_match() { # WHAT REGEX TEXT
+	! printf '%s\n' "$3" | grep -Eq -- "$2" || fail "$1: unexpected line matching /$2/ in:
+$3"
+}
+assert_gt() { # WHAT A B: A > B
+	[ "$2" -gt "$3" ] || fail "$1: expected $2 > $3"
+}
+
+# ping_ok OUTPUT N: iputils summary says N sent and N received.
+ping_summary_ok() { assert_match "$1" "^$2 packets transmitted, $2 received" "$3"; }

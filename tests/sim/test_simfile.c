@@ -1,0 +1,219 @@
+/*
+ * The sim-file engine (src/sim/simfile.c) end to end: checking pass errors
+ * with line numbers, the timeline, captures, and — once the IPv6 modules
+ * are in — a ping across a router.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "sim/simfile.h"
+
+/* Runs @text; returns the engine's status and the whole output in *out (free it). */
+static int run(const char *text, const char *outdir, char **out)
+{
+	size_t len;
+	FILE *f = open_memstream(out, &len);
+	int rc;
+
+	assert_non_null(f);
+	rc = simfile_run_string(text, outdir, f);
+	fclose(f);
+	return rc;
+}
+
+static void expect(const char *out, const char *needle)
+{
+	if (!strstr(out, needle))
+		fail_msg("expected \"%s\" in:\n%s", needle, out);
+}
+
+static void test_parse_values(void **state)
+{
+	uint64_t ns;
+	uint32_t ppm;
+
+	assert_int_equal(simfile_parse_time("2.5s", &ns), 0);
+	assert_int_equal(ns, 2500000000ULL);
+	assert_int_equal(simfile_parse_time("300ms", &ns), 0);
+	assert_int_equal(ns, 300000000ULL);
+	assert_int_equal(simfile_parse_time("7", &ns), 0);
+	assert_int_equal(ns, 7000000000ULL);
+	assert_int_equal(simfile_parse_time("10us", &ns), 0);
+	assert_int_equal(ns, 10000ULL);
+	assert_int_equal(simfile_parse_time("-1s", &ns), -EINVAL);
+	assert_int_equal(simfile_parse_time("1h", &ns), -EINVAL);
+	assert_int_equal(simfile_parse_time("", &ns), -EINVAL);
+	assert_int_equal(simfile_parse_ppm("0.5%", &ppm), 0);
+	assert_int_equal(ppm, 5000);
+	assert_int_equal(simfile_parse_ppm("0.25", &ppm), 0);
+	assert_int_equal(ppm, 250000);
+	assert_int_equal(simfile_parse_ppm("150%", &ppm), -EINVAL);
+	assert_int_equal(simfile_parse_ppm("x", &ppm), -EINVAL);
+}
+
+/* Every error names its line, and nothing runs when any line is bad. */
+static void test_errors_name_the_line(void **state)
+{
+	static const struct { const char *text, *msg; } cases[] = {
+		{ "host A\nat 1s echo early\nbogus x\n", "sim:3: unknown directive \"bogus\"" },
+		{ "host A\n\n# c\nat 1s B link show\n", "sim:4: at: no such host \"B\"" },
+		{ "host A\nhost A\n", "sim:2: \"A\" is already declared" },
+		{ "segment s loss 200%\n", "sim:1: segment: bad loss \"200%\"" },
+		{ "segment s color red\n", "sim:1: segment: unknown parameter \"color\"" },
+		{ "host A\nattach A eth0 nowhere\n", "sim:2: attach: no such segment \"nowhere\"" },
+		{ "host A\nrun 2s\nat 1s A link show\n", "sim:3: at: 1s is in the past" },
+		{ "host A\nat soon A link show\n", "sim:2: at: bad time \"soon\"" },
+		{ "host echo\n", "sim:1: host: \"echo\" is a reserved word" },
+		{ "run 1s\nrun 1s\n", "sim:2: run: 1s is not after the previous run" },
+		{ "host A\nat 1s A\n", "sim:2: at: no command for A" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *out = NULL;
+
+		assert_int_equal(run(cases[i].text, NULL, &out), SIMFILE_BAD);
+		expect(out, cases[i].msg);
+		assert_null(strstr(out, "early"));    /* the checking pass ran nothing */
+		free(out);
+	}
+}
+
+static void test_timeline_and_captures(void **state)
+{
+	char dir[] = "/tmp/usagi-simfile-XXXXXX", path[256], *out = NULL;
+	struct stat sb;
+	int rc;
+
+	assert_non_null(mkdtemp(dir));
+	rc = run("host A   # a host\n"
+		 "host B\n"
+		 "segment lan1 delay 1ms loss 0% mtu 1500\n"
+		 "segment lan2\n"
+		 "attach A eth0 lan1 mac 02:00:00:00:00:0a\n"
+		 "attach B eth0 lan1\n"
+		 "at 0 heading First\n"
+		 "at 0 A link set eth0 up\n"
+		 "at 1.25s echo hello world\n"
+		 "at 2s A link add eth1 type sim segment lan2\n"
+		 "at 2s A link show\n"
+		 "run 3s\n", dir, &out);
+	expect(out, "\n[  0.000] == First ==\n");
+	expect(out, "[  1.250] hello world\n");
+	expect(out, "[  0.000] A$ link set eth0 up\n");
+	expect(out, "[  2.000] A$ link show\n");
+	expect(out, "eth1");
+	expect(out, "captures: ");
+	assert_int_equal(rc, SIMFILE_OK);
+	snprintf(path, sizeof(path), "%s/lan1.pcap", dir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_true(sb.st_size >= 24);               /* at least the pcap file header */
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/lan2.pcap", dir);
+	assert_int_equal(stat(path, &sb), 0);
+	unlink(path);
+	rmdir(dir);
+	free(out);
+}
+
+/* A failing command makes the run fail and is listed with its line. */
+static void test_failed_command(void **state)
+{
+	char *out = NULL;
+
+	assert_int_equal(run("host A\nat 1s A link set nosuch up\n", NULL, &out), SIMFILE_FAILED);
+	expect(out, "[  1.000] A: ");
+	expect(out, "failed: sim:2: A: link set nosuch up (status");
+	free(out);
+}
+
+/* A and B on two links, R routing between them; static addresses, no DAD wait. */
+static const char routed_ping[] =
+	"host R\nhost A\nhost B\n"
+	"segment lan1 delay 1ms\nsegment lan2 delay 1ms\n"
+	"attach R eth0 lan1\nattach R eth1 lan2\nattach A eth0 lan1\nattach B eth0 lan2\n"
+	"at 0 R sysctl net.ipv6.conf.all.forwarding=1\n"
+	"at 0 R link set eth0 up\nat 0 R link set eth1 up\n"
+	"at 0 A link set eth0 up\nat 0 B link set eth0 up\n"
+	"at 0 R addr add 2001:db8:1::1/64 dev eth0 nodad\n"
+	"at 0 R addr add 2001:db8:2::1/64 dev eth1 nodad\n"
+	"at 0 A addr add 2001:db8:1::2/64 dev eth0 nodad\n"
+	"at 0 B addr add 2001:db8:2::2/64 dev eth0 nodad\n"
+	"at 0 A route add default via 2001:db8:1::1\n"
+	"at 0 B route add default via 2001:db8:2::1\n"
+	"at 2.5s A ping 2001:db8:2::2 -c 3\n"
+	"run 10s\n";
+
+static void test_routed_ping(void **state)
+{
+	char *out = NULL;
+	int rc = run(routed_ping, NULL, &out);
+
+	expect(out, "[  2.500] A$ ping 2001:db8:2::2 -c 3\n");
+	expect(out, "3 packets transmitted, 3 received");
+	assert_int_equal(rc, SIMFILE_OK);
+	free(out);
+}
+
+/* Every frame lost: ping reports it, and the run fails. */
+static void test_lossy_ping_fails(void **state)
+{
+	char *out = NULL;
+	int rc = run("host A\nhost B\nsegment s loss 100%\nattach A eth0 s\nattach B eth0 s\n"
+		     "at 0 A link set eth0 up\nat 0 B link set eth0 up\n"
+		     "at 0 A addr add 2001:db8::1/64 dev eth0 nodad\n"
+		     "at 0 B addr add 2001:db8::2/64 dev eth0 nodad\n"
+		     "at 1s A ping 2001:db8::2 -c 2\nrun 8s\n", NULL, &out);
+
+	assert_int_equal(rc, SIMFILE_FAILED);
+	expect(out, "failed: sim:10: A: ping 2001:db8::2 -c 2");
+	free(out);
+}
+
+/* The scenario `usagi demo` shows: every act does what its heading says. */
+static void test_demo(void **state)
+{
+	char dir[] = "/tmp/usagi-demo-XXXXXX", path[256], *out = NULL;
+	int rc;
+
+	assert_non_null(mkdtemp(dir));
+	rc = run(simfile_demo, dir, &out);
+	expect(out, "A:     inet6 2001:db8:1::ff:fe00:a01/64 scope global");
+	expect(out, "A: default via fe80::ff:fe00:101 dev eth0 proto ra");
+	expect(out, "C:     inet6 2001:db8:1::ff:fe00:a01/64 scope global dadfailed");
+	expect(out, "3 packets transmitted, 3 received");
+	expect(out, "3008 bytes from 2001:db8:2::ff:fe00:b01");
+	expect(out, "2 packets transmitted, 2 received");
+	expect(out, "R: 2001:db8:2::ff:fe00:b01 dev eth1 lladdr 02:00:00:00:0b:01");
+	assert_null(strstr(out, "failed: "));
+	assert_int_equal(rc, SIMFILE_OK);
+	for (int i = 1; i <= 2; i++) {
+		snprintf(path, sizeof(path), "%s/lan%d.pcap", dir, i);
+		assert_int_equal(unlink(path), 0);
+	}
+	rmdir(dir);
+	free(out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_values),
+		cmocka_unit_test(test_errors_name_the_line),
+		cmocka_unit_test(test_timeline_and_captures),
+		cmocka_unit_test(test_failed_command),
+		cmocka_unit_test(test_routed_ping),
+		cmocka_unit_test(test_lossy_ping_fails),
+		cmocka_unit_test(test_demo),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
