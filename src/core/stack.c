@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include "core/stack.h"
 #include "link/netdev.h"
+#include "ipv4/route4.h"
 
 /* Layer init/fini in order; fini runs in reverse. */
 static const struct {
@@ -13,6 +14,8 @@ static const struct {
 	{ "nd6", nd6_init, nd6_fini },
 	{ "ip6", ip6_init, ip6_fini },
 	{ "icmp6", icmp6_init, NULL },
+	{ "route4", route4_init, route4_fini },
+	{ "ip4", ip4_init, ip4_fini },
 	{ "sock", sock_init, sock_fini },
 };
 
@@ -74,13 +77,15 @@ void usagi_stack_advance(struct stack *st, uint64_t now)
 	if (now > st->now)
 		st->now = now;
 	ip6_poll(st);
+	ip4_poll(st);
 	timer_wheel_advance(&st->timers, st->now);
 	ip6_poll(st);
+	ip4_poll(st);
 }
 
 uint64_t usagi_stack_next_event(const struct stack *st)
 {
-	if (st->ip6.loop_head)
+	if (st->ip6.loop_head || st->ip4.loop_head)
 		return st->now;
 	return timer_wheel_next(&st->timers);
 }

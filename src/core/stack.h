@@ -17,6 +17,7 @@
 #include "ipv6/icmp6.h"
 #include "ipv6/nd6.h"
 #include "ipv6/route6.h"
+#include "ipv4/ipv4.h"
 #include "l4/udp.h"
 #include "usagi/stack.h"
 
@@ -39,6 +40,7 @@ struct stack {
 	struct icmp6_state icmp6;
 	struct nd6_state nd6;
 	struct route6_state rt6;
+	struct ip4_state ip4;
 	struct sock_state sk;
 };
 

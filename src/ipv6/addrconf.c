@@ -33,7 +33,7 @@ void addrconf_index_fini(struct stack *st)
 
 static struct inet6_ifaddr **bucket(struct stack *st, const struct in6_addr *a)
 {
-	uint64_t h = siphash24(&st->hkey, a, sizeof(*a));
+	uint64_t h = siphash13(&st->hkey, a, sizeof(*a));
 
 	return &st->nd6.addrs->buckets[h & ((1u << ADDR_HASH_BITS) - 1)];
 }

@@ -79,6 +79,11 @@ int addrconf_del(struct netdev *dev, const struct in6_addr *addr, unsigned plen)
 struct inet6_ifaddr *addrconf_lookup(struct stack *st, const struct in6_addr *a);
 /* True if @a is a usable (not tentative, not dadfailed) unicast address of this host. */
 bool addrconf_is_local(struct stack *st, const struct in6_addr *a);
+/* addrconf_is_local's test for an address already looked up: neither tentative nor dadfailed. */
+static inline bool addrconf_ifa_usable(const struct inet6_ifaddr *ifa)
+{
+	return !(ifa->flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED));
+}
 /* Source address selection (RFC 6724, rules 1-3, 5, 8): 0 or -EADDRNOTAVAIL. */
 int addrconf_select_source(struct stack *st, const struct in6_addr *dst, struct netdev *oif,
 			   struct in6_addr *out);

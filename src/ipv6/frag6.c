@@ -115,7 +115,7 @@ static struct dlist *fq_bucket(struct stack *st, const struct ip6_addrs *ap, uin
 	memcpy(key, &a.src, 16);
 	memcpy(key + 16, &a.dst, 16);
 	memcpy(key + 32, &id, 4);
-	return &st->ip6.reasm->buckets[siphash24(&st->hkey, key, sizeof(key)) % FRAG6_BUCKETS];
+	return &st->ip6.reasm->buckets[siphash13(&st->hkey, key, sizeof(key)) % FRAG6_BUCKETS];
 }
 
 static struct frag6_q *fq_get(struct stack *st, const struct ip6_addrs *ap, uint32_t id)

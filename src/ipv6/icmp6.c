@@ -154,7 +154,9 @@ static int icmp6_err_input(struct stack *st, struct pkt *p)
 	const struct ip6_addrs qa = ip6_addrs_of(q);
 	if (type == ICMP6_PACKET_TOO_BIG)
 		pmtu6_update(st, &qa.dst, info);
-	if (ip6_find_upper(p->data, p->len, &proto, &off) == 0 && proto == NH_UDP)
+	/* RFC 4443 2.4(d): udp6_err also hands quoted Echo Requests to ping sockets. */
+	if (ip6_find_upper(p->data, p->len, &proto, &off) == 0 &&
+	    (proto == NH_UDP || proto == NH_ICMPV6))
 		udp6_err(st, p, type, code, info);
 out:
 	pkt_free(p);

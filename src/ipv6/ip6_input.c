@@ -115,18 +115,35 @@ static int ip6_rcv_check(struct stack *st, struct pkt *p)
 	return 0;
 }
 
+/*
+ * The destination's own address entry, if it names one (multicast never
+ * does); looked up once per packet and used both to deliver and to refuse
+ * forwarding.
+ */
+static const struct inet6_ifaddr *ip6_dst_ifa(struct stack *st, const struct ip6_hdr *ip6)
+{
+	const struct in6_addr dst = ip6_addrs_of(ip6).dst;
+
+	return in6_is_multicast(&dst) ? NULL : addrconf_lookup(st, &dst);
+}
+
 /* True if the packet is ours: a usable local unicast address, or a group joined on the interface. */
-static bool ip6_for_us(struct stack *st, const struct pkt *p, const struct ip6_hdr *ip6)
+static bool ip6_for_us(const struct pkt *p, const struct ip6_hdr *ip6,
+		       const struct inet6_ifaddr *ifa)
 {
 	const struct ip6_addrs a = ip6_addrs_of(ip6);
 
 	if (in6_is_multicast(&a.dst))
 		return mld6_is_member(p->dev, &a.dst);
-	return addrconf_is_local(st, &a.dst);
+	return ifa && !(ifa->flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED));
 }
 
-/* Not ours: forward if allowed, never multicast or link-local destinations. Consumes @p. */
-static int ip6_not_for_us(struct stack *st, struct pkt *p, const struct ip6_hdr *ip6)
+/*
+ * Not ours: forward if allowed, never multicast or link-local destinations.
+ * @ifa is the destination's address entry (ip6_dst_ifa). Consumes @p.
+ */
+static int ip6_not_for_us(struct stack *st, struct pkt *p, const struct ip6_hdr *ip6,
+			  const struct inet6_ifaddr *ifa)
 {
 	const struct ip6_addrs a = ip6_addrs_of(ip6);
 
@@ -136,8 +153,11 @@ static int ip6_not_for_us(struct stack *st, struct pkt *p, const struct ip6_hdr 
 		STAT_INC(st, ip6_in_not_member);
 		goto drop;
 	}
-	/* RFC 4862 5.4: a tentative address of ours is not a reason to forward. */
-	if (!ip6_forwarding(st, p->dev) || addrconf_lookup(st, &a.dst)) {
+	/*
+	 * RFC 4862 5.4: a tentative address of ours is not a reason to forward;
+	 * a dadfailed one belongs to the node that defended it, so it is.
+	 */
+	if (!ip6_forwarding(st, p->dev) || (ifa && (ifa->flags & IFA_F_TENTATIVE))) {
 		STAT_INC(st, ip6_in_not_for_us);
 		goto drop;
 	}
@@ -154,6 +174,7 @@ drop:
 int ip6_input(struct stack *st, struct pkt *p)
 {
 	const struct ip6_hdr *ip6;
+	const struct inet6_ifaddr *ifa;
 	uint8_t nxt;
 
 	STAT_INC(st, ip6_in_receives);
@@ -169,8 +190,9 @@ int ip6_input(struct stack *st, struct pkt *p)
 	/* RFC 8200 4.3: Hop-by-Hop is examined by every node on the path, first. */
 	if (nxt == NH_HOPOPTS && exthdr_hbh_input(st, &p, &nxt) != EXT_CONTINUE)
 		return 0;
-	if (!ip6_for_us(st, p, ip6))
-		return ip6_not_for_us(st, p, ip6);
+	ifa = ip6_dst_ifa(st, ip6);
+	if (!ip6_for_us(p, ip6, ifa))
+		return ip6_not_for_us(st, p, ip6, ifa);
 	return ip6_deliver(st, p, nxt);
 drop:
 	pkt_free(p);

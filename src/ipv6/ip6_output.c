@@ -27,7 +27,11 @@ static int ip6_route(struct stack *st, const struct ip6_tx *tx, struct ip6_dst *
 
 	if (!in6_is_multicast(&tx->dst))
 		ifa = addrconf_lookup(st, &tx->dst);
-	if (ifa && ifa->idev) {
+	/*
+	 * RFC 4862 5.4: a tentative address is not yet ours and a dadfailed one
+	 * belongs to the node that defended it: both are reached over the link.
+	 */
+	if (ifa && ifa->idev && addrconf_ifa_usable(ifa)) {
 		d->dev = ifa->idev->dev;
 		d->local = true;
 		d->nexthop = tx->dst;

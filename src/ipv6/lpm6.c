@@ -95,7 +95,7 @@ static unsigned hash_slot(const struct lpm6 *t, const struct lpm6_pfx *k)
 	memcpy(buf, &k->hi, 8);
 	memcpy(buf + 8, &k->lo, 8);
 	buf[16] = k->plen;
-	return (unsigned)siphash24(&t->key, buf, sizeof(buf)) & t->hmask;
+	return (unsigned)siphash13(&t->key, buf, sizeof(buf)) & t->hmask;
 }
 
 struct lpm6_pfx *lpm6_find(const struct lpm6 *t, const struct lpm6_pfx *k)

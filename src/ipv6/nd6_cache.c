@@ -52,7 +52,7 @@ static struct nd6_neigh **bucket(struct stack *st, const struct netdev *dev,
 
 	memcpy(key, addr, 16);
 	put_be32(key + 16, (uint32_t)dev->ifindex);
-	h = siphash24(&st->hkey, key, sizeof(key));
+	h = siphash13(&st->hkey, key, sizeof(key));
 	return &st->nd6.neigh->buckets[h & ((1u << ND6_HASH_BITS) - 1)];
 }
 
@@ -113,21 +113,36 @@ struct nd6_neigh *nd6_neigh_get(struct stack *st, struct netdev *dev, const stru
 	return n;
 }
 
+/*
+ * Detaches the whole queue and leaves @n with an empty one (head, tail and
+ * qlen agree). Whatever is done with the packets afterwards may re-enter
+ * nd6_output for this very entry (an error to a sender behind the same
+ * neighbour) and so must never see a half-drained queue.
+ */
+static struct pkt *queue_take(struct nd6_neigh *n)
+{
+	struct pkt *q = n->q_head;
+
+	n->q_head = n->q_tail = NULL;
+	n->qlen = 0;
+	return q;
+}
+
+/* Frees the queue; @n may be gone once an error has been sent, so only @st is used after. */
 static void queue_drop_all(struct nd6_neigh *n, bool unreach)
 {
-	struct pkt *q;
+	struct stack *st = n->st;
+	struct pkt *q = queue_take(n), *next;
 
-	while ((q = n->q_head)) {
-		n->q_head = q->next;
+	for (; q; q = next) {
+		next = q->next;
 		q->next = NULL;
 		/* RFC 4861 7.2.2: resolution failed, tell the sender (RFC 4443 3.1 code 3). */
 		if (unreach)
-			icmp6_send_error(n->st, q, ICMP6_DST_UNREACH, ICMP6_DU_ADDR, 0);
-		STAT_INC(n->st, nd6_queue_failed);
+			icmp6_send_error(st, q, ICMP6_DST_UNREACH, ICMP6_DU_ADDR, 0);
+		STAT_INC(st, nd6_queue_failed);
 		pkt_free(q);
 	}
-	n->q_tail = NULL;
-	n->qlen = 0;
 }
 
 void nd6_neigh_remove(struct nd6_neigh *n)
@@ -161,15 +176,13 @@ static int neigh_xmit(struct nd6_neigh *n, struct pkt *p)
 
 void nd6_neigh_flush_queue(struct nd6_neigh *n)
 {
-	struct pkt *q;
+	struct pkt *q = queue_take(n), *next;
 
-	while ((q = n->q_head)) {
-		n->q_head = q->next;
+	for (; q; q = next) {
+		next = q->next;
 		q->next = NULL;
-		n->qlen--;
 		neigh_xmit(n, q);
 	}
-	n->q_tail = NULL;
 }
 
 /* RFC 4861 7.2.2: the source of the packet that prompted the solicitation if it is ours. */

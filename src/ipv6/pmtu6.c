@@ -38,7 +38,7 @@ void pmtu6_fini(struct stack *st)
 
 static unsigned pmtu6_slot(const struct stack *st, const struct in6_addr *dst)
 {
-	return (unsigned)(siphash24(&st->hkey, dst, 16) % PMTU6_SLOTS);
+	return (unsigned)(siphash13(&st->hkey, dst, 16) % PMTU6_SLOTS);
 }
 
 static struct pmtu6_ent *pmtu6_find(struct stack *st, const struct in6_addr *dst)

@@ -26,7 +26,7 @@ static struct dlist *udp_bucket(struct stack *st, uint16_t port)
 	uint8_t key[2];
 
 	put_be16(key, port);
-	return &st->sk.udp->b[siphash24(&st->hkey, key, sizeof(key)) & (SOCK_HASH_SIZE - 1)];
+	return &st->sk.udp->b[siphash13(&st->hkey, key, sizeof(key)) & (SOCK_HASH_SIZE - 1)];
 }
 
 #define for_each_port_sock(s, pos, tmp, bucket) \

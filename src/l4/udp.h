@@ -26,6 +26,12 @@ int ping6_input(struct stack *st, struct pkt *p);
  */
 void udp6_err(struct stack *st, struct pkt *quoted, uint8_t type, uint8_t code, uint32_t info);
 
+/* IPv4 counterparts (data at the UDP/ICMP header, nh at the IPv4 header). Consume @p. */
+int udp4_input(struct stack *st, struct pkt *p);
+int ping4_input(struct stack *st, struct pkt *p);
+/* An ICMP error quoting a packet we sent (data = the quoted IPv4 header). */
+void udp4_err(struct stack *st, struct pkt *quoted, uint8_t type, uint8_t code, uint32_t info);
+
 /* `service udp-echo PORT`: echoes every datagram to PORT back to its sender. */
 int service_udp_echo(struct stack *st, uint16_t port);
 

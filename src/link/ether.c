@@ -2,13 +2,16 @@
 #include "core/stack.h"
 #include "link/ether.h"
 #include "link/netdev.h"
+#include "ipv4/arp.h"
 
-/* EtherType dispatch; IPv4 and ARP join in a later issue. */
+/* EtherType dispatch. */
 static const struct {
 	uint16_t type;
 	int (*input)(struct stack *st, struct pkt *p);
 } ether_protos[] = {
 	{ ETH_P_IPV6, ip6_input },
+	{ ETH_P_IP, ip4_input },
+	{ ETH_P_ARP, arp_input },
 };
 
 void eth_input(struct netdev *dev, struct pkt *p)

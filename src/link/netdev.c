@@ -6,6 +6,8 @@
 #include "link/pcap.h"
 #include "ipv6/addrconf.h"
 #include "ipv6/mld6.h"
+#include "ipv4/inet4.h"
+#include "ipv4/route4.h"
 
 struct netdev *netdev_create(struct stack *st, const char *name,
 			     const struct netdev_ops *ops, void *priv, const uint8_t *mac)
@@ -39,7 +41,9 @@ struct netdev *netdev_create(struct stack *st, const char *name,
 		dev->mac[0] = (uint8_t)((dev->mac[0] & 0xfc) | 0x02);
 	}
 	dlist_add_tail(&st->netdevs, &dev->node);
-	if (addrconf_dev_init(dev) < 0) {
+	if (addrconf_dev_init(dev) < 0 || inet4_dev_init(dev) < 0) {
+		addrconf_dev_fini(dev);
+	inet4_dev_fini(dev);
 		dlist_del(&dev->node);
 		free(dev);
 		errno = ENOMEM;
@@ -55,6 +59,7 @@ void netdev_destroy(struct netdev *dev)
 	if (dev->up)
 		netdev_set_up(dev, false);
 	route6_flush_dev(st, dev);
+	route4_flush_dev(st, dev);
 	nd6_flush_dev(st, dev);
 	mld6_dev_fini(dev);
 	addrconf_dev_fini(dev);
@@ -98,10 +103,13 @@ int netdev_set_up(struct netdev *dev, bool up)
 		return 0;
 	dev->up = up;
 	log_info(dev->st, "%s: link %s", dev->name, up ? "up" : "down");
-	if (up)
+	if (up) {
 		addrconf_link_up(dev);
-	else
+		inet4_link_up(dev);
+	} else {
 		addrconf_link_down(dev);
+		inet4_link_down(dev);
+	}
 	return 0;
 }
 

@@ -14,6 +14,7 @@ struct pkt;
 struct netdev;
 struct pcap_writer;
 struct inet6_dev;
+struct in4_dev;
 
 struct netdev_ops {
 	const char *kind;                                   /* "sim", "tap", "packet" */
@@ -41,6 +42,7 @@ struct netdev {
 	void *priv;
 	struct pcap_writer *pcap;   /* optional capture of every frame in and out */
 	struct inet6_dev *in6;      /* IPv6 state (addrconf), created at register */
+	struct in4_dev *in4;        /* IPv4 state (inet4), created at register */
 	uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, rx_dropped, tx_dropped;
 };
 

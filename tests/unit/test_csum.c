@@ -15,8 +15,10 @@ static uint16_t ref_csum(const uint8_t *a, size_t alen, const uint8_t *b, size_t
 	uint8_t buf[4096];
 	size_t n = alen + blen;
 
-	memcpy(buf, a, alen);
-	memcpy(buf + alen, b, blen);
+	if (alen)
+		memcpy(buf, a, alen);
+	if (blen)
+		memcpy(buf + alen, b, blen);
 	if (n % 2)
 		buf[n++] = 0;
 	for (size_t i = 0; i < n; i += 2)

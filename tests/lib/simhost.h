@@ -1,0 +1,35 @@
+/* Helpers for simulated-network tests: hosts on sim segments driven by commands. */
+#ifndef USAGI_TESTS_SIMHOST_H
+#define USAGI_TESTS_SIMHOST_H
+
+#include <stdio.h>
+#include "core/stack.h"
+#include "cmd/cmd.h"
+#include "link/sim.h"
+
+struct simhost {
+	struct stack *st;
+	struct cmd_env env;
+	char *out;            /* everything the host's commands printed */
+	size_t outlen;
+	int last_status;      /* status of the last finished command, -1 while pending */
+	struct sim_world *w;
+};
+
+/* A world with @seed; segments and hosts hang off it. */
+struct sim_world *simt_world(uint64_t seed);
+/* A host named @name whose commands print into h->out. */
+struct simhost *simt_host(struct sim_world *w, const char *name);
+/* Attaches @h to @seg as @ifname with MAC 02:00:00:00:00:@mac_last. */
+struct netdev *simt_attach(struct simhost *h, struct sim_segment *seg, const char *ifname,
+			   uint8_t mac_last);
+/* Runs one command line now; returns its status, or CMD_PENDING. */
+int simt_cmd(struct simhost *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Runs the world for @ms more milliseconds. */
+void simt_run_ms(struct sim_world *w, uint64_t ms);
+/* Output captured so far (NUL-terminated). */
+const char *simt_output(struct simhost *h);
+/* Frees the host's capture (stack is freed with the world). */
+void simt_host_free(struct simhost *h);
+
+#endif
