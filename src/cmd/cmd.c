@@ -24,6 +24,7 @@ static const char help_text[] =
 	"  link set [dev] NAME [up|down] [mtu N]...\n"
 	"  link del [dev] NAME\n"
 	"  link show [[dev] NAME]\n"
+	"  link capture [dev] NAME FILE|off\n"
 	"  addr add ADDR/LEN dev NAME [nodad] [valid_lft S|forever] [preferred_lft S|forever]\n"
 	"  addr del ADDR/LEN dev NAME\n"
 	"  addr show [[dev] NAME]\n"

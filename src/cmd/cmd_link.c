@@ -1,6 +1,7 @@
 /* `link add|set|del|show`: interfaces, printed as `ip link show` prints them. */
 #include "cmd/cmd_priv.h"
 #include "link/ether.h"
+#include "link/pcap.h"
 
 void cmd_print_link(FILE *f, const struct netdev *dev)
 {
@@ -105,7 +106,34 @@ static int link_show(struct cmd_env *env, int argc, char **argv)
 	return 0;
 }
 
+/* `link capture NAME FILE|off`: records every frame in and out of NAME to a pcap file. */
+static int link_capture(struct cmd_env *env, int argc, char **argv)
+{
+	const char *what = "link capture";
+	int i = skip_dev(argc, argv, 1);
+	struct pcap_writer *w = NULL;
+	struct netdev *dev;
+
+	if (i + 1 >= argc)
+		return cmd_missing(env, what, "NAME FILE|off");
+	if (i + 2 < argc)
+		return cmd_bad_arg(env, what, argv[i + 2]);
+	dev = cmd_dev(env, what, argv[i]);
+	if (!dev)
+		return 1;
+	if (strcmp(argv[i + 1], "off") != 0) {
+		w = pcapw_open(argv[i + 1]);
+		if (!w)
+			return cmd_fail(env, 1, what, "%s: %s", argv[i + 1], strerror(errno));
+	}
+	if (dev->pcap)
+		pcapw_close(dev->pcap);
+	dev->pcap = w;
+	return 0;
+}
+
 static const struct cmd_entry link_cmds[] = {
+	{ "capture", link_capture },
 	{ "add", link_add },
 	{ "set", link_set },
 	{ "del", link_del },

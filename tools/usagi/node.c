@@ -16,6 +16,7 @@
 #include "core/stack.h"
 #include "link/netdev.h"
 #include "link/packet.h"
+#include "link/pcap.h"
 #include "link/tap.h"
 #include "sim/linefile.h"
 #include "usagi.h"
@@ -246,6 +247,19 @@ static struct timespec *wait_time(struct node *n, struct timespec *ts)
 	return ts;
 }
 
+/* Captures (`link capture`) are readable while the node runs, not only at exit. */
+static void flush_captures(struct stack *st)
+{
+	struct dlist *pos, *tmp;
+
+	dlist_for_each_safe(pos, tmp, &st->netdevs) {
+		struct netdev *dev = dlist_entry(pos, struct netdev, node);
+
+		if (dev->pcap)
+			pcapw_flush(dev->pcap);
+	}
+}
+
 /* Signals are blocked except inside ppoll, so a stop request is never missed. */
 static int event_loop(struct node *n, const sigset_t *waitmask)
 {
@@ -262,6 +276,7 @@ static int event_loop(struct node *n, const sigset_t *waitmask)
 			fprintf(stderr, "usagi: out of memory\n");
 			break;
 		}
+		flush_captures(n->st);
 		k = fill_netdevs(n, pfd, idx);
 		m = ctl_server_fill(&n->srv, pfd + k);
 		if (ppoll(pfd, k + m, wait_time(n, &ts), waitmask) < 0) {
