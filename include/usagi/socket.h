@@ -1,6 +1,8 @@
 /*
  * usagi's socket API: BSD-shaped, non-blocking, for datagram sockets
- * (UDP, and ICMPv6 "ping" sockets as in Linux) on one stack. Errors are
+ * (UDP, and ICMP/ICMPv6 "ping" sockets as in Linux) of both families on
+ * one stack. An AF_INET6 socket reaches IPv4 peers through IPv4-mapped
+ * addresses (::ffff:a.b.c.d, RFC 3493 3.7) unless IPV6_V6ONLY is set. Errors are
  * returned as -errno; nothing blocks: recv on an empty queue is -EAGAIN,
  * and a readiness callback announces new data.
  */
@@ -18,7 +20,8 @@ struct usock;
 
 typedef void (*usagi_sock_cb)(struct usock *s, void *ctx);
 
-/* Ancillary data of a received datagram (like IPV6_RECVPKTINFO + IPV6_RECVHOPLIMIT). */
+/* Ancillary data of a received datagram (like IPV6_RECVPKTINFO + IPV6_RECVHOPLIMIT; IPv4: the
+ * destination IPv4-mapped, the TTL as hop_limit). */
 struct usagi_rxinfo {
 	struct in6_addr dst;
 	int ifindex;
@@ -26,7 +29,12 @@ struct usagi_rxinfo {
 	uint64_t tstamp;          /* ns, stack clock */
 };
 
-/* domain AF_INET6; type SOCK_DGRAM; protocol 0/IPPROTO_UDP or IPPROTO_ICMPV6 (echo). */
+/*
+ * domain AF_INET6 or AF_INET; type SOCK_DGRAM; protocol 0/IPPROTO_UDP, or
+ * the echo protocol of the domain (IPPROTO_ICMPV6, IPPROTO_ICMP). AF_INET
+ * sockets take and give struct sockaddr_in; AF_INET6 ones sockaddr_in6
+ * (and take sockaddr_in as a mapped address, as Linux's UDPv6 does).
+ */
 struct usock *usagi_socket(struct stack *st, int domain, int type, int protocol);
 int usagi_bind(struct usock *s, const struct sockaddr *addr, socklen_t len);
 /* AF_UNSPEC disconnects. */
@@ -38,8 +46,10 @@ ssize_t usagi_recvfrom(struct usock *s, void *buf, size_t len, int flags,
 /* recvfrom with ancillary data (@info may be NULL). */
 ssize_t usagi_recvmsg(struct usock *s, void *buf, size_t len, int flags,
 		      struct sockaddr *from, socklen_t *fromlen, struct usagi_rxinfo *info);
-/* IPV6_JOIN_GROUP/IPV6_LEAVE_GROUP (struct ipv6_mreq), IPV6_V6ONLY, IPV6_UNICAST_HOPS,
- * IPV6_MULTICAST_HOPS, IPV6_MULTICAST_IF, IPV6_DONTFRAG, IPV6_TCLASS, SO_RCVBUF. */
+/* IPV6_JOIN_GROUP/IPV6_LEAVE_GROUP (struct ipv6_mreq), IPV6_V6ONLY (before bind), IPV6_UNICAST_HOPS,
+ * IPV6_MULTICAST_HOPS, IPV6_MULTICAST_IF, IPV6_DONTFRAG, IPV6_TCLASS, IP_TTL, IP_MULTICAST_TTL,
+ * IP_TOS, IP_MTU_DISCOVER (IP_PMTUDISC_DO: DF, -EMSGSIZE rather than fragment), SO_RCVBUF,
+ * SO_BROADCAST (needed to send to a broadcast address: -EACCES without). */
 int usagi_setsockopt(struct usock *s, int level, int name, const void *val, socklen_t len);
 int usagi_getsockname(struct usock *s, struct sockaddr *addr, socklen_t *len);
 /* @cb runs (from stack processing) whenever a datagram is queued. */

@@ -33,6 +33,7 @@ static const char help_text[] =
 	"  route show\n"
 	"  neigh show [[dev] NAME]\n"
 	"  sysctl net.ipv6.conf.IF|all|default.KEY[=VALUE]\n"
+	"  sysctl net.ipv4.conf.IF|all|default.KEY[=VALUE] | net.ipv4.ip_forward[=0|1]\n"
 	"  ping ADDR [-c COUNT] [-s SIZE] [-i INTERVAL] [-W TIMEOUT] [-I ADDR|IFNAME]\n"
 	"  stats\n"
 	"  service udp-echo PORT\n"

@@ -1,6 +1,11 @@
-/* `addr add|del|show`: IPv6 addresses, printed as `ip -6 addr show` prints them. */
+/*
+ * `addr add|del|show`: IPv4 and IPv6 addresses, printed as `ip addr show`
+ * prints them (inet lines before inet6). The address form picks the family.
+ */
 #include "cmd/cmd_priv.h"
 #include "ipv6/addrconf.h"
+#include "ipv4/inet4.h"
+#include "proto/ip4.h"
 
 /* In iproute2's order; "dynamic" is our SLAAC flag (iproute2: not permanent). */
 static const struct {
@@ -48,15 +53,49 @@ void cmd_print_ifaddr(FILE *f, const struct inet6_ifaddr *ifa, uint64_t now)
 	fputc('\n', f);
 }
 
-/* Like `ip -6 addr show`, devices without IPv6 addresses are not listed. */
-static void show_dev(FILE *f, const struct netdev *dev, uint64_t now)
+/* iproute2: scope, flags, then the label (the device name) on IPv4 lines. */
+void cmd_print_ifaddr4(FILE *f, const struct in4_ifaddr *ifa)
+{
+	char buf[INET_ADDRSTRLEN];
+	const struct netdev *dev = ifa->idev ? ifa->idev->dev : NULL;
+
+	fprintf(f, "    inet %s/%u", ip4_ntop(ifa->addr, buf), ifa->plen);
+	/* /31 and /32 have no broadcast address (RFC 3021). */
+	if (ifa->plen < 31)
+		fprintf(f, " brd %s", ip4_ntop(ifa->bcast, buf));
+	fprintf(f, " scope %s ", ip4_is_loopback(ifa->addr) ? "host" : "global");
+	if (ifa->flags & IFA4_F_CONFLICT)
+		fputs("dadfailed ", f);
+	if (ifa->flags & IFA4_F_TENTATIVE)
+		fputs("tentative ", f);
+	fprintf(f, "%s\n       valid_lft forever preferred_lft forever\n", dev ? dev->name : "");
+}
+
+static void print_ifaddr4(void *ctx, const struct in4_ifaddr *ifa)
+{
+	cmd_print_ifaddr4(ctx, ifa);
+}
+
+static void count_ifaddr4(void *ctx, const struct in4_ifaddr *ifa)
+{
+	(void)ifa;
+	++*(unsigned *)ctx;
+}
+
+/* Like `ip addr show`, devices without addresses are not listed. */
+static void show_dev(FILE *f, struct stack *st, struct netdev *dev, uint64_t now)
 {
 	struct dlist *pos, *tmp;
+	unsigned n4 = 0;
 
-	if (!dev->in6 || dlist_empty(&dev->in6->addrs))
+	inet4_foreach(st, dev, count_ifaddr4, &n4);
+	if (!n4 && (!dev->in6 || dlist_empty(&dev->in6->addrs)))
 		return;
 	fprintf(f, "%d: %s: <BROADCAST,MULTICAST%s> mtu %u state %s\n", dev->ifindex, dev->name,
 		dev->up ? ",UP,LOWER_UP" : "", dev->mtu, dev->up ? "UP" : "DOWN");
+	inet4_foreach(st, dev, print_ifaddr4, f);
+	if (!dev->in6)
+		return;
 	for (unsigned scope = 0; scope < ARRAY_SIZE(scope_names); scope++) {
 		dlist_for_each_safe(pos, tmp, &dev->in6->addrs) {
 			struct inet6_ifaddr *ifa = dlist_entry(pos, struct inet6_ifaddr, node);
@@ -80,15 +119,17 @@ static int addr_show(struct cmd_env *env, int argc, char **argv)
 		dev = cmd_dev(env, "addr show", argv[i]);
 		if (!dev)
 			return 1;
-		show_dev(env->out, dev, env->st->now);
+		show_dev(env->out, env->st, dev, env->st->now);
 		return 0;
 	}
 	dlist_for_each_safe(pos, tmp, &env->st->netdevs)
-		show_dev(env->out, dlist_entry(pos, struct netdev, node), env->st->now);
+		show_dev(env->out, env->st, dlist_entry(pos, struct netdev, node), env->st->now);
 	return 0;
 }
 
 struct addr_args {
+	bool v4;
+	uint32_t addr4;
 	struct in6_addr addr;
 	unsigned plen;
 	struct netdev *dev;
@@ -105,7 +146,10 @@ static int parse_addr_args(struct cmd_env *env, const char *what, int argc, char
 	a->valid = a->preferred = UINT32_MAX;
 	if (argc < 2)
 		return cmd_missing(env, what, "ADDR/LEN");
-	if (in6_parse_prefix(argv[1], &a->addr, &a->plen) < 0)
+	/* An IPv4 address has dots and no colons (a mapped IPv6 one has both). */
+	a->v4 = strchr(argv[1], '.') && !strchr(argv[1], ':');
+	if (a->v4 ? ip4_parse_prefix(argv[1], &a->addr4, &a->plen) < 0
+		  : in6_parse_prefix(argv[1], &a->addr, &a->plen) < 0)
 		return cmd_fail(env, 2, what, "invalid prefix \"%s\"", argv[1]);
 	for (int i = 2; i < argc; i++) {
 		const char *opt = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -138,9 +182,14 @@ static int addr_add(struct cmd_env *env, int argc, char **argv)
 
 	if (rc)
 		return rc;
-	if (in6_is_multicast(&a.addr) || in6_is_unspec(&a.addr))
+	if (a.v4 ? ip4_is_multicast(a.addr4) || ip4_is_zeronet(a.addr4) ||
+		   ip4_is_limited_bcast(a.addr4)
+		 : in6_is_multicast(&a.addr) || in6_is_unspec(&a.addr))
 		return cmd_fail(env, 2, "addr add", "not a unicast address \"%s\"", argv[1]);
-	rc = addrconf_add(a.dev, &a.addr, a.plen, a.flags, a.valid, a.preferred);
+	if (a.v4)
+		rc = inet4_add(a.dev, a.addr4, a.plen, a.flags & IFA_F_NODAD ? IFA4_F_NODAD : 0);
+	else
+		rc = addrconf_add(a.dev, &a.addr, a.plen, a.flags, a.valid, a.preferred);
 	return rc < 0 ? cmd_errno(env, "addr add", rc) : 0;
 }
 
@@ -151,7 +200,7 @@ static int addr_del(struct cmd_env *env, int argc, char **argv)
 
 	if (rc)
 		return rc;
-	rc = addrconf_del(a.dev, &a.addr, a.plen);
+	rc = a.v4 ? inet4_del(a.dev, a.addr4, a.plen) : addrconf_del(a.dev, &a.addr, a.plen);
 	if (rc == -ENOENT || rc == -ESRCH || rc == -EADDRNOTAVAIL)
 		return cmd_fail(env, 1, "addr del", "no address %s on %s", argv[1], a.dev->name);
 	return rc < 0 ? cmd_errno(env, "addr del", rc) : 0;

@@ -72,18 +72,13 @@ static int ra_prefix(struct cmd_env *env, struct netdev *dev, int argc, char **a
 	return rc < 0 ? cmd_errno(env, what, rc) : 0;
 }
 
-struct ra_params {
-	uint32_t min_ms, max_ms, mtu;
-	uint16_t lifetime_s;
-	bool managed, other;
-};
-
 /*
- * One setting of `ra NAME SETTING...` at argv[*i]; advances *i past its
- * values. RFC 4861 6.2.1 ranges (intervals down to RFC 6275 7.5's 30 ms).
+ * One setting of `ra NAME SETTING...` at argv[*i] applied to @c; advances
+ * *i past its values. RFC 4861 6.2.1 ranges (intervals down to RFC 6275
+ * 7.5's 30 ms; lifetime 0 advertises a router that is no default router).
  */
 static int ra_setting(struct cmd_env *env, struct netdev *dev, int argc, char **argv, int *i,
-		      struct ra_params *p)
+		      struct nd6_ra_conf *c)
 {
 	const char *key = argv[*i];
 	int left = argc - *i - 1;
@@ -96,19 +91,19 @@ static int ra_setting(struct cmd_env *env, struct netdev *dev, int argc, char **
 		    max_ns > 1800 * NS_PER_SEC || min_ns < 30 * NS_PER_MS || min_ns * 4 > max_ns * 3)
 			return cmd_fail(env, 2, "ra interval", "invalid interval \"%s %s\" "
 					"(MAX 0.07..1800 s, MIN 0.03 s..0.75*MAX)", argv[*i + 1], argv[*i + 2]);
-		p->min_ms = (uint32_t)(min_ns / NS_PER_MS);
-		p->max_ms = (uint32_t)(max_ns / NS_PER_MS);
+		c->min_interval_ms = (uint32_t)(min_ns / NS_PER_MS);
+		c->max_interval_ms = (uint32_t)(max_ns / NS_PER_MS);
 		*i += 2;
 	} else if (strcmp(key, "lifetime") == 0 && left >= 1) {
-		if (cmd_parse_ulong(argv[++*i], 1, 9000, &v) < 0)
-			return cmd_fail(env, 2, "ra lifetime", "invalid lifetime \"%s\" (1..9000)", argv[*i]);
-		p->lifetime_s = (uint16_t)v;
+		if (cmd_parse_ulong(argv[++*i], 0, 9000, &v) < 0)
+			return cmd_fail(env, 2, "ra lifetime", "invalid lifetime \"%s\" (0..9000)", argv[*i]);
+		c->lifetime_s = (uint16_t)v;
 	} else if (strcmp(key, "mtu") == 0 && left >= 1) {
 		if (cmd_parse_ulong(argv[++*i], 1280, dev->mtu, &v) < 0)
 			return cmd_fail(env, 2, "ra mtu", "invalid mtu \"%s\" (1280..%u)", argv[*i], dev->mtu);
-		p->mtu = (uint32_t)v;
+		c->mtu = (uint32_t)v;
 	} else if ((strcmp(key, "managed") == 0 || strcmp(key, "other") == 0) && left >= 1) {
-		bool *flag = key[0] == 'm' ? &p->managed : &p->other;
+		bool *flag = key[0] == 'm' ? &c->managed : &c->other;
 
 		if (cmd_parse_bool(argv[++*i], flag) < 0)
 			return cmd_fail(env, 2, "ra", "invalid %s flag \"%s\" (on or off)", key, argv[*i]);
@@ -118,19 +113,20 @@ static int ra_setting(struct cmd_env *env, struct netdev *dev, int argc, char **
 }
 
 /*
- * `ra NAME SETTING...`: one nd6_ra_set call for the whole line. nd6_ra_set
- * keeps numbers given as 0 but always sets both M and O, so a line naming
- * one flag clears the other: give both on one line when both are wanted.
+ * `ra NAME SETTING...`: the settings named on the line change, every other
+ * one keeps its value; a bad setting anywhere on the line changes nothing.
  */
 static int ra_params(struct cmd_env *env, struct netdev *dev, int argc, char **argv)
 {
-	struct ra_params p = { 0 };
+	struct nd6_ra_conf c;
 	int rc;
 
+	if ((rc = nd6_ra_get_conf(dev, &c)) < 0)
+		return cmd_errno(env, "ra", rc);
 	for (int i = 0; i < argc; i++)
-		if ((rc = ra_setting(env, dev, argc, argv, &i, &p)) != 0)
+		if ((rc = ra_setting(env, dev, argc, argv, &i, &c)) != 0)
 			return rc;
-	rc = nd6_ra_set(dev, p.min_ms, p.max_ms, p.lifetime_s, p.mtu, p.managed, p.other);
+	rc = nd6_ra_set_conf(dev, &c);
 	return rc < 0 ? cmd_errno(env, "ra", rc) : 0;
 }
 

@@ -1,6 +1,12 @@
-/* `neigh show`: the neighbour cache, printed as `ip -6 neigh show` prints it. */
+/*
+ * `neigh show`: the neighbour cache, printed as `ip neigh show` prints it.
+ * ARP entries share the cache under their IPv4-mapped address: they print
+ * as IPv4, and first, as iproute2 lists IPv4 before IPv6.
+ */
 #include "cmd/cmd_priv.h"
 #include "ipv6/nd6.h"
+#include "ipv4/ipv4.h"
+#include "proto/ip4.h"
 #include "link/ether.h"
 
 /* iproute2's spelling of the NUD states. */
@@ -20,7 +26,10 @@ void cmd_print_neigh(FILE *f, const struct nd6_neigh_info *n)
 	char buf[INET6_ADDRSTRLEN], mac[18];
 	unsigned s = (unsigned)n->state;
 
-	fprintf(f, "%s", in6_ntop(&n->addr, buf));
+	if (in6_is_v4mapped(&n->addr))
+		fputs(ip4_ntop(ip4_from_mapped(&n->addr), buf), f);
+	else
+		fputs(in6_ntop(&n->addr, buf), f);
 	if (n->dev)
 		fprintf(f, " dev %s", n->dev->name);
 	if (n->has_lladdr)
@@ -33,19 +42,20 @@ void cmd_print_neigh(FILE *f, const struct nd6_neigh_info *n)
 struct show_ctx {
 	FILE *f;
 	const struct netdev *dev;   /* NULL: every device */
+	bool v4;                    /* this pass prints the IPv4 (mapped) entries */
 };
 
 static void show_one(void *ctx, const struct nd6_neigh_info *n)
 {
 	struct show_ctx *c = ctx;
 
-	if (!c->dev || c->dev == n->dev)
+	if ((!c->dev || c->dev == n->dev) && in6_is_v4mapped(&n->addr) == c->v4)
 		cmd_print_neigh(c->f, n);
 }
 
 static int neigh_show(struct cmd_env *env, int argc, char **argv)
 {
-	struct show_ctx c = { env->out, NULL };
+	struct show_ctx c = { env->out, NULL, true };
 	int i = argc > 2 && strcmp(argv[1], "dev") == 0 ? 2 : 1;
 
 	if (i < argc) {
@@ -55,6 +65,8 @@ static int neigh_show(struct cmd_env *env, int argc, char **argv)
 		if (!c.dev)
 			return 1;
 	}
+	nd6_neigh_foreach(env->st, show_one, &c);
+	c.v4 = false;
 	nd6_neigh_foreach(env->st, show_one, &c);
 	return 0;
 }

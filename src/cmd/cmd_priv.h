@@ -47,8 +47,12 @@ struct netdev *cmd_dev(struct cmd_env *env, const char *what, const char *name);
 void cmd_print_link(FILE *f, const struct netdev *dev);
 struct inet6_ifaddr;
 void cmd_print_ifaddr(FILE *f, const struct inet6_ifaddr *ifa, uint64_t now);
+struct in4_ifaddr;
+void cmd_print_ifaddr4(FILE *f, const struct in4_ifaddr *ifa);
 struct route6;
 void cmd_print_route(FILE *f, const struct route6 *r, uint64_t now);
+struct route4;
+void cmd_print_route4(FILE *f, const struct route4 *r);
 struct nd6_neigh_info;
 void cmd_print_neigh(FILE *f, const struct nd6_neigh_info *n);
 

@@ -9,6 +9,7 @@
 #include "core/common.h"
 #include "core/log.h"
 #include "core/pkt.h"
+#include "core/reasm.h"
 #include "core/rng.h"
 #include "core/siphash.h"
 #include "core/stats.h"
@@ -36,6 +37,7 @@ struct stack {
 	struct dlist netdevs;        /* struct netdev */
 	int next_ifindex;
 
+	struct reasm_budget reasm;   /* fragment memory shared by IPv4 and IPv6 reassembly */
 	struct ip6_state ip6;
 	struct icmp6_state icmp6;
 	struct nd6_state nd6;

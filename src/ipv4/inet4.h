@@ -29,6 +29,8 @@ struct in4_ifaddr {
 	uint32_t flags;
 	int probes_left, announces_left;
 	struct timer timer;
+	uint64_t last_defend;        /* ns, when @defended (RFC 5227 2.4 b) */
+	bool defended;
 };
 
 struct in4_dev {
@@ -36,6 +38,10 @@ struct in4_dev {
 	struct ip4_conf conf;
 	struct dlist addrs;          /* struct in4_ifaddr */
 };
+
+/* The per-stack address index (st->ip4.addrs); created with the IPv4 route table. */
+int inet4_index_init(struct stack *st);
+void inet4_index_fini(struct stack *st);
 
 int inet4_dev_init(struct netdev *dev);
 void inet4_dev_fini(struct netdev *dev);

@@ -54,8 +54,8 @@ struct ip4_state {
 	uint16_t ip_id;          /* next IP Identification */
 	struct pkt *loop_head, *loop_tail;
 	unsigned loop_len;
-	struct frag4_table *reasm;
-	struct pmtu4_cache *pmtu;
+	struct reasm_table *reasm;   /* frag4.c over core/reasm.c */
+	struct pmtu4_cache *pmtu;    /* unused: IPv4 paths live in the IPv6 PMTU cache, mapped */
 	struct route4_table *routes;
 	struct arp_state *arp;
 	struct inet4_index *addrs;   /* every local address, keyed hash */
@@ -81,6 +81,27 @@ void pmtu4_update(struct stack *st, uint32_t dst, uint32_t mtu);
 
 const struct ip4_conf *ip4_conf_of(const struct netdev *dev);
 bool ip4_forwarding(const struct stack *st, const struct netdev *dev);
+
+/* IPv4 forwarding (RFC 1812 5.2), data = IPv4 header of a packet not for us. Consumes @p. */
+int ip4_forward(struct stack *st, struct pkt *p);
+/*
+ * One's-complement sum of the IPv4 pseudo-header (RFC 768, RFC 793 3.1)
+ * for upper-layer length @len and protocol @proto; add the payload with
+ * csum_partial and csum_fold the result.
+ */
+uint32_t ip4_pseudo_csum(uint32_t src, uint32_t dst, uint8_t proto, uint32_t len);
+/* Header checksum of the IPv4 header at @h (@hlen bytes), stored in place. */
+void ip4_set_csum(uint8_t *h, size_t hlen);
+
+/*
+ * Options (ip4_opts.c). Validates the options of the header at nh (RFC
+ * 1122 3.2.1.8, RFC 791 3.1): 0 if acceptable; -EINVAL if malformed with
+ * *ptr = offset of the bad octet for a Parameter Problem; -EOPNOTSUPP for
+ * a source route option (a host drops them silently, see ip4_opts.c).
+ */
+int ip4_opts_check(struct stack *st, const struct pkt *p, uint32_t *ptr);
+/* Writes to @out the options of @opts (@len bytes) whose copy flag is set, padded to 4 octets; returns the length. */
+size_t ip4_opts_copied(const uint8_t *opts, size_t len, uint8_t *out);
 
 /* "192.0.2.1" into buf (INET_ADDRSTRLEN). */
 const char *ip4_ntop(uint32_t a, char *buf);

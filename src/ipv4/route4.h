@@ -21,7 +21,9 @@ struct route4 {
 
 int route4_init(struct stack *st);
 void route4_fini(struct stack *st);
+/* Adds a route (dst masked to plen). 0, -EEXIST (same dst/plen/gw/dev), -ENOMEM, -EINVAL. */
 int route4_add(struct stack *st, const struct route4 *r);
+/* Deletes the routes of dst/plen through @gw (0: any) and @dev (NULL: any). 0 or -ESRCH. */
 int route4_del(struct stack *st, uint32_t dst, unsigned plen, uint32_t gw, const struct netdev *dev);
 const struct route4 *route4_lookup(struct stack *st, uint32_t dst);
 void route4_flush_dev(struct stack *st, const struct netdev *dev);

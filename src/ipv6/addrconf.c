@@ -13,9 +13,18 @@
 #include "link/netdev.h"
 
 #define ADDR_HASH_BITS 8
+#define ADDR_FILTER_BITS 8
 
+/*
+ * Besides the keyed hash, a counting filter answers "certainly not ours"
+ * with one load and a multiply: a router asks about every destination it
+ * forwards, and nearly all are someone else's. It has no false negatives
+ * (a count per slot, kept with the chains); a sender who finds a busy slot
+ * only gets the keyed-hash lookup that every packet had before.
+ */
 struct addrconf_index {
 	struct inet6_ifaddr *buckets[1 << ADDR_HASH_BITS];
+	unsigned filter[1 << ADDR_FILTER_BITS];
 	unsigned count;
 };
 
@@ -38,11 +47,20 @@ static struct inet6_ifaddr **bucket(struct stack *st, const struct in6_addr *a)
 	return &st->nd6.addrs->buckets[h & ((1u << ADDR_HASH_BITS) - 1)];
 }
 
+/* Top bits of a multiply by an odd key word: every address bit reaches them. */
+static unsigned *filter_slot(struct stack *st, const struct in6_addr *a)
+{
+	uint64_t w[2];
+
+	memcpy(w, a, sizeof(w));
+	return &st->nd6.addrs->filter[((w[0] ^ w[1]) * (st->hkey.k1 | 1)) >> (64 - ADDR_FILTER_BITS)];
+}
+
 struct inet6_ifaddr *addrconf_lookup(struct stack *st, const struct in6_addr *a)
 {
 	struct inet6_ifaddr *ifa;
 
-	if (!st->nd6.addrs)
+	if (!st->nd6.addrs || !*filter_slot(st, a))
 		return NULL;
 	for (ifa = *bucket(st, a); ifa; ifa = ifa->hnext)
 		if (in6_equal(&ifa->addr, a))
@@ -54,6 +72,8 @@ struct inet6_ifaddr *addrconf_lookup_dev(struct netdev *dev, const struct in6_ad
 {
 	struct inet6_ifaddr *ifa;
 
+	if (!*filter_slot(dev->st, a))
+		return NULL;
 	for (ifa = *bucket(dev->st, a); ifa; ifa = ifa->hnext)
 		if (ifa->idev->dev == dev && in6_equal(&ifa->addr, a))
 			return ifa;
@@ -159,6 +179,7 @@ int addrconf_add(struct netdev *dev, const struct in6_addr *addr, unsigned plen,
 	ifa->hnext = *b;
 	*b = ifa;
 	st->nd6.addrs->count++;
+	++*filter_slot(st, addr);
 	/* RFC 4862 5.4.2: join the solicited-node group before probing. */
 	in6_solicited_node(&snm, addr);
 	mld6_join(dev, &snm);
@@ -192,6 +213,7 @@ static void index_unlink(struct stack *st, struct inet6_ifaddr *ifa)
 	if (*pp) {
 		*pp = ifa->hnext;
 		st->nd6.addrs->count--;
+		--*filter_slot(st, &ifa->addr);
 	}
 }
 

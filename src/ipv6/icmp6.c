@@ -4,6 +4,7 @@
  * 2.4 rules and a token-bucket rate limit.
  */
 #include "core/csum.h"
+#include "core/ratelimit.h"
 #include "core/stack.h"
 #include "ipv6/addrconf.h"
 #include "ipv6/exthdr.h"
@@ -20,7 +21,7 @@ int icmp6_init(struct stack *st)
 	/* Burst of 10, then one error per 100 ms (RFC 4443 2.4(f) token bucket). */
 	s->ratelimit_ms = 100;
 	s->burst = 10;
-	s->tokens_ns = (uint64_t)s->burst * s->ratelimit_ms * NS_PER_MS;
+	s->tokens_ns = ratelimit_full(s->ratelimit_ms, s->burst);
 	s->last_ns = st->now;
 	return 0;
 }
@@ -28,21 +29,8 @@ int icmp6_init(struct stack *st)
 static bool icmp6_ratelimit_ok(struct stack *st)
 {
 	struct icmp6_state *s = &st->icmp6;
-	uint64_t cost = (uint64_t)s->ratelimit_ms * NS_PER_MS;
-	uint64_t cap = cost * s->burst, tokens;
 
-	if (cost == 0)
-		return true;
-	tokens = s->tokens_ns + (st->now - s->last_ns);
-	s->last_ns = st->now;
-	if (tokens > cap)
-		tokens = cap;
-	if (tokens < cost) {
-		s->tokens_ns = tokens;
-		return false;
-	}
-	s->tokens_ns = tokens - cost;
-	return true;
+	return ratelimit_take(&s->tokens_ns, &s->last_ns, s->ratelimit_ms, s->burst, st->now);
 }
 
 int icmp6_send(struct stack *st, struct pkt *p, struct ip6_tx *tx)

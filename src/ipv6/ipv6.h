@@ -63,7 +63,7 @@ struct ip6_state {
 	uint32_t frag_id;        /* next Fragment Identification (randomised start) */
 	struct pkt *loop_head, *loop_tail; /* packets to local addresses, delivered by stack_poll */
 	struct pmtu6_cache *pmtu;  /* per-destination path MTU (RFC 8201) */
-	struct frag6_table *reasm; /* reassembly state (frag6.c) */
+	struct reasm_table *reasm; /* reassembly queues (frag6.c over core/reasm.c) */
 	uint8_t flow_secret[16];   /* RFC 6437 flow label hash key */
 	unsigned loop_len;         /* packets on the loopback queue */
 };

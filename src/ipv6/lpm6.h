@@ -6,7 +6,9 @@
  * (each entry keeps the longest such prefix). Below an entry, prefixes are
  * kept in a small bucket scanned longest first until it grows past
  * LPM6_BUCKET_MAX, then the bucket becomes a node: random tables stay a
- * root entry and a bucket of one or two prefixes deep. An exact-match hash
+ * root entry and a bucket of one or two prefixes deep. Levels that would
+ * hold a single child and no prefix are skipped (path compression), and an
+ * entry keeps a copy of its prefix's value. An exact-match hash
  * of every prefix serves add/delete and the rare slow paths.
  *
  * The caller owns the prefix objects (it embeds struct lpm6_pfx first in
@@ -55,5 +57,7 @@ struct lpm6_pfx *lpm6_match_shorter(const struct lpm6 *t, const struct in6_addr 
 /* Calls @fn for every prefix, in no particular order; @fn must not change the table. */
 void lpm6_walk(const struct lpm6 *t, void (*fn)(void *ctx, struct lpm6_pfx *p), void *ctx);
 unsigned lpm6_count(const struct lpm6 *t);
+/* Nodes a lookup of @a reads, root included (tests: path compression). */
+unsigned lpm6_depth(const struct lpm6 *t, const struct in6_addr *a);
 
 #endif

@@ -59,7 +59,7 @@ void nd6_flush_dev(struct stack *st, struct netdev *dev);
 
 /* One neighbour, for `neigh show`. */
 struct nd6_neigh_info {
-	struct in6_addr addr;
+	struct in6_addr addr;          /* ARP entries: IPv4-mapped (in6_is_v4mapped, ip4_from_mapped) */
 	struct netdev *dev;
 	uint8_t lladdr[6];
 	bool has_lladdr;
@@ -86,8 +86,24 @@ struct nd6_ra_prefix {
 };
 int nd6_ra_enable(struct netdev *dev, bool on);
 int nd6_ra_add_prefix(struct netdev *dev, const struct nd6_ra_prefix *pfx);
-/* RA parameters; 0 keeps the default. */
-int nd6_ra_set(struct netdev *dev, uint32_t min_interval_ms, uint32_t max_interval_ms,
-	       uint16_t router_lifetime_s, uint32_t mtu, bool managed, bool other);
+/*
+ * RA parameters (RFC 4861 6.2.1), read and written whole so that a caller
+ * changes one field by get, modify, set and every other field is kept.
+ */
+struct nd6_ra_conf {
+	uint32_t min_interval_ms, max_interval_ms;  /* default 200 s, 600 s */
+	uint16_t lifetime_s;   /* Router Lifetime, default 1800; 0: not a default router */
+	uint32_t mtu;          /* MTU option, 0: none */
+	bool managed, other;   /* M and O flags */
+};
+/* The current parameters of @dev (defaults until set). 0 or -ENOMEM. */
+int nd6_ra_get_conf(struct netdev *dev, struct nd6_ra_conf *c);
+/*
+ * Replaces the parameters of @dev; the next RA carries them. 0, -ENOMEM, or
+ * -EINVAL (nothing changed) unless: MAX 70 ms..1800 s, MIN 30 ms..0.75*MAX
+ * (RFC 4861 6.2.1 with RFC 6275 7.5's shorter intervals), lifetime 0..9000,
+ * MTU 0 or 1280..link MTU.
+ */
+int nd6_ra_set_conf(struct netdev *dev, const struct nd6_ra_conf *c);
 
 #endif

@@ -9,6 +9,7 @@
 #include "ipv6/addrconf.h"
 #include "link/ether.h"
 #include "link/netdev.h"
+#include "proto/ip4.h"
 #include "proto/ip6.h"
 
 #define ND6_HASH_BITS 8
@@ -17,6 +18,13 @@ struct nd6_table {
 	struct nd6_neigh *buckets[1 << ND6_HASH_BITS];
 	struct dlist lru;
 	unsigned count;
+	/*
+	 * The entry the last lookup found: a router sends most traffic to a
+	 * few next hops, and this check is cheaper than the keyed hash. Cleared
+	 * when that entry is freed; a miss falls back to the hash, so a sender
+	 * cannot make lookups worse than without it.
+	 */
+	struct nd6_neigh *last;
 };
 
 static void neigh_timer(struct stack *st, struct timer *t);
@@ -59,11 +67,13 @@ static struct nd6_neigh **bucket(struct stack *st, const struct netdev *dev,
 struct nd6_neigh *nd6_neigh_lookup(struct stack *st, struct netdev *dev,
 				   const struct in6_addr *addr)
 {
-	struct nd6_neigh *n;
+	struct nd6_neigh *n = st->nd6.neigh->last;
 
+	if (n && n->dev == dev && in6_equal(&n->addr, addr))
+		return n;
 	for (n = *bucket(st, dev, addr); n; n = n->hnext)
 		if (n->dev == dev && in6_equal(&n->addr, addr))
-			return n;
+			return st->nd6.neigh->last = n;
 	return NULL;
 }
 
@@ -128,18 +138,26 @@ static struct pkt *queue_take(struct nd6_neigh *n)
 	return q;
 }
 
+static const struct nd6_family nd6_family_ip6;
+
+static const struct nd6_family *family_of(const struct nd6_neigh *n)
+{
+	return in6_is_v4mapped(&n->addr) ? &arp_neigh_family : &nd6_family_ip6;
+}
+
 /* Frees the queue; @n may be gone once an error has been sent, so only @st is used after. */
 static void queue_drop_all(struct nd6_neigh *n, bool unreach)
 {
 	struct stack *st = n->st;
+	const struct nd6_family *fam = family_of(n);
 	struct pkt *q = queue_take(n), *next;
 
 	for (; q; q = next) {
 		next = q->next;
 		q->next = NULL;
-		/* RFC 4861 7.2.2: resolution failed, tell the sender (RFC 4443 3.1 code 3). */
+		/* RFC 4861 7.2.2: resolution failed, tell the sender. */
 		if (unreach)
-			icmp6_send_error(st, q, ICMP6_DST_UNREACH, ICMP6_DU_ADDR, 0);
+			fam->unreach(st, q);
 		STAT_INC(st, nd6_queue_failed);
 		pkt_free(q);
 	}
@@ -154,6 +172,8 @@ void nd6_neigh_remove(struct nd6_neigh *n)
 		pp = &(*pp)->hnext;
 	if (*pp)
 		*pp = n->hnext;
+	if (st->nd6.neigh->last == n)
+		st->nd6.neigh->last = NULL;
 	stack_timer_cancel(st, &n->timer);
 	queue_drop_all(n, false);
 	dlist_del(&n->lru);
@@ -171,7 +191,7 @@ void nd6_neigh_set_lladdr(struct nd6_neigh *n, const uint8_t lladdr[6])
 
 static int neigh_xmit(struct nd6_neigh *n, struct pkt *p)
 {
-	return eth_output(n->dev, p, n->lladdr, ETH_P_IPV6);
+	return eth_output(n->dev, p, n->lladdr, family_of(n)->ethertype);
 }
 
 void nd6_neigh_flush_queue(struct nd6_neigh *n)
@@ -201,21 +221,42 @@ static int solicit_source(struct nd6_neigh *n, struct in6_addr *src)
 	return addrconf_select_source(n->st, &n->addr, n->dev, src);
 }
 
-static void neigh_solicit(struct nd6_neigh *n, bool unicast)
+static int ns_solicit(struct nd6_neigh *n, bool unicast)
 {
 	struct in6_addr src;
 
 	if (solicit_source(n, &src) < 0) {
 		STAT_INC(n->st, nd6_ns_no_source);
-		return;
+		return -EADDRNOTAVAIL;
 	}
-	n->probes++;
 	nd6_send_ns(n->dev, &n->addr, &src, unicast ? &n->addr : NULL);
+	return 0;
+}
+
+/* RFC 4443 3.1: code 3, address unreachable. */
+static void ns_unreach(struct stack *st, const struct pkt *q)
+{
+	icmp6_send_error(st, q, ICMP6_DST_UNREACH, ICMP6_DU_ADDR, 0);
+}
+
+/* RetransTimer and ReachableTime of the interface (RFC 4861 6.3.2, learnt from RAs). */
+static uint32_t ns_retrans_ms(const struct nd6_neigh *n) { return n->dev->in6->retrans_ms; }
+static uint32_t ns_reachable_ms(const struct nd6_neigh *n) { return n->dev->in6->reachable_ms; }
+
+static const struct nd6_family nd6_family_ip6 = {
+	.ethertype = ETH_P_IPV6, .solicit = ns_solicit, .unreach = ns_unreach,
+	.retrans_ms = ns_retrans_ms, .reachable_ms = ns_reachable_ms,
+};
+
+static void neigh_solicit(struct nd6_neigh *n, bool unicast)
+{
+	if (family_of(n)->solicit(n, unicast) == 0)
+		n->probes++;
 }
 
 static uint64_t retrans_ns(const struct nd6_neigh *n)
 {
-	return (uint64_t)n->dev->in6->retrans_ms * NS_PER_MS;
+	return (uint64_t)family_of(n)->retrans_ms(n) * NS_PER_MS;
 }
 
 void nd6_neigh_set_state(struct nd6_neigh *n, enum nud_state state)
@@ -233,7 +274,7 @@ void nd6_neigh_set_state(struct nd6_neigh *n, enum nud_state state)
 		stack_timer_in(st, &n->timer, retrans_ns(n));
 		break;
 	case NUD_REACHABLE:
-		stack_timer_in(st, &n->timer, (uint64_t)n->dev->in6->reachable_ms * NS_PER_MS);
+		stack_timer_in(st, &n->timer, (uint64_t)family_of(n)->reachable_ms(n) * NS_PER_MS);
 		break;
 	case NUD_DELAY:
 		stack_timer_in(st, &n->timer, ND6_DELAY_FIRST_PROBE_MS * NS_PER_MS);
@@ -313,7 +354,6 @@ static void neigh_enqueue(struct nd6_neigh *n, struct pkt *p)
 int nd6_output(struct stack *st, struct netdev *dev, const struct in6_addr *nexthop,
 	       struct pkt *p)
 {
-	struct nd6_neigh *n;
 	uint8_t mac[6];
 
 	if (in6_is_multicast(nexthop)) {
@@ -321,7 +361,14 @@ int nd6_output(struct stack *st, struct netdev *dev, const struct in6_addr *next
 		in6_mc_to_mac(mac, nexthop);
 		return eth_output(dev, p, mac, ETH_P_IPV6);
 	}
-	n = nd6_neigh_get(st, dev, nexthop);
+	return nd6_neigh_output(st, dev, nexthop, p);
+}
+
+int nd6_neigh_output(struct stack *st, struct netdev *dev, const struct in6_addr *key,
+		     struct pkt *p)
+{
+	struct nd6_neigh *n = nd6_neigh_get(st, dev, key);
+
 	if (!n)
 		goto drop;
 	switch (n->state) {

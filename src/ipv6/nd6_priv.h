@@ -66,6 +66,29 @@ struct nd6_neigh {
 
 struct nd6_neigh *nd6_neigh_lookup(struct stack *st, struct netdev *dev,
 				   const struct in6_addr *addr);
+/*
+ * What differs between the families sharing the cache (IPv6 ND and ARP,
+ * whose entries are keyed by IPv4-mapped addresses): chosen per entry by
+ * in6_is_v4mapped(&n->addr); everything else is one NUD state machine.
+ */
+struct nd6_family {
+	uint16_t ethertype;                                   /* of the queued packets */
+	/* Sends one solicitation (multicast/broadcast or unicast); <0 (counted) if none went out. */
+	int (*solicit)(struct nd6_neigh *n, bool unicast);
+	/* Resolution failed for @q (nh set): the ICMP error to its sender. */
+	void (*unreach)(struct stack *st, const struct pkt *q);
+	uint32_t (*retrans_ms)(const struct nd6_neigh *n);
+	uint32_t (*reachable_ms)(const struct nd6_neigh *n);
+};
+extern const struct nd6_family arp_neigh_family;   /* arp.c */
+
+/*
+ * Sends @p (data = network header) to the on-link unicast neighbour @key
+ * (IPv6 or IPv4-mapped) through the cache, queueing while INCOMPLETE.
+ * Consumes @p.
+ */
+int nd6_neigh_output(struct stack *st, struct netdev *dev, const struct in6_addr *key,
+		     struct pkt *p);
 /* Finds or creates (state NUD_NONE) the entry; NULL if the cache is full of live entries. */
 struct nd6_neigh *nd6_neigh_get(struct stack *st, struct netdev *dev, const struct in6_addr *addr);
 /* Enters @state and arms the state's timer. */

@@ -22,10 +22,7 @@
 struct nd6_ra_state {
 	struct netdev *dev;
 	bool enabled;
-	uint32_t min_ms, max_ms;
-	uint16_t lifetime_s;
-	uint32_t mtu;
-	bool managed, other;
+	struct nd6_ra_conf conf;
 	struct nd6_ra_prefix prefixes[RA_MAX_PREFIX];
 	unsigned nprefix;
 	unsigned initial_left;
@@ -46,9 +43,8 @@ static struct nd6_ra_state *ra_get(struct netdev *dev)
 	if (!ra)
 		return NULL;
 	ra->dev = dev;
-	ra->min_ms = 200000;
-	ra->max_ms = 600000;
-	ra->lifetime_s = 1800;
+	ra->conf = (struct nd6_ra_conf){ .min_interval_ms = 200000, .max_interval_ms = 600000,
+					 .lifetime_s = 1800 };
 	timer_init(&ra->timer, ra_timer);
 	dev->in6->ra = ra;
 	return ra;
@@ -109,16 +105,17 @@ static int send_ra(struct nd6_ra_state *ra, uint16_t lifetime_s)
 	memset(h, 0, sizeof(*h));
 	h->type = ND_ROUTER_ADVERT;
 	h->cur_hlim = dev->in6->conf.hop_limit > 0 ? (uint8_t)dev->in6->conf.hop_limit : 64;
-	h->flags = (ra->managed ? ND_RA_FLAG_MANAGED : 0) | (ra->other ? ND_RA_FLAG_OTHER : 0);
+	h->flags = (ra->conf.managed ? ND_RA_FLAG_MANAGED : 0) |
+		   (ra->conf.other ? ND_RA_FLAG_OTHER : 0);
 	put_be16(h->router_lft, lifetime_s);
 	nd6_put_lladdr_opt(p, ND_OPT_SLLA, dev);
-	if (ra->mtu) {
+	if (ra->conf.mtu) {
 		struct nd_opt_mtu *m = pkt_put(p, sizeof(*m));
 
 		memset(m, 0, sizeof(*m));
 		m->type = ND_OPT_MTU;
 		m->len = 1;
-		put_be32(m->mtu, ra->mtu);
+		put_be32(m->mtu, ra->conf.mtu);
 	}
 	for (unsigned i = 0; i < ra->nprefix; i++)
 		put_prefix(p, &ra->prefixes[i]);
@@ -131,7 +128,9 @@ static int send_ra(struct nd6_ra_state *ra, uint16_t lifetime_s)
 static void ra_schedule_next(struct nd6_ra_state *ra)
 {
 	struct stack *st = ra->dev->st;
-	uint64_t ms = ra->min_ms + rng_below(&st->rng, ra->max_ms - ra->min_ms + 1);
+	const struct nd6_ra_conf *c = &ra->conf;
+	uint64_t ms = c->min_interval_ms +
+		      rng_below(&st->rng, c->max_interval_ms - c->min_interval_ms + 1);
 
 	if (ra->initial_left > 0) {
 		ra->initial_left--;
@@ -147,7 +146,7 @@ static void ra_timer(struct stack *st, struct timer *t)
 	if (!ra->enabled)
 		return;
 	if (ra->dev->up)
-		send_ra(ra, ra->lifetime_s);
+		send_ra(ra, ra->conf.lifetime_s);
 	ra_schedule_next(ra);
 }
 
@@ -197,26 +196,41 @@ int nd6_ra_add_prefix(struct netdev *dev, const struct nd6_ra_prefix *pfx)
 	return 0;
 }
 
-int nd6_ra_set(struct netdev *dev, uint32_t min_interval_ms, uint32_t max_interval_ms,
-	       uint16_t router_lifetime_s, uint32_t mtu, bool managed, bool other)
+int nd6_ra_get_conf(struct netdev *dev, struct nd6_ra_conf *c)
 {
-	struct nd6_ra_state *ra = ra_get(dev);
-	uint32_t max = max_interval_ms ? max_interval_ms : ra ? ra->max_ms : 0;
-	uint32_t min = min_interval_ms ? min_interval_ms : max / 3;
+	const struct nd6_ra_state *ra = ra_get(dev);
 
 	if (!ra)
 		return -ENOMEM;
-	/* RFC 4861 6.2.1: 4 s <= Max <= 1800 s, 3 s <= Min <= 0.75 * Max. */
-	if (max < 4000 || max > 1800000 || min < 3000 || min > max / 4 * 3 ||
-	    (mtu && (mtu < IPV6_MIN_MTU || mtu > dev->mtu)))
+	*c = ra->conf;
+	return 0;
+}
+
+/*
+ * RFC 4861 6.2.1: Min <= 0.75 * Max, Max <= 1800 s, lifetime <= 9000 s; the
+ * lower interval bounds are RFC 6275 7.5's (70 ms, 30 ms) for fast routers.
+ * Lifetime 0 is allowed: a router that is not a default router.
+ */
+static bool ra_conf_valid(const struct netdev *dev, const struct nd6_ra_conf *c)
+{
+	uint32_t max = c->max_interval_ms, min = c->min_interval_ms;
+
+	if (max < 70 || max > 1800000 || min < 30 || (uint64_t)min * 4 > (uint64_t)max * 3)
+		return false;
+	if (c->lifetime_s > 9000)
+		return false;
+	return c->mtu == 0 || (c->mtu >= IPV6_MIN_MTU && c->mtu <= dev->mtu);
+}
+
+int nd6_ra_set_conf(struct netdev *dev, const struct nd6_ra_conf *c)
+{
+	struct nd6_ra_state *ra = ra_get(dev);
+
+	if (!ra)
+		return -ENOMEM;
+	if (!ra_conf_valid(dev, c))
 		return -EINVAL;
-	ra->max_ms = max;
-	ra->min_ms = min;
-	if (router_lifetime_s)
-		ra->lifetime_s = router_lifetime_s;
-	ra->mtu = mtu;
-	ra->managed = managed;
-	ra->other = other;
+	ra->conf = *c;
 	return 0;
 }
 

@@ -1,12 +1,13 @@
 /*
  * Path MTU cache (RFC 8201): per destination, lowered by Packet Too Big,
  * never below 1280, forgotten after 10 minutes so increases are noticed
- * (5.3). Open hashing with a keyed hash; when full, the entry closest to
+ * (5.3). IPv4 paths share the table as mapped addresses (pmtu4.c). Open hashing with a keyed hash; when full, the entry closest to
  * expiry in the probed bucket is replaced.
  */
 #include <stdlib.h>
 #include "core/stack.h"
 #include "ipv6/addrconf.h"
+#include "ipv6/pmtu_cache.h"
 #include "link/netdev.h"
 #include "proto/ip6.h"
 
@@ -79,17 +80,21 @@ uint32_t pmtu6_get(struct stack *st, const struct in6_addr *dst, struct netdev *
 	return e && e->mtu < mtu ? e->mtu : mtu;
 }
 
-void pmtu6_update(struct stack *st, const struct in6_addr *dst, uint32_t mtu)
+uint32_t pmtu_cache_get(struct stack *st, const struct in6_addr *key)
+{
+	const struct pmtu6_ent *e = st->ip6.pmtu ? pmtu6_find(st, key) : NULL;
+
+	return e ? e->mtu : 0;
+}
+
+int pmtu_cache_set(struct stack *st, const struct in6_addr *dst, uint32_t mtu)
 {
 	unsigned s = pmtu6_slot(st, dst);
 	struct pmtu6_ent *e = pmtu6_find(st, dst), *victim = NULL;
+	int rc = 0;
 
-	/* RFC 8201 4: a PTB below the minimum MTU still means 1280. */
-	mtu = MAX(mtu, IPV6_MIN_MTU);
-	if (e && e->mtu <= mtu) {
-		STAT_INC(st, ip6_pmtu_ignored);
-		return;
-	}
+	if (e && e->mtu <= mtu)
+		return -1;
 	for (unsigned i = 0; !e && i < PMTU6_WAYS; i++) {
 		struct pmtu6_ent *c = &st->ip6.pmtu->e[(s + i) % PMTU6_SLOTS];
 
@@ -99,11 +104,25 @@ void pmtu6_update(struct stack *st, const struct in6_addr *dst, uint32_t mtu)
 			victim = c;
 	}
 	if (!e) {
-		STAT_INC(st, ip6_pmtu_evict);
+		rc = 1;
 		e = victim;
 	}
 	e->dst = *dst;
 	e->mtu = mtu;
 	e->expires = st->now + PMTU6_EXPIRE_NS;
+	return rc;
+}
+
+void pmtu6_update(struct stack *st, const struct in6_addr *dst, uint32_t mtu)
+{
+	/* RFC 8201 4: a PTB below the minimum MTU still means 1280. */
+	int rc = pmtu_cache_set(st, dst, MAX(mtu, IPV6_MIN_MTU));
+
+	if (rc < 0) {
+		STAT_INC(st, ip6_pmtu_ignored);
+		return;
+	}
+	if (rc > 0)
+		STAT_INC(st, ip6_pmtu_evict);
 	STAT_INC(st, ip6_pmtu_update);
 }

@@ -4,6 +4,8 @@
  * The socket lives until the stack is freed (sock_fini closes it).
  */
 #include "l4/sock.h"
+#include "proto/ip4.h"
+#include "ipv4/inet4.h"
 
 /*
  * Source ports of other datagram services that answer anything (echo,
@@ -29,6 +31,7 @@ static void echo_one(struct usock *s, struct pkt *p)
 	struct sock_rxmeta m = *SOCK_RXMETA(p);
 	struct stack *st = s->st;
 	struct sockaddr_in6 to;
+	int rc;
 
 	if (echo_refused(s, m.sport)) {
 		STAT_INC(st, udp_echo_refused);
@@ -46,8 +49,14 @@ static void echo_one(struct usock *s, struct pkt *p)
 		return;
 	}
 	sockaddr_make(&to, &m.src, m.sport, sockaddr_needs_scope(&m.src) ? m.ifindex : 0);
-	/* A reply to a group comes from one of our unicast addresses (RFC 4291 2.7). */
-	if (udp6_send(s, p, in6_is_multicast(&m.dst) ? &any : &m.dst, &to) < 0)
+	/* A reply to a group (or IPv4 broadcast) comes from one of our unicast addresses
+	 * (RFC 4291 2.7, RFC 1122 4.1.3.5). */
+	if (in6_is_v4mapped(&m.dst)) {
+		rc = udp4_send(s, p, inet4_is_local(st, ip4_from_mapped(&m.dst)) ? &m.dst : &any, &to);
+	} else {
+		rc = udp6_send(s, p, in6_is_multicast(&m.dst) ? &any : &m.dst, &to);
+	}
+	if (rc < 0)
 		STAT_INC(st, udp_echo_err);
 	else
 		STAT_INC(st, udp_echo_replied);

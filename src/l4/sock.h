@@ -1,7 +1,12 @@
 /*
  * Internal view of a datagram socket (struct usock), shared by socket.c
- * (the API), udp.c (UDP input/output, lookup table), ping6.c (ICMPv6 echo
- * sockets) and service.c. Users only see the opaque struct usock.
+ * (the API), udp.c and udp4.c (UDP input/output, lookup table), ping6.c and
+ * ping4.c (echo sockets) and service.c. Users only see the opaque struct usock.
+ *
+ * One table serves both families: IPv4 addresses are kept IPv4-mapped
+ * (::ffff:a.b.c.d, RFC 4291 2.5.5.2). An AF_INET socket's wildcard is
+ * ::ffff:0.0.0.0; an AF_INET6 socket bound to :: also takes IPv4 unless
+ * v6only; one bound to a mapped address is IPv4-only (RFC 3493 3.7).
  */
 #ifndef USAGI_L4_SOCK_H
 #define USAGI_L4_SOCK_H
@@ -35,7 +40,8 @@ struct usock {
 	struct dlist all;          /* st->sk.all */
 	struct dlist node;         /* hash bucket (UDP) or st->sk.ping, once bound */
 	struct stack *st;
-	int proto;                 /* IPPROTO_UDP or IPPROTO_ICMPV6 */
+	int family;                /* AF_INET or AF_INET6 (what the user speaks) */
+	int proto;                 /* IPPROTO_UDP, IPPROTO_ICMPV6 or IPPROTO_ICMP */
 	bool bound, connected;
 	struct in6_addr laddr;     /* :: = any */
 	uint16_t lport;            /* UDP port or echo identifier (host order) */
@@ -51,10 +57,11 @@ struct usock {
 	size_t rcvbuf;
 
 	/* Options. */
-	bool v6only, dontfrag;
-	int ucast_hops, mcast_hops;  /* -1 = default */
+	bool v6only, dontfrag;     /* dontfrag: also IP_MTU_DISCOVER=IP_PMTUDISC_DO (DF) */
+	bool broadcast;            /* SO_BROADCAST */
+	int ucast_hops, mcast_hops;  /* -1 = default; IP_TTL/IP_MULTICAST_TTL for IPv4 */
 	int mcast_if;              /* 0 = route / first interface */
-	uint8_t tclass;
+	uint8_t tclass;            /* IPV6_TCLASS, or IP_TOS for IPv4 */
 	struct sock_group groups[SOCK_MAX_GROUPS];
 	unsigned ngroups;
 
@@ -85,11 +92,26 @@ struct pkt *sock_dequeue(struct usock *s);
 void sock_set_error(struct usock *s, int err);
 /* Fills rxmeta src/dst/hlim/ifindex from the IPv6 header at nh of an input packet. */
 void sock_fill_rxmeta(struct pkt *p, uint16_t sport);
+/* The same from the IPv4 header at nh (addresses IPv4-mapped, TTL as hop limit). */
+void sock_fill_rxmeta4(struct pkt *p, uint16_t sport);
+/* True if @s takes only IPv4 traffic (AF_INET, or bound to a mapped address). */
+bool sock_v4only(const struct usock *s);
+/* True if @a is a wildcard local address (:: or ::ffff:0.0.0.0). */
+bool sock_addr_any(const struct in6_addr *a);
 
 /* sockaddr.c */
-/* Copies a sockaddr_in6 from the user: 0, -EFAULT, -EINVAL (short), -EAFNOSUPPORT. */
-int sockaddr_get(const struct sockaddr *sa, socklen_t len, struct sockaddr_in6 *out);
+/*
+ * Copies a socket address from the user as a sockaddr_in6 (a sockaddr_in
+ * becomes IPv4-mapped): an AF_INET socket takes sockaddr_in only, an
+ * AF_INET6 one both (as Linux's udpv6_sendmsg). 0, -EFAULT, -EINVAL (short),
+ * -EAFNOSUPPORT.
+ */
+int sockaddr_get(const struct usock *s, const struct sockaddr *sa, socklen_t len,
+		 struct sockaddr_in6 *out);
 void sockaddr_make(struct sockaddr_in6 *out, const struct in6_addr *a, uint16_t port, int scope);
+/* Gives @a/@port to the user in @s's family (sockaddr_in for AF_INET); *len = full size. */
+void sockaddr_put(const struct usock *s, const struct in6_addr *a, uint16_t port, int scope,
+		  struct sockaddr *out, socklen_t *len);
 /* True for addresses whose meaning depends on the interface (link-local, link/if-local multicast). */
 bool sockaddr_needs_scope(const struct in6_addr *a);
 /*
@@ -125,6 +147,55 @@ void ping6_err(struct stack *st, const struct pkt *q, size_t off, uint8_t type, 
 
 /* udp.c: turns an ICMPv6 error about what @s sent into its pending error (Linux rules). */
 void sock_icmp_error(struct usock *s, uint8_t type, uint8_t code);
+/* udp4.c: the same for an ICMP (IPv4) error. */
+void sock_icmp4_error(struct usock *s, uint8_t type, uint8_t code);
+
+/* udp.c, shared by udp4.c */
+struct usock *udp_lookup(struct stack *st, const struct in6_addr *src, uint16_t sport,
+			 const struct in6_addr *dst, uint16_t dport, int iif);
+/* Consumes @p (data = payload, rxmeta filled): every accepting socket on @dport gets it. */
+void udp_mcast_deliver(struct stack *st, struct pkt *p, uint16_t dport);
+/*
+ * Checks the UDP header at data (RFC 768) and trims @p to its length field;
+ * 0 or -EINVAL after counting the drop (counters of the family in @ids).
+ */
+struct udp_stat_ids {
+	unsigned truncated, bad_len, short_len;
+};
+int udp_check_header(struct stack *st, struct pkt *p, const struct udp_stat_ids *ids);
+/* Pushes the UDP header for @s -> @dport on @p (data = payload); -EMSGSIZE if too long. */
+int udp_push_header(struct usock *s, struct pkt *p, uint16_t dport);
+
+/* udp4.c / ping4.c */
+/* Like udp6_send, for a mapped @dst (and @src mapped or a wildcard). */
+int udp4_send(struct usock *s, struct pkt *p, const struct in6_addr *src,
+	      const struct sockaddr_in6 *dst);
+int ping4_send(struct usock *s, struct pkt *p, const struct sockaddr_in6 *dst);
+void ping4_err(struct stack *st, const struct pkt *q, size_t off, uint8_t type, uint8_t code);
+/* sockopt.c: TTL, TOS, DF, interface of a send from @s to tx->dst. 0, -EACCES (broadcast), -ENODEV. */
+struct ip4_tx;
+int sock_tx4_setup(struct usock *s, struct ip4_tx *tx);
+
+/* ping6.c, shared by ping4.c: what differs between the echo sockets of the two families. */
+struct ping_family {
+	int proto;
+	uint8_t request_type, reply_type;
+	void (*fill_rxmeta)(struct pkt *p, uint16_t sport);
+	void (*icmp_error)(struct usock *s, uint8_t type, uint8_t code);
+	unsigned truncated, bad_type, no_socket, in;     /* stat ids */
+	unsigned err_bad, err_nosock, err_in;
+};
+/* Checks that @p (data = ICMP(v6) header) is an Echo Request, clears its checksum, sets our id. */
+int ping_stamp(struct usock *s, struct pkt *p, uint8_t request_type);
+/* An Echo Reply at data from @src to @dst: to the socket of its identifier. Consumes @p. */
+int ping_deliver(struct stack *st, struct pkt *p, const struct ping_family *f,
+		 const struct in6_addr *src, const struct in6_addr *dst, int iif);
+/* An ICMP(v6) error quoting our Echo Request at @off of @q, sent @src -> @dst. */
+void ping_err(struct stack *st, const struct pkt *q, size_t off, const struct ping_family *f,
+	      const struct in6_addr *src, const struct in6_addr *dst, uint8_t type, uint8_t code);
+/* The ping socket of @proto with identifier @id that accepts src -> dst, or NULL. */
+struct usock *ping_lookup(struct stack *st, int proto, uint16_t id, const struct in6_addr *src,
+			  const struct in6_addr *dst, int iif);
 
 /* sockopt.c: output interface, hop limit, traffic class, dontfrag of a send from @s to @dst. 0 or -EINVAL. */
 struct ip6_tx;

@@ -1,9 +1,27 @@
 /* Socket addresses from and to the user, and which interface a local address binds to. */
 #include "l4/sock.h"
+#include "proto/ip4.h"
+#include "ipv4/inet4.h"
 #include "ipv6/addrconf.h"
 #include "link/netdev.h"
 
-int sockaddr_get(const struct sockaddr *sa, socklen_t len, struct sockaddr_in6 *out)
+/* A sockaddr_in as the IPv4-mapped sockaddr_in6 the socket layer works with. */
+static int sockaddr_get4(const struct sockaddr *sa, socklen_t len, struct sockaddr_in6 *out)
+{
+	struct sockaddr_in sin;
+
+	if (len < sizeof(sin))
+		return -EINVAL;
+	memcpy(&sin, sa, sizeof(sin));
+	memset(out, 0, sizeof(*out));
+	out->sin6_family = AF_INET6;
+	out->sin6_port = sin.sin_port;
+	ip4_to_mapped(&out->sin6_addr, sin.sin_addr.s_addr);
+	return 0;
+}
+
+int sockaddr_get(const struct usock *s, const struct sockaddr *sa, socklen_t len,
+		 struct sockaddr_in6 *out)
 {
 	/* RFC 2133's sockaddr_in6 had no scope id (24 bytes); accept it as Linux does. */
 	const socklen_t rfc2133_len = offsetof(struct sockaddr_in6, sin6_scope_id);
@@ -12,7 +30,9 @@ int sockaddr_get(const struct sockaddr *sa, socklen_t len, struct sockaddr_in6 *
 		return -EFAULT;
 	if (len < sizeof(sa_family_t))
 		return -EINVAL;
-	if (sa->sa_family != AF_INET6)
+	if (sa->sa_family == AF_INET)
+		return sockaddr_get4(sa, len, out);
+	if (sa->sa_family != AF_INET6 || s->family != AF_INET6)
 		return -EAFNOSUPPORT;
 	if (len < rfc2133_len)
 		return -EINVAL;
@@ -28,6 +48,26 @@ void sockaddr_make(struct sockaddr_in6 *out, const struct in6_addr *a, uint16_t 
 	out->sin6_port = htons(port);
 	out->sin6_addr = *a;
 	out->sin6_scope_id = (uint32_t)scope;
+}
+
+void sockaddr_put(const struct usock *s, const struct in6_addr *a, uint16_t port, int scope,
+		  struct sockaddr *out, socklen_t *len)
+{
+	struct sockaddr_in6 sin6;
+	struct sockaddr_in sin;
+
+	if (s->family == AF_INET) {
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons(port);
+		sin.sin_addr.s_addr = ip4_from_mapped(a);
+		memcpy(out, &sin, MIN((size_t)*len, sizeof(sin)));
+		*len = sizeof(sin);
+		return;
+	}
+	sockaddr_make(&sin6, a, port, scope);
+	memcpy(out, &sin6, MIN((size_t)*len, sizeof(sin6)));
+	*len = sizeof(sin6);
 }
 
 bool sockaddr_needs_scope(const struct in6_addr *a)
@@ -62,6 +102,13 @@ int sockaddr_local_ifindex(struct stack *st, const struct sockaddr_in6 *sin, boo
 	*ifindex = 0;
 	if (in6_is_unspec(a))
 		return 0;
+	if (in6_is_v4mapped(a)) {
+		uint32_t a4 = ip4_from_mapped(a);
+
+		if (a4 == 0 || (mcast_ok && ip4_is_multicast(a4)) || inet4_lookup(st, a4))
+			return 0;
+		return -EADDRNOTAVAIL;
+	}
 	if (scope && sockaddr_needs_scope(a) && !netdev_by_index(st, scope))
 		return -ENODEV;
 	if (in6_is_multicast(a)) {

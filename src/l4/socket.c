@@ -1,11 +1,13 @@
 /*
  * The socket API (include/usagi/socket.h): creation, bind/connect, the
- * receive queue, send/receive, close. Protocol work lives in udp.c and
- * ping6.c; options in sockopt.c.
+ * receive queue, send/receive, close, for AF_INET and AF_INET6 alike.
+ * Protocol work lives in udp.c/udp4.c and ping6.c/ping4.c; options in sockopt.c.
  */
 #include <stdlib.h>
 #include "l4/sock.h"
 #include "proto/ip6.h"
+#include "proto/ip4.h"
+#include "ipv4/ipv4.h"
 #include "ipv6/addrconf.h"
 #include "ipv6/mld6.h"
 #include "link/netdev.h"
@@ -38,11 +40,22 @@ void sock_fini(struct stack *st)
 	st->sk.udp = NULL;
 }
 
+/* The protocols of each domain: UDP, and the echo ("ping") sockets of Linux. */
+static int sock_proto(int domain, int protocol)
+{
+	if (protocol == 0 || protocol == IPPROTO_UDP)
+		return IPPROTO_UDP;
+	if ((domain == AF_INET6 && protocol == IPPROTO_ICMPV6) ||
+	    (domain == AF_INET && protocol == IPPROTO_ICMP))
+		return protocol;
+	return -EPROTONOSUPPORT;
+}
+
 struct usock *usagi_socket(struct stack *st, int domain, int type, int protocol)
 {
 	struct usock *s;
 
-	if (domain != AF_INET6) {
+	if (domain != AF_INET6 && domain != AF_INET) {
 		errno = EAFNOSUPPORT;
 		return NULL;
 	}
@@ -50,10 +63,9 @@ struct usock *usagi_socket(struct stack *st, int domain, int type, int protocol)
 		errno = ESOCKTNOSUPPORT;
 		return NULL;
 	}
-	if (protocol == 0)
-		protocol = IPPROTO_UDP;
-	if (protocol != IPPROTO_UDP && protocol != IPPROTO_ICMPV6) {
-		errno = EPROTONOSUPPORT;
+	protocol = sock_proto(domain, protocol);
+	if (protocol < 0) {
+		errno = -protocol;
 		return NULL;
 	}
 	s = calloc(1, sizeof(*s));
@@ -62,7 +74,10 @@ struct usock *usagi_socket(struct stack *st, int domain, int type, int protocol)
 		return NULL;
 	}
 	s->st = st;
+	s->family = domain;
 	s->proto = protocol;
+	if (domain == AF_INET)
+		ip4_to_mapped(&s->laddr, 0);
 	s->rcvbuf = SOCK_RCVBUF_DEFAULT;
 	s->ucast_hops = -1;
 	s->mcast_hops = -1;
@@ -100,14 +115,33 @@ static int sock_do_bind(struct usock *s, const struct in6_addr *addr, uint16_t p
 	return ping_bind_id(s, addr, port, ifindex);
 }
 
-/* Implicit bind to :: and an ephemeral port before the first send or connect. */
+/* Implicit bind to the wildcard (:: or 0.0.0.0) and an ephemeral port before the first send. */
 static int sock_autobind(struct usock *s)
 {
-	static const struct in6_addr any;
+	struct in6_addr any = IN6ADDR_ANY_INIT;
 
 	if (s->bound)
 		return 0;
+	if (s->family == AF_INET)
+		ip4_to_mapped(&any, 0);
 	return sock_do_bind(s, &any, 0, 0);
+}
+
+/*
+ * Whether @s may talk to @dst: IPv4 (mapped) peers need a socket that is
+ * not V6ONLY nor bound to an IPv6 address; IPv6 peers a socket that is not
+ * IPv4-only (RFC 3493 5.3). 0 or -ENETUNREACH.
+ */
+static int sock_dst_check(const struct usock *s, const struct in6_addr *dst)
+{
+	if (in6_is_v4mapped(dst)) {
+		if (s->v6only || s->proto == IPPROTO_ICMPV6)
+			return -ENETUNREACH;
+		if (!in6_is_unspec(&s->laddr) && !in6_is_v4mapped(&s->laddr))
+			return -ENETUNREACH;
+		return 0;
+	}
+	return sock_v4only(s) ? -ENETUNREACH : 0;
 }
 
 int usagi_bind(struct usock *s, const struct sockaddr *addr, socklen_t len)
@@ -118,11 +152,14 @@ int usagi_bind(struct usock *s, const struct sockaddr *addr, socklen_t len)
 
 	if (s->bound)
 		return -EINVAL;
-	rc = sockaddr_get(addr, len, &sin);
+	rc = sockaddr_get(s, addr, len, &sin);
 	if (rc < 0)
 		return rc;
-	if (IN6_IS_ADDR_V4MAPPED(&sin.sin6_addr))
-		return -EADDRNOTAVAIL;  /* no IPv4 yet */
+	/* Linux: a V6ONLY socket cannot bind an IPv4-mapped address. */
+	if (s->v6only && in6_is_v4mapped(&sin.sin6_addr))
+		return -EINVAL;
+	if (s->proto == IPPROTO_ICMPV6 && in6_is_v4mapped(&sin.sin6_addr))
+		return -EADDRNOTAVAIL;
 	rc = sockaddr_local_ifindex(s->st, &sin, s->proto == IPPROTO_UDP, &ifindex);
 	if (rc < 0)
 		return rc;
@@ -147,11 +184,12 @@ int usagi_connect(struct usock *s, const struct sockaddr *addr, socklen_t len)
 		sock_disconnect(s);
 		return 0;
 	}
-	rc = sockaddr_get(addr, len, &sin);
+	rc = sockaddr_get(s, addr, len, &sin);
 	if (rc < 0)
 		return rc;
-	if (IN6_IS_ADDR_V4MAPPED(&sin.sin6_addr))
-		return -ENETUNREACH;   /* IPv4 comes later */
+	rc = sock_dst_check(s, &sin.sin6_addr);
+	if (rc < 0)
+		return rc;
 	if (s->proto == IPPROTO_UDP && sin.sin6_port == 0)
 		return -EINVAL;
 	rc = sock_autobind(s);
@@ -187,7 +225,7 @@ ssize_t usagi_sendto(struct usock *s, const void *buf, size_t len, int flags,
 	if (rc < 0)
 		return rc;
 	if (to) {
-		rc = sockaddr_get(to, tolen, &dst);
+		rc = sockaddr_get(s, to, tolen, &dst);
 		if (rc < 0)
 			return rc;
 	} else if (s->connected) {
@@ -195,8 +233,9 @@ ssize_t usagi_sendto(struct usock *s, const void *buf, size_t len, int flags,
 	} else {
 		return -EDESTADDRREQ;
 	}
-	if (IN6_IS_ADDR_V4MAPPED(&dst.sin6_addr))
-		return -ENETUNREACH;   /* IPv4 comes later, IPV6_V6ONLY or not */
+	rc = sock_dst_check(s, &dst.sin6_addr);
+	if (rc < 0)
+		return rc;
 	if (s->proto == IPPROTO_UDP && dst.sin6_port == 0)
 		return -EINVAL;
 	if (len > 0xffff - 8)
@@ -211,10 +250,10 @@ ssize_t usagi_sendto(struct usock *s, const void *buf, size_t len, int flags,
 		return -ENOBUFS;
 	if (len)
 		memcpy(pkt_put(p, len), buf, len);
-	if (s->proto == IPPROTO_UDP)
-		rc = udp6_send(s, p, &s->laddr, &dst);
+	if (in6_is_v4mapped(&dst.sin6_addr))
+		rc = s->proto == IPPROTO_UDP ? udp4_send(s, p, &s->laddr, &dst) : ping4_send(s, p, &dst);
 	else
-		rc = ping6_send(s, p, &dst);
+		rc = s->proto == IPPROTO_UDP ? udp6_send(s, p, &s->laddr, &dst) : ping6_send(s, p, &dst);
 	return rc < 0 ? rc : (ssize_t)len;
 }
 
@@ -237,14 +276,9 @@ ssize_t usagi_recvmsg(struct usock *s, void *buf, size_t len, int flags,
 	n = MIN(len, (size_t)p->len);
 	if (n)
 		memcpy(buf, p->data, n);
-	if (from && fromlen) {
-		struct sockaddr_in6 sin;
-
-		sockaddr_make(&sin, &m->src, s->proto == IPPROTO_UDP ? m->sport : 0,
-			      sockaddr_needs_scope(&m->src) ? m->ifindex : 0);
-		memcpy(from, &sin, MIN((size_t)*fromlen, sizeof(sin)));
-		*fromlen = sizeof(sin);
-	}
+	if (from && fromlen)
+		sockaddr_put(s, &m->src, s->proto == IPPROTO_UDP ? m->sport : 0,
+			     sockaddr_needs_scope(&m->src) ? m->ifindex : 0, from, fromlen);
 	if (info) {
 		info->dst = m->dst;
 		info->ifindex = m->ifindex;
@@ -266,13 +300,10 @@ ssize_t usagi_recvfrom(struct usock *s, void *buf, size_t len, int flags,
 
 int usagi_getsockname(struct usock *s, struct sockaddr *addr, socklen_t *len)
 {
-	struct sockaddr_in6 sin;
-
 	if (!addr || !len)
 		return -EFAULT;
-	sockaddr_make(&sin, &s->laddr, s->lport, sockaddr_needs_scope(&s->laddr) ? s->bound_if : 0);
-	memcpy(addr, &sin, MIN((size_t)*len, sizeof(sin)));
-	*len = sizeof(sin);
+	sockaddr_put(s, &s->laddr, s->lport, sockaddr_needs_scope(&s->laddr) ? s->bound_if : 0,
+		     addr, len);
 	return 0;
 }
 
@@ -352,10 +383,38 @@ void sock_fill_rxmeta(struct pkt *p, uint16_t sport)
 	m->sport = sport;
 }
 
+void sock_fill_rxmeta4(struct pkt *p, uint16_t sport)
+{
+	const struct ip4_hdr *ip = (const struct ip4_hdr *)pkt_nh(p);
+	int iif = IP4_CB(p)->iif;
+	struct sock_rxmeta *m = SOCK_RXMETA(p);
+
+	/* IP4_CB and the metadata share pkt->cb: read the former first. */
+	memset(m, 0, sizeof(*m));
+	ip4_to_mapped(&m->src, ip4_get(ip->src));
+	ip4_to_mapped(&m->dst, ip4_get(ip->dst));
+	m->hlim = ip->ttl;
+	m->ifindex = iif ? iif : (p->dev ? p->dev->ifindex : 0);
+	m->sport = sport;
+}
+
+bool sock_v4only(const struct usock *s)
+{
+	return s->family == AF_INET || in6_is_v4mapped(&s->laddr);
+}
+
+bool sock_addr_any(const struct in6_addr *a)
+{
+	return in6_is_unspec(a) || (in6_is_v4mapped(a) && ip4_from_mapped(a) == 0);
+}
+
 bool sock_accepts(const struct usock *s, const struct in6_addr *src, uint16_t sport,
 		  const struct in6_addr *dst, int ifindex)
 {
-	if (!in6_is_unspec(&s->laddr) && !in6_equal(&s->laddr, dst))
+	/* RFC 3493 5.3: IPv4 reaches IPv6 sockets on :: unless IPV6_V6ONLY. */
+	if (in6_is_v4mapped(dst) ? s->v6only : sock_v4only(s))
+		return false;
+	if (!sock_addr_any(&s->laddr) && !in6_equal(&s->laddr, dst))
 		return false;
 	if (s->bound_if && ifindex && s->bound_if != ifindex)
 		return false;

@@ -1,5 +1,13 @@
-/* usagi_setsockopt: the IPv6 socket options of RFC 3493 5 and RFC 3542, plus SO_RCVBUF. */
+/*
+ * usagi_setsockopt: the IPv6 socket options of RFC 3493 5 and RFC 3542, the
+ * IPv4 ones Linux offers datagram sockets (IP_TTL, IP_TOS, IP_MTU_DISCOVER,
+ * IP_MULTICAST_TTL), SO_RCVBUF and SO_BROADCAST.
+ */
 #include "l4/sock.h"
+#include "proto/ip4.h"
+#include "ipv4/ipv4.h"
+#include "ipv4/inet4.h"
+#include "ipv4/route4.h"
 #include "ipv6/mld6.h"
 #include "ipv6/route6.h"
 #include "link/netdev.h"
@@ -74,6 +82,52 @@ static int set_v6only(struct usock *s, const void *val, socklen_t len)
 	return 0;
 }
 
+/* IP_TTL: 1..255, -1 restores the default (Linux refuses 0). */
+static int set_ttl(struct usock *s, const void *val, socklen_t len)
+{
+	int v, rc = opt_int(val, len, &v);
+
+	if (rc < 0)
+		return rc;
+	if (v == 0 || v < -1 || v > 255)
+		return -EINVAL;
+	s->ucast_hops = v;
+	return 0;
+}
+
+static int set_tos(struct usock *s, const void *val, socklen_t len)
+{
+	int v, rc = opt_int(val, len, &v);
+
+	if (rc < 0)
+		return rc;
+	s->tclass = (uint8_t)v;
+	return 0;
+}
+
+/* IP_PMTUDISC_DO and _PROBE set DF and refuse to fragment; DONT and WANT may fragment. */
+static int set_mtu_discover(struct usock *s, const void *val, socklen_t len)
+{
+	int v, rc = opt_int(val, len, &v);
+
+	if (rc < 0)
+		return rc;
+	if (v < IP_PMTUDISC_DONT || v > IP_PMTUDISC_OMIT)
+		return -EINVAL;
+	s->dontfrag = v == IP_PMTUDISC_DO || v == IP_PMTUDISC_PROBE;
+	return 0;
+}
+
+static int set_broadcast(struct usock *s, const void *val, socklen_t len)
+{
+	int v, rc = opt_int(val, len, &v);
+
+	if (rc < 0)
+		return rc;
+	s->broadcast = v != 0;
+	return 0;
+}
+
 static int set_multicast_if(struct usock *s, const void *val, socklen_t len)
 {
 	int v, rc = opt_int(val, len, &v);
@@ -100,17 +154,10 @@ static int set_rcvbuf(struct usock *s, const void *val, socklen_t len)
 	return 0;
 }
 
-/* RFC 3493 5.2: interface 0 lets the system choose: the route's, else the first one up. */
-static struct netdev *group_dev(struct stack *st, const struct in6_addr *g, int ifindex)
+static struct netdev *first_up_dev(struct stack *st)
 {
-	const struct route6 *r;
 	struct dlist *pos, *tmp;
 
-	if (ifindex)
-		return netdev_by_index(st, ifindex);
-	r = route6_lookup(st, g);
-	if (r && r->dev)
-		return r->dev;
 	dlist_for_each_safe(pos, tmp, &st->netdevs) {
 		struct netdev *dev = dlist_entry(pos, struct netdev, node);
 
@@ -118,6 +165,17 @@ static struct netdev *group_dev(struct stack *st, const struct in6_addr *g, int 
 			return dev;
 	}
 	return NULL;
+}
+
+/* RFC 3493 5.2: interface 0 lets the system choose: the route's, else the first one up. */
+static struct netdev *group_dev(struct stack *st, const struct in6_addr *g, int ifindex)
+{
+	const struct route6 *r;
+
+	if (ifindex)
+		return netdev_by_index(st, ifindex);
+	r = route6_lookup(st, g);
+	return r && r->dev ? r->dev : first_up_dev(st);
 }
 
 static int find_group(const struct usock *s, const struct in6_addr *g, int ifindex)
@@ -201,11 +259,19 @@ static const struct {
 	{ IPPROTO_IPV6, IPV6_V6ONLY, set_v6only },
 	{ IPPROTO_IPV6, IPV6_DONTFRAG, set_dontfrag },
 	{ IPPROTO_IPV6, IPV6_TCLASS, set_tclass },
+	{ IPPROTO_IP, IP_TTL, set_ttl },
+	{ IPPROTO_IP, IP_MULTICAST_TTL, set_multicast_hops },
+	{ IPPROTO_IP, IP_TOS, set_tos },
+	{ IPPROTO_IP, IP_MTU_DISCOVER, set_mtu_discover },
 	{ SOL_SOCKET, SO_RCVBUF, set_rcvbuf },
+	{ SOL_SOCKET, SO_BROADCAST, set_broadcast },
 };
 
 int usagi_setsockopt(struct usock *s, int level, int name, const void *val, socklen_t len)
 {
+	/* As Linux: an AF_INET socket has no IPv6 options. */
+	if (level == IPPROTO_IPV6 && s->family == AF_INET)
+		return -ENOPROTOOPT;
 	for (size_t i = 0; i < ARRAY_SIZE(sockopts); i++)
 		if (sockopts[i].level == level && sockopts[i].name == name)
 			return sockopts[i].set(s, val, len);
@@ -241,5 +307,36 @@ int sock_tx_setup(struct usock *s, struct ip6_tx *tx, const struct sockaddr_in6 
 	}
 	tx->tclass = s->tclass;
 	tx->dontfrag = s->dontfrag;
+	return 0;
+}
+
+int sock_tx4_setup(struct usock *s, struct ip4_tx *tx)
+{
+	struct stack *st = s->st;
+	uint32_t a = tx->dst;
+	bool mcast = ip4_is_multicast(a);
+	int oif = mcast && s->mcast_if ? s->mcast_if : s->bound_if;
+	struct netdev *dev = NULL, *out;
+
+	tx->ttl = mcast ? s->mcast_hops : s->ucast_hops;
+	if (oif && !(tx->oif = netdev_by_index(st, oif)))
+		return -ENODEV;
+	if (!tx->oif) {
+		const struct route4 *r = route4_lookup(st, a);
+
+		dev = r ? r->dev : NULL;
+	}
+	out = tx->oif ? tx->oif : dev;
+	/* BSD and Linux: sending to a broadcast address needs SO_BROADCAST. */
+	if (ip4_is_limited_bcast(a) || (out && inet4_is_broadcast(out, a))) {
+		if (!s->broadcast)
+			return -EACCES;
+		mcast = true;
+	}
+	/* ip4_output needs the interface of a limited broadcast or a group. */
+	if (mcast && !tx->oif && !(tx->oif = dev ? dev : first_up_dev(st)))
+		return -ENETUNREACH;
+	tx->tos = s->tclass;
+	tx->df = s->dontfrag;
 	return 0;
 }

@@ -44,14 +44,29 @@ static bool port_in_use(struct stack *st, uint16_t port)
 	return false;
 }
 
-/* Exact same local address and port, on overlapping interfaces. */
-static bool bind_conflict(struct stack *st, const struct in6_addr *a, uint16_t port, int ifindex)
+/*
+ * Two bindings of one port collide on overlapping interfaces when their
+ * addresses are the same, or when one is a dual-stack :: (not V6ONLY) and the
+ * other the IPv4 wildcard 0.0.0.0, as in Linux (a V6ONLY :: and 0.0.0.0 coexist).
+ */
+static bool addr_overlap(const struct in6_addr *a, bool a_v6only, const struct usock *s)
+{
+	static const struct in6_addr v4any = { .s6_addr = { [10] = 0xff, [11] = 0xff } };
+
+	if (in6_equal(&s->laddr, a))
+		return true;
+	if (in6_is_unspec(a) && !a_v6only)
+		return in6_equal(&s->laddr, &v4any);
+	return in6_equal(a, &v4any) && in6_is_unspec(&s->laddr) && !s->v6only;
+}
+
+static bool bind_conflict(struct usock *me, const struct in6_addr *a, uint16_t port, int ifindex)
 {
 	struct dlist *pos, *tmp;
 	struct usock *s;
 
-	for_each_port_sock(s, pos, tmp, udp_bucket(st, port))
-		if (s->lport == port && in6_equal(&s->laddr, a) &&
+	for_each_port_sock(s, pos, tmp, udp_bucket(me->st, port))
+		if (s->lport == port && addr_overlap(a, me->v6only, s) &&
 		    (!s->bound_if || !ifindex || s->bound_if == ifindex))
 			return true;
 	return false;
@@ -84,7 +99,7 @@ int udp_bind_port(struct usock *s, const struct in6_addr *addr, uint16_t port, i
 		rc = pick_ephemeral(st, &port);
 		if (rc < 0)
 			return rc;
-	} else if (bind_conflict(st, addr, port, ifindex)) {
+	} else if (bind_conflict(s, addr, port, ifindex)) {
 		return -EADDRINUSE;
 	}
 	s->laddr = *addr;
@@ -103,10 +118,10 @@ void udp_unhash(struct usock *s)
 
 static int sock_score(const struct usock *s)
 {
-	return (s->connected ? 4 : 0) + (in6_is_unspec(&s->laddr) ? 0 : 2) + (s->bound_if ? 1 : 0);
+	return (s->connected ? 4 : 0) + (sock_addr_any(&s->laddr) ? 0 : 2) + (s->bound_if ? 1 : 0);
 }
 
-static struct usock *udp_lookup(struct stack *st, const struct in6_addr *src, uint16_t sport,
+struct usock *udp_lookup(struct stack *st, const struct in6_addr *src, uint16_t sport,
 				const struct in6_addr *dst, uint16_t dport, int iif)
 {
 	struct usock *s, *best = NULL;
@@ -121,8 +136,7 @@ static struct usock *udp_lookup(struct stack *st, const struct in6_addr *src, ui
 	return best;
 }
 
-/* Consumes @p (data = payload, rxmeta filled). */
-static void udp_mcast_deliver(struct stack *st, struct pkt *p, uint16_t dport)
+void udp_mcast_deliver(struct stack *st, struct pkt *p, uint16_t dport)
 {
 	const struct sock_rxmeta *m = SOCK_RXMETA(p);
 	struct usock *s, *prev = NULL;
@@ -159,35 +173,48 @@ static bool udp_csum_ok(const struct in6_addr *src, const struct in6_addr *dst,
 	return c == 0 || c == 0xffff;
 }
 
+int udp_check_header(struct stack *st, struct pkt *p, const struct udp_stat_ids *ids)
+{
+	const struct udp_hdr *uh = pkt_header(p, 0, UDP_HLEN, NULL);
+	uint16_t ulen;
+
+	if (!uh) {
+		st->stats[ids->truncated]++;
+		return -EINVAL;
+	}
+	ulen = get_be16(uh->len);
+	if (ulen < UDP_HLEN) {
+		st->stats[ids->bad_len]++;
+		return -EINVAL;
+	}
+	if (ulen > p->len) {
+		st->stats[ids->short_len]++;
+		return -EINVAL;
+	}
+	pkt_trim(p, ulen);   /* RFC 768: the length field bounds the datagram; the rest is padding */
+	return 0;
+}
+
+static const struct udp_stat_ids udp6_ids = {
+	STAT_udp_truncated, STAT_udp_bad_len, STAT_udp_short,
+};
+
 int udp6_input(struct stack *st, struct pkt *p)
 {
 	const struct ip6_hdr *ip6 = (const struct ip6_hdr *)pkt_nh(p);
 	const struct in6_addr src = ip6->src, dst = ip6->dst;
-	const struct udp_hdr *uh;
-	uint16_t ulen, sport, dport;
+	const struct udp_hdr *uh = (const struct udp_hdr *)p->data;
+	uint16_t sport, dport;
 	struct usock *s;
 
-	uh = pkt_header(p, 0, UDP_HLEN, NULL);
-	if (!uh) {
-		STAT_INC(st, udp_truncated);
+	if (udp_check_header(st, p, &udp6_ids) < 0)
 		goto drop;
-	}
-	ulen = get_be16(uh->len);
-	if (ulen < UDP_HLEN) {
-		STAT_INC(st, udp_bad_len);
-		goto drop;
-	}
-	if (ulen > p->len) {
-		STAT_INC(st, udp_short);
-		goto drop;
-	}
-	pkt_trim(p, ulen);   /* RFC 768: the length field bounds the datagram; the rest is padding */
 	/* RFC 8200 8.1: the checksum is mandatory over IPv6. */
 	if (get_be16(uh->cksum) == 0) {
 		STAT_INC(st, udp_zero_csum);
 		goto drop;
 	}
-	if (!udp_csum_ok(&src, &dst, p, ulen)) {
+	if (!udp_csum_ok(&src, &dst, p, p->len)) {
 		STAT_INC(st, udp_bad_csum);
 		goto drop;
 	}
@@ -216,24 +243,29 @@ drop:
 	return -EINVAL;
 }
 
+int udp_push_header(struct usock *s, struct pkt *p, uint16_t dport)
+{
+	size_t ulen = p->len + UDP_HLEN;
+	struct udp_hdr *uh = ulen <= 0xffff ? pkt_push(p, UDP_HLEN) : NULL;
+
+	if (!uh)
+		return -EMSGSIZE;
+	put_be16(uh->sport, s->lport);
+	put_be16(uh->dport, dport);
+	put_be16(uh->len, (uint16_t)ulen);
+	put_be16(uh->cksum, 0);
+	return 0;
+}
+
 int udp6_send(struct usock *s, struct pkt *p, const struct in6_addr *src,
 	      const struct sockaddr_in6 *dst)
 {
 	struct stack *st = s->st;
 	struct ip6_tx tx;
-	struct udp_hdr *uh;
-	size_t ulen = p->len + UDP_HLEN;
-	int rc;
+	int rc = udp_push_header(s, p, ntohs(dst->sin6_port));
 
-	uh = ulen <= 0xffff ? pkt_push(p, UDP_HLEN) : NULL;
-	if (!uh) {
-		rc = -EMSGSIZE;
+	if (rc < 0)
 		goto drop;
-	}
-	put_be16(uh->sport, s->lport);
-	put_be16(uh->dport, ntohs(dst->sin6_port));
-	put_be16(uh->len, (uint16_t)ulen);
-	put_be16(uh->cksum, 0);
 	ip6_tx_init(&tx, &dst->sin6_addr, NH_UDP);
 	rc = sock_tx_setup(s, &tx, dst);
 	if (rc < 0)

@@ -63,6 +63,7 @@ void netdev_destroy(struct netdev *dev)
 	nd6_flush_dev(st, dev);
 	mld6_dev_fini(dev);
 	addrconf_dev_fini(dev);
+	inet4_dev_fini(dev);
 	dlist_del(&dev->node);
 	if (dev->ops && dev->ops->destroy)
 		dev->ops->destroy(dev);

@@ -1,15 +1,15 @@
 /*
  * The sim file behind `usagi demo` (docs/sim.md), here so tests run it too.
  *
- *        A (SLAAC)            C (steals A's address)
+ *        A (SLAAC, 192.0.2.10)   C (steals A's address)
  *           |                    |
- *   ==========lan1 2001:db8:1::/64===========
+ *   ==========lan1 2001:db8:1::/64, 192.0.2.0/24===========
  *                      |
- *                      R  (router, RAs on both links)
+ *                      R  (router, RAs on both links; .1 on both IPv4 subnets)
  *                      |
- *   ==========lan2 2001:db8:2::/64===========
+ *   ==========lan2 2001:db8:2::/64, 198.51.100.0/24========
  *           |
- *        B (SLAAC)
+ *        B (SLAAC, 198.51.100.10)
  */
 #include "sim/simfile.h"
 
@@ -56,6 +56,21 @@ const char simfile_demo[] =
 	"at 15s heading Act 5: 3000-byte pings: fragmented by A, reassembled by B\n"
 	"at 15s A ping 2001:db8:2::ff:fe00:b01 -c 2 -s 3000 -i 0.5\n"
 	"\n"
-	"at 18s heading Act 6: what R learned about its neighbours\n"
-	"at 18s R neigh show\n"
-	"run 19s\n";
+	"\n"
+	"at 18s heading Act 6: IPv4 beside IPv6: R routes 192.0.2.0/24 and 198.51.100.0/24\n"
+	"at 18s R sysctl net.ipv4.ip_forward=1\n"
+	"at 18s R addr add 192.0.2.1/24 dev eth0 nodad\n"
+	"at 18s R addr add 198.51.100.1/24 dev eth1 nodad\n"
+	"at 18s A addr add 192.0.2.10/24 dev eth0 nodad\n"
+	"at 18s A route add default via 192.0.2.1\n"
+	"at 18s B addr add 198.51.100.10/24 dev eth0 nodad\n"
+	"at 18s B route add default via 198.51.100.1\n"
+	"at 18s A route show\n"
+	"at 18.5s heading A pings B over IPv4 across R (ARP on both links)\n"
+	"at 18.5s A ping 198.51.100.10 -c 3 -i 0.5\n"
+	"at 21s heading 4000-byte IPv4 pings: fragmented by A, reassembled by B\n"
+	"at 21s A ping 198.51.100.10 -c 2 -s 4000 -i 0.5\n"
+	"\n"
+	"at 24s heading Act 7: what R learned about its neighbours (ARP and ND)\n"
+	"at 24s R neigh show\n"
+	"run 25s\n";

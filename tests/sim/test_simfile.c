@@ -193,6 +193,12 @@ static void test_demo(void **state)
 	expect(out, "3008 bytes from 2001:db8:2::ff:fe00:b01");
 	expect(out, "2 packets transmitted, 2 received");
 	expect(out, "R: 2001:db8:2::ff:fe00:b01 dev eth1 lladdr 02:00:00:00:0b:01");
+	expect(out, "A: default via 192.0.2.1 dev eth0");
+	expect(out, "A: PING 198.51.100.10 (198.51.100.10) 56(84) bytes of data.");
+	expect(out, "A: 64 bytes from 198.51.100.10: icmp_seq=1 ttl=63 time=");
+	expect(out, "A: 4008 bytes from 198.51.100.10: icmp_seq=1 ttl=63 time=");
+	expect(out, "R: 192.0.2.10 dev eth0 lladdr 02:00:00:00:0a:01");
+	expect(out, "R: 198.51.100.10 dev eth1 lladdr 02:00:00:00:0b:01");
 	assert_null(strstr(out, "failed: "));
 	assert_int_equal(rc, SIMFILE_OK);
 	for (int i = 1; i <= 2; i++) {

@@ -127,7 +127,7 @@ static UNUSED void inject_icmp(struct host *h, const struct in6_addr *src, const
 	usagi_stack_advance(h->st, h->st->now);
 }
 
-/* A captured frame's ICMPv6 message (after an optional HbH header). */
+/* A captured frame's ICMPv6 message (after an optional HbH header); all NULL/0 if none. */
 struct icmp_view {
 	const uint8_t *eth;
 	const struct ip6_hdr *ip6;
@@ -142,6 +142,7 @@ static bool view_of(const struct pkt *p, struct icmp_view *v)
 	size_t off = ETH_HLEN + IPV6_HLEN;
 	uint8_t nxt;
 
+	memset(v, 0, sizeof(*v));
 	if (p->len < off || get_be16(d + 12) != ETH_P_IPV6)
 		return false;
 	v->eth = d;
@@ -165,6 +166,7 @@ static bool view_of(const struct pkt *p, struct icmp_view *v)
 /* The @nth captured ICMPv6 message of @type (from 0), or false. */
 static UNUSED bool find_nth(struct host *h, uint8_t type, int nth, struct icmp_view *v)
 {
+	memset(v, 0, sizeof(*v));
 	for (int i = 0; i < h->cap.n; i++) {
 		if (!view_of(h->cap.f[i], v) || v->m[0] != type)
 			continue;

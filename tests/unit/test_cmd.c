@@ -14,6 +14,7 @@
 #include "ipv6/addrconf.h"
 #include "ipv6/nd6.h"
 #include "ipv6/route6.h"
+#include "proto/ip4.h"
 
 struct fx {
 	struct stack *st;
@@ -355,7 +356,8 @@ static void test_sysctl(void **state)
 	assert_int_equal(run(f, "sysctl net.ipv6.conf.all.forwarding=yes"), 2);
 	assert_int_equal(run(f, "sysctl net.ipv6.conf.all.colour=1"), 2);
 	assert_string_equal(f->err, "usagi: sysctl: unknown key \"net.ipv6.conf.all.colour\"\n");
-	assert_int_equal(run(f, "sysctl net.ipv4.ip_forward=1"), 2);
+	assert_int_equal(run(f, "sysctl net.ipv4.ip_forward=2"), 2);
+	assert_string_equal(f->err, "usagi: sysctl: invalid value \"2\" for net.ipv4.ip_forward (0..1)\n");
 	assert_int_equal(run(f, "sysctl net.ipv6.conf.tap9.forwarding=1"), 1);
 	assert_string_equal(f->err, "usagi: sysctl: no such device \"tap9\"\n");
 	RUN_OK(f, "link add tap0 type dummy");
@@ -410,6 +412,54 @@ static void test_ra_errors(void **state)
 	assert_int_equal(run(f, "ra tap0 lifetime"), 2);
 }
 
+/* The RA parameters of @name, read back through the API. */
+static struct nd6_ra_conf ra_conf_of(struct fx *f, const char *name)
+{
+	struct nd6_ra_conf c;
+
+	assert_int_equal(nd6_ra_get_conf(netdev_by_name(f->st, name), &c), 0);
+	return c;
+}
+
+/* Each `ra NAME SETTING` changes only its own setting. */
+static void test_ra_settings(void **state)
+{
+	struct fx *f = *state;
+	struct nd6_ra_conf c;
+
+	RUN_OK(f, "link add tap0 type dummy");
+	RUN_OK(f, "ra tap0 other on");
+	RUN_OK(f, "ra tap0 managed on");
+	c = ra_conf_of(f, "tap0");
+	assert_true(c.managed && c.other);
+	RUN_OK(f, "ra tap0 managed off");
+	c = ra_conf_of(f, "tap0");
+	assert_false(c.managed);
+	assert_true(c.other);
+	RUN_OK(f, "ra tap0 mtu 1400");
+	RUN_OK(f, "ra tap0 interval 3 10");
+	RUN_OK(f, "ra tap0 lifetime 0");
+	c = ra_conf_of(f, "tap0");
+	assert_int_equal(c.lifetime_s, 0);
+	assert_int_equal(c.mtu, 1400);
+	assert_int_equal(c.min_interval_ms, 3000);
+	assert_int_equal(c.max_interval_ms, 10000);
+	assert_true(c.other);
+	RUN_OK(f, "ra tap0 lifetime 600");
+	RUN_OK(f, "ra tap0 other off");
+	c = ra_conf_of(f, "tap0");
+	assert_int_equal(c.lifetime_s, 600);
+	assert_int_equal(c.mtu, 1400);
+	assert_int_equal(c.max_interval_ms, 10000);
+	assert_false(c.managed || c.other);
+	/* A bad setting anywhere on the line changes nothing. */
+	assert_int_equal(run(f, "ra tap0 managed on lifetime 9001"), 2);
+	assert_string_equal(f->err, "usagi: ra lifetime: invalid lifetime \"9001\" (0..9000)\n");
+	c = ra_conf_of(f, "tap0");
+	assert_false(c.managed);
+	assert_int_equal(c.lifetime_s, 600);
+}
+
 static void test_ping_usage(void **state)
 {
 	struct fx *f = *state;
@@ -438,6 +488,87 @@ static void advance_until_done(struct fx *f, unsigned ms)
 {
 	for (unsigned i = 0; i < ms && !f->done_calls; i++)
 		usagi_stack_advance(f->st, f->st->now + NS_PER_MS);
+}
+
+/* IPv4 beside IPv6: addresses, routes, neighbours, sysctls, and ping over ICMP. */
+static void test_ipv4(void **state)
+{
+	struct fx *f = *state;
+	struct nd6_neigh_info n = { .has_lladdr = true, .state = NUD_REACHABLE,
+				    .lladdr = { 2, 0, 0, 0, 0, 9 } };
+	FILE *mf;
+	char *buf = NULL;
+	size_t len = 0;
+
+	RUN_OK(f, "link add tap0 type dummy");
+	RUN_OK(f, "link set tap0 up");
+	n.dev = netdev_by_name(f->st, "tap0");
+	RUN_OK(f, "addr add 192.0.2.2/24 dev tap0 nodad");
+	RUN_OK(f, "addr show dev tap0");
+	assert_non_null(strstr(f->out, "state UP\n"
+			       "    inet 192.0.2.2/24 brd 192.0.2.255 scope global tap0\n"
+			       "       valid_lft forever preferred_lft forever\n"
+			       "    inet6 fe80::"));
+	assert_int_equal(run(f, "addr add 192.0.2.300/24 dev tap0"), 2);
+	assert_string_equal(f->err, "usagi: addr add: invalid prefix \"192.0.2.300/24\"\n");
+	assert_int_equal(run(f, "addr add 224.0.0.1/24 dev tap0"), 2);
+	RUN_OK(f, "route add default via 192.0.2.1");
+	RUN_OK(f, "route add 198.51.100.0/24 via 192.0.2.3 dev tap0 metric 7");
+	assert_int_equal(run(f, "route add 203.0.113.0/24 via 198.51.100.1"), 1);
+	assert_string_equal(f->err, "usagi: route add: no device reaches gateway 198.51.100.1 "
+			    "(give dev NAME)\n");
+	RUN_OK(f, "route show");
+	assert_non_null(strstr(f->out, "default via 192.0.2.1 dev tap0\n"));
+	assert_non_null(strstr(f->out, "198.51.100.0/24 via 192.0.2.3 dev tap0 metric 7\n"));
+	assert_non_null(strstr(f->out, "192.0.2.0/24 dev tap0 proto kernel scope link src 192.0.2.2\n"));
+	assert_true(strstr(f->out, "default via 192.0.2.1") < strstr(f->out, "fe80::/64"));
+	RUN_OK(f, "route del 0.0.0.0/0 via 192.0.2.1");
+	assert_int_equal(run(f, "route del default via 192.0.2.1"), 1);
+	RUN_OK(f, "sysctl net.ipv4.ip_forward=1 net.ipv4.conf.tap0.forwarding net.ipv4.ip_default_ttl");
+	assert_string_equal(f->out, "net.ipv4.ip_forward = 1\nnet.ipv4.conf.tap0.forwarding = 1\n"
+			    "net.ipv4.ip_default_ttl = 64\n");
+	assert_int_equal(f->st->ip4.all.forwarding, 1);
+	RUN_OK(f, "sysctl net.ipv4.conf.all.rp_filter=1");
+	assert_int_equal(f->st->ip4.all.rp_filter, 1);
+	/* An ARP entry lives in the shared cache under its mapped address. */
+	ip4_to_mapped(&n.addr, htonl(0xc0000201));
+	mf = open_memstream(&buf, &len);
+	cmd_print_neigh(mf, &n);
+	fclose(mf);
+	assert_string_equal(buf, "192.0.2.1 dev tap0 lladdr 02:00:00:00:00:09 REACHABLE\n");
+	free(buf);
+	RUN_OK(f, "addr del 192.0.2.2/24 dev tap0");
+	assert_int_equal(run(f, "addr del 192.0.2.2/24 dev tap0"), 1);
+}
+
+/* Pings one of our own IPv4 addresses through the loopback queue, in iputils' words. */
+static void test_ping4_self(void **state)
+{
+	struct fx *f = *state;
+
+	RUN_OK(f, "link add tap0 type dummy");
+	RUN_OK(f, "link set tap0 up");
+	RUN_OK(f, "addr add 192.0.2.2/24 dev tap0 nodad");
+	assert_int_equal(run(f, "ping 192.0.2.2 -s 65508"), 2);
+	assert_string_equal(f->err, "usagi: ping: invalid size \"65508\" (0..65507)\n");
+	assert_int_equal(run(f, "ping 192.0.2.2 -c 2 -i 0.5 -I 192.0.2.2"), CMD_PENDING);
+	assert_string_equal(f->out, "PING 192.0.2.2 (192.0.2.2) from 192.0.2.2 : 56(84) bytes of data.\n");
+	advance_until_done(f, 5000);
+	collect(f);
+	assert_int_equal(f->done_rc, 0);
+	assert_non_null(strstr(f->out, "64 bytes from 192.0.2.2: icmp_seq=1 ttl=64 time="));
+	assert_non_null(strstr(f->out, "64 bytes from 192.0.2.2: icmp_seq=2 ttl=64 time="));
+	assert_non_null(strstr(f->out, "--- 192.0.2.2 ping statistics ---\n"
+			       "2 packets transmitted, 2 received, 0% packet loss, time 500ms\n"
+			       "rtt min/avg/max/mdev = "));
+	f->done_calls = 0;
+	assert_int_equal(run(f, "ping 192.0.2.2 -c 1 -I tap0 -s 100"), CMD_PENDING);
+	assert_string_equal(f->out, "PING 192.0.2.2 (192.0.2.2) from 192.0.2.2 tap0: 100(128) bytes of data.\n");
+	advance_until_done(f, 5000);
+	collect(f);
+	assert_non_null(strstr(f->out, "108 bytes from 192.0.2.2: icmp_seq=1 ttl=64 time="));
+	assert_int_equal(run(f, "ping 203.0.113.1 -c 1"), 1);
+	assert_string_equal(f->err, "usagi: ping: sendmsg: Network is unreachable\n");
 }
 
 /* Pings one of our own addresses: replies come back through the loopback queue. */
@@ -520,8 +651,11 @@ int main(void)
 		cmocka_unit_test(test_print_route_neigh),
 		T(test_route),
 		T(test_sysctl),
+		T(test_ipv4),
+		T(test_ping4_self),
 		T(test_stats_service),
 		T(test_ra_errors),
+		T(test_ra_settings),
 		T(test_ping_usage),
 		T(test_ping_self),
 		T(test_ping_cancel),

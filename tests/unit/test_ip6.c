@@ -240,6 +240,78 @@ static void test_loopback_echo(void **state)
 	host_fini(&h);
 }
 
+/* Sends an Echo Request from a_us to @dst through ip6_output. */
+static void send_echo(struct host *h, const struct in6_addr *dst)
+{
+	struct ip6_tx tx;
+	struct pkt *p;
+	uint8_t m[64];
+	size_t len = mk_echo(m, 8, &a_us, dst);
+
+	p = stack_pkt_alloc(h->st, len);
+	memcpy(pkt_put(p, len), m, len);
+	ip6_tx_init(&tx, dst, NH_ICMPV6);
+	tx.src = a_us;
+	assert_int_equal(icmp6_send(h->st, p, &tx), 0);
+}
+
+/*
+ * RFC 4862 5.4: an address still tentative here, or lost in DAD, is not
+ * ours: packets to it go out on the link (to the node that owns it), not
+ * onto the loopback queue where ip6_input would drop them.
+ */
+static void test_output_to_unusable_address(void **state)
+{
+	struct host h;
+	struct inet6_ifaddr *ifa;
+
+	host_init(&h);
+	assert_int_equal(addrconf_add(h.dev, &a_peer, 64, 0, UINT32_MAX, UINT32_MAX), 0);
+	ifa = addrconf_lookup_dev(h.dev, &a_peer);
+	assert_true(ifa->flags & IFA_F_TENTATIVE);
+	cap_clear(&h.cap);
+	send_echo(&h, &a_peer);
+	assert_int_equal(STAT_GET(h.st, ip6_loop_tx), 0);
+	assert_non_null(find_icmp(&h, ICMP6_ECHO_REQUEST, NULL));
+	assert_memory_equal(h.cap.f[h.cap.n - 1]->data, mac_peer, 6);
+	addrconf_dad_conflict(h.dev, ifa);
+	assert_true(ifa->flags & IFA_F_DADFAILED);
+	cap_clear(&h.cap);
+	send_echo(&h, &a_peer);
+	usagi_stack_advance(h.st, h.st->now);
+	assert_int_equal(STAT_GET(h.st, ip6_loop_tx), 0);
+	assert_int_equal(STAT_GET(h.st, ip6_in_not_for_us), 0);
+	assert_non_null(find_icmp(&h, ICMP6_ECHO_REQUEST, NULL));
+	assert_memory_equal(h.cap.f[h.cap.n - 1]->data, mac_peer, 6);
+	host_fini(&h);
+}
+
+/* A router forwards to an address it lost in DAD (it is the defender's), never to a tentative one. */
+static void test_forward_to_lost_address(void **state)
+{
+	struct host h;
+	struct cap c1 = { .n = 0 };
+	struct inet6_ifaddr *ifa;
+	struct netdev *d1;
+	uint8_t b[64];
+	size_t len;
+
+	d1 = fwd_setup(&h, &c1);
+	assert_int_equal(addrconf_add(d1, &a_far, 64, 0, UINT32_MAX, UINT32_MAX), 0);
+	ifa = addrconf_lookup_dev(d1, &a_far);
+	assert_true(ifa->flags & IFA_F_TENTATIVE);
+	len = mk_echo(b, 8, &a_peer, &a_far);
+	inject(&h, &a_peer, &a_far, NH_ICMPV6, 64, b, len);
+	assert_int_equal(STAT_GET(h.st, ip6_in_not_for_us), 1);
+	assert_int_equal(STAT_GET(h.st, ip6_fwd_ok), 0);
+	addrconf_dad_conflict(d1, ifa);
+	inject(&h, &a_peer, &a_far, NH_ICMPV6, 64, b, len);
+	assert_int_equal(STAT_GET(h.st, ip6_in_not_for_us), 1);
+	assert_int_equal(STAT_GET(h.st, ip6_fwd_ok), 1);
+	assert_int_equal(STAT_GET(h.st, icmp6_in_echo), 0);
+	host_fini(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +325,8 @@ int main(void)
 		cmocka_unit_test(test_forward_errors),
 		cmocka_unit_test(test_not_forwarding_drops),
 		cmocka_unit_test(test_loopback_echo),
+		cmocka_unit_test(test_output_to_unusable_address),
+		cmocka_unit_test(test_forward_to_lost_address),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -92,6 +92,53 @@ static void test_resolution_fails(void **state)
 	host_fini(&h);
 }
 
+/*
+ * INCOMPLETE -> FAILED -> INCOMPLETE -> FAILED with a full queue each time.
+ * Only the last queued packet of the first round can be answered (the
+ * others come from ::), and its sender is the unresolved neighbour itself:
+ * the Destination Unreachable re-enters nd6_output for the entry that is
+ * being emptied. The queue must be empty by then, not half-drained.
+ */
+static void test_queue_refail(void **state)
+{
+	static const struct in6_addr any;
+	struct nd6_neigh *n;
+	struct host h;
+
+	(void)state;
+	host_ready(&h);
+	for (int i = 0; i < 2; i++)
+		nd6_output(h.st, h.dev, &a_gone, mk_ip6(&h, &any, &a_gone));
+	nd6_output(h.st, h.dev, &a_gone, mk_ip6(&h, &a_gone, &a_gone));
+	n = nd6_neigh_lookup(h.st, h.dev, &a_gone);
+	assert_non_null(n);
+	assert_int_equal(n->state, NUD_INCOMPLETE);
+	assert_int_equal(n->qlen, 3);
+	run_ms(&h, 3100);
+	/* The error about the third packet restarted resolution and waits in the queue. */
+	assert_int_equal(STAT_GET(h.st, nd6_resolve_failed), 1);
+	assert_int_equal(STAT_GET(h.st, nd6_queue_failed), 3);
+	assert_int_equal(n->state, NUD_INCOMPLETE);
+	assert_int_equal(n->qlen, 1);
+	assert_non_null(n->q_head);
+	assert_ptr_equal(n->q_head, n->q_tail);
+	run_ms(&h, 3100);
+	assert_int_equal(n->state, NUD_FAILED);
+	assert_int_equal(n->qlen, 0);
+	assert_null(n->q_head);
+	/* FAILED -> INCOMPLETE again: the bound holds and the oldest packet goes. */
+	for (int i = 0; i < 4; i++)
+		nd6_output(h.st, h.dev, &a_gone, mk_ip6(&h, &any, &a_gone));
+	assert_int_equal(n->state, NUD_INCOMPLETE);
+	assert_int_equal(n->qlen, 3);
+	assert_int_equal(STAT_GET(h.st, nd6_queue_overflow), 1);
+	run_ms(&h, 3100);
+	assert_int_equal(n->state, NUD_FAILED);
+	assert_int_equal(n->qlen, 0);
+	assert_int_equal(STAT_GET(h.st, nd6_resolve_failed), 3);
+	host_fini(&h);
+}
+
 static void test_nud_cycle(void **state)
 {
 	struct host h;
@@ -190,13 +237,17 @@ static void test_router_side(void **state)
 				   .onlink = true, .autonomous = true, .valid_s = 86400,
 				   .preferred_s = 14400 };
 	struct in6_addr snm;
+	struct nd6_ra_conf c;
 	uint64_t t0;
 
 	(void)state;
 	host_ready(&h);
 	h.dev->in6->conf.forwarding = 1;
 	assert_int_equal(nd6_ra_add_prefix(h.dev, &p), 0);
-	assert_int_equal(nd6_ra_set(h.dev, 0, 0, 0, 1400, false, true), 0);
+	assert_int_equal(nd6_ra_get_conf(h.dev, &c), 0);
+	c.mtu = 1400;
+	c.other = true;
+	assert_int_equal(nd6_ra_set_conf(h.dev, &c), 0);
 	assert_int_equal(nd6_ra_enable(h.dev, true), 0);
 	run_ms(&h, 500);
 	assert_true(find_nth(&h, ND_ROUTER_ADVERT, 0, &v));
@@ -230,6 +281,60 @@ static void test_router_side(void **state)
 	assert_int_equal(nd6_ra_enable(h.dev, false), 0);
 	assert_true(find_nth(&h, ND_ROUTER_ADVERT, 0, &v));
 	assert_int_equal(get_be16(v.m + 6), 0);
+	host_fini(&h);
+}
+
+/* The RA of @h's first capture after enabling advertisements; fails the test if none. */
+static void first_ra(struct host *h, struct icmp_view *v)
+{
+	cap_clear(&h->cap);
+	assert_int_equal(nd6_ra_enable(h->dev, true), 0);
+	run_ms(h, 500);
+	assert_true(find_nth(h, ND_ROUTER_ADVERT, 0, v));
+}
+
+/* Each RA parameter changes alone; lifetime 0 is a router that is not a default router. */
+static void test_ra_conf(void **state)
+{
+	struct host h;
+	struct icmp_view v;
+	struct nd6_ra_conf c, want;
+
+	(void)state;
+	host_ready(&h);
+	h.dev->in6->conf.forwarding = 1;
+	assert_int_equal(nd6_ra_get_conf(h.dev, &c), 0);
+	assert_int_equal(c.max_interval_ms, 600000);
+	assert_int_equal(c.min_interval_ms, 200000);
+	assert_int_equal(c.lifetime_s, 1800);
+	assert_int_equal(c.mtu, 0);
+	assert_false(c.managed || c.other);
+	c.other = true;
+	assert_int_equal(nd6_ra_set_conf(h.dev, &c), 0);
+	c.managed = true;
+	assert_int_equal(nd6_ra_set_conf(h.dev, &c), 0);
+	c.lifetime_s = 0;
+	assert_int_equal(nd6_ra_set_conf(h.dev, &c), 0);
+	want = c;
+	/* Invalid values are refused whole and change nothing. */
+	c.mtu = 1000;
+	assert_int_equal(nd6_ra_set_conf(h.dev, &c), -EINVAL);
+	c = want;
+	c.lifetime_s = 9001;
+	assert_int_equal(nd6_ra_set_conf(h.dev, &c), -EINVAL);
+	c = want;
+	c.min_interval_ms = 8000, c.max_interval_ms = 10000;
+	assert_int_equal(nd6_ra_set_conf(h.dev, &c), -EINVAL);
+	assert_int_equal(nd6_ra_get_conf(h.dev, &c), 0);
+	assert_int_equal(c.min_interval_ms, want.min_interval_ms);
+	assert_int_equal(c.max_interval_ms, want.max_interval_ms);
+	assert_int_equal(c.lifetime_s, 0);
+	assert_int_equal(c.mtu, 0);
+	assert_true(c.managed && c.other);
+	first_ra(&h, &v);
+	assert_int_equal(v.m[5], ND_RA_FLAG_MANAGED | ND_RA_FLAG_OTHER);
+	assert_int_equal(get_be16(v.m + 6), 0);
+	assert_int_equal(v.len, 16 + 8);       /* SLLA only: no MTU option */
 	host_fini(&h);
 }
 
@@ -279,10 +384,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ns_answered),
 		cmocka_unit_test(test_resolution_fails),
+		cmocka_unit_test(test_queue_refail),
 		cmocka_unit_test(test_nud_cycle),
 		cmocka_unit_test(test_invalid_dropped),
 		cmocka_unit_test(test_opts_parse),
 		cmocka_unit_test(test_router_side),
+		cmocka_unit_test(test_ra_conf),
 		cmocka_unit_test(test_redirect),
 		cmocka_unit_test(test_state_names),
 	};

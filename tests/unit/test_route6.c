@@ -6,9 +6,11 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <cmocka.h>
 #include "core/stack.h"
+#include "ipv6/lpm6.h"
 
 #define DEV(i) ((struct netdev *)(uintptr_t)(0x1000 + 64 * (i)))
 
@@ -361,6 +363,166 @@ static void test_differential(void **state)
 	free_stack(st);
 }
 
+static unsigned depth_of(struct stack *st, const char *a)
+{
+	struct in6_addr x = A(a);
+
+	return lpm6_depth(st->rt6.table, &x);
+}
+
+static void expect_plen(struct stack *st, const char *a, int plen)
+{
+	struct in6_addr x = A(a);
+	const struct route6 *r = route6_lookup(st, &x);
+
+	if (plen < 0) {
+		assert_null(r);
+		return;
+	}
+	assert_non_null(r);
+	assert_int_equal(r->plen, plen);
+}
+
+static void del(struct stack *st, const char *dst, unsigned plen)
+{
+	struct in6_addr d = A(dst);
+
+	assert_int_equal(route6_del(st, &d, plen, NULL, NULL), 0);
+}
+
+/*
+ * Path compression: a bucket split below the root skips the levels all its
+ * prefixes share; a later prefix that leaves the skipped bits, or ends in
+ * them, splits the link; deleting it merges the link again.
+ */
+static void test_compressed_paths(void **state)
+{
+	struct stack *st = new_stack();
+	char buf[64];
+	struct route6 r;
+
+	(void)state;
+	for (unsigned i = 1; i <= 9; i++) {   /* 9 > LPM6_BUCKET_MAX: the bucket splits */
+		snprintf(buf, sizeof(buf), "2001:db8:0:%x::", i);
+		r = R(buf, 64, NULL, 1, 1);
+		assert_int_equal(route6_add(st, &r), 0);
+	}
+	/* Root, then straight to the node of bits 56..63. */
+	assert_int_equal(depth_of(st, "2001:db8:0:1::1"), 2);
+	expect_plen(st, "2001:db8:0:9::1", 64);
+	expect_plen(st, "2001:db8:0:a::1", -1);
+	expect_plen(st, "2001:db8:1:1::1", -1);     /* differs in a skipped level */
+	expect_plen(st, "2001:db9:0:1::1", -1);
+
+	r = R("2001:db8:1::", 48, NULL, 1, 1);     /* leaves the key in bits 40..47 */
+	assert_int_equal(route6_add(st, &r), 0);
+	assert_int_equal(depth_of(st, "2001:db8:0:1::1"), 3);
+	expect_plen(st, "2001:db8:1:1::1", 48);
+	expect_plen(st, "2001:db8:0:1::1", 64);
+	expect_plen(st, "2001:db8:2::1", -1);
+
+	r = R("2001:db8::", 32, NULL, 1, 1);       /* ends in a skipped level */
+	assert_int_equal(route6_add(st, &r), 0);
+	assert_int_equal(depth_of(st, "2001:db8:0:1::1"), 4);
+	expect_plen(st, "2001:db8:2::1", 32);
+	expect_plen(st, "2001:db8:0:a::1", 32);
+	expect_plen(st, "2001:db8:1:1::1", 48);
+	expect_plen(st, "2001:db8:0:3::1", 64);
+	expect_plen(st, "2001:db9::1", -1);
+
+	r = R("2001:db9::", 32, NULL, 1, 1);       /* a sibling in the node of bits 24..31 */
+	assert_int_equal(route6_add(st, &r), 0);
+	expect_plen(st, "2001:db9::1", 32);
+	del(st, "2001:db8::", 32);
+	assert_int_equal(depth_of(st, "2001:db8:0:1::1"), 4);  /* the sibling holds the node */
+	expect_plen(st, "2001:db8:2::1", -1);
+	del(st, "2001:db9::", 32);                 /* the node of bits 24..31 merges away */
+	assert_int_equal(depth_of(st, "2001:db8:0:1::1"), 3);
+	expect_plen(st, "2001:db9::1", -1);
+	expect_plen(st, "2001:db8:1:1::1", 48);
+	del(st, "2001:db8:1::", 48);               /* and the node of bits 40..47 */
+	assert_int_equal(depth_of(st, "2001:db8:0:1::1"), 2);
+	expect_plen(st, "2001:db8:1:1::1", -1);
+	for (unsigned i = 1; i <= 9; i++) {
+		snprintf(buf, sizeof(buf), "2001:db8:0:%x::1", i);
+		expect_plen(st, buf, 64);
+	}
+	for (unsigned i = 1; i <= 9; i++) {
+		snprintf(buf, sizeof(buf), "2001:db8:0:%x::", i);
+		del(st, buf, 64);
+	}
+	assert_int_equal(depth_of(st, "2001:db8:0:1::1"), 1);
+	expect_plen(st, "2001:db8:0:1::1", -1);
+	free_stack(st);
+}
+
+/* Deletes every route in random order, checking lookups near @bases on the way down. */
+static void delete_all_checked(struct stack *st, struct naive *nv, const struct in6_addr *bases,
+			       unsigned nbases)
+{
+	struct rng r;
+
+	rng_seed(&r, nv->n);
+	for (unsigned left = naive_count(nv); left > 0; left = naive_count(nv)) {
+		const struct nroute *q = &nv->v[rng_below(&r, nv->n)];
+		struct in6_addr a = bases[rng_below(&r, nbases)];
+
+		if (!q->used)
+			continue;
+		assert_int_equal(route6_del(st, &q->r.dst, q->r.plen, NULL, NULL),
+				 naive_del(nv, &q->r.dst, q->r.plen, NULL, NULL));
+		a.s6_addr[15 - rng_below(&r, 12)] ^= (uint8_t)(1u << rng_below(&r, 8));
+		check_lookup(st, nv, &a);
+		check_lookup(st, nv, &q->r.dst);
+	}
+	assert_int_equal(st->rt6.count, 0);
+	for (unsigned i = 0; i < nbases; i++) /* every link merged or freed */
+		assert_int_equal(lpm6_depth(st->rt6.table, &bases[i]), 1);
+	nv->n = 0;
+}
+
+/* Long prefixes under two deep bases: compressed links split and merge all the time. */
+static void test_differential_deep(void **state)
+{
+	struct stack *st = new_stack();
+	struct naive nv = { .cap = 20000 };
+	struct in6_addr bases[2], a;
+	struct route6 rt;
+	struct rng r;
+
+	(void)state;
+	nv.v = calloc(nv.cap, sizeof(*nv.v));
+	assert_non_null(nv.v);
+	rng_seed(&r, 11);
+	rng_bytes(&r, bases, sizeof(bases));
+	for (unsigned step = 0; step < 60000; step++) {
+		unsigned op = rng_below(&r, 100), from = 24 + rng_below(&r, 105);
+
+		a = bases[rng_below(&r, 2)];
+		for (unsigned bit = from; bit < 128; bit++)   /* sparse flips: long shared runs */
+			if (rng_below(&r, 16) == 0)
+				a.s6_addr[bit / 8] ^= (uint8_t)(0x80 >> (bit % 8));
+		if (op < 60) {
+			check_lookup(st, &nv, &a);
+		} else if (op < 80 || nv.n == 0) {
+			rt = (struct route6){ .dst = a, .dev = DEV(rng_below(&r, 2)), .metric = 1 };
+			rt.plen = (uint8_t)(from > 24 && rng_below(&r, 2) ? from - rng_below(&r, 9)
+								 : 24 + rng_below(&r, 105));
+			if (nv.n < nv.cap)
+				assert_int_equal(route6_add(st, &rt), naive_add(&nv, &rt));
+		} else {
+			random_delete(st, &nv, &r);
+		}
+		if (step % 1000 == 0)
+			assert_int_equal(st->rt6.count, naive_count(&nv));
+		if (step % 3000 == 2999)
+			delete_all_checked(st, &nv, bases, 2);
+	}
+	delete_all_checked(st, &nv, bases, 2);
+	free(nv.v);
+	free_stack(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,6 +530,8 @@ int main(void)
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_foreach_and_flush),
 		cmocka_unit_test(test_differential),
+		cmocka_unit_test(test_compressed_paths),
+		cmocka_unit_test(test_differential_deep),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

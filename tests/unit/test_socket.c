@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include "l4_pair.h"
 #include "l4/sock.h"
+#include "ipv6/route6.h"
 #include "proto/ip6.h"
 
 static int setup(void **state)
@@ -56,7 +57,7 @@ static void test_socket_args(void **state)
 	struct stack *st = pr->a.st;
 	struct usock *s;
 
-	assert_null(usagi_socket(st, AF_INET, SOCK_DGRAM, 0));
+	assert_null(usagi_socket(st, AF_UNIX, SOCK_DGRAM, 0));
 	assert_int_equal(errno, EAFNOSUPPORT);
 	assert_null(usagi_socket(st, AF_INET6, SOCK_STREAM, 0));
 	assert_int_equal(errno, ESOCKTNOSUPPORT);
@@ -269,6 +270,33 @@ static void test_e2e_ping(void **state)
 	usagi_close(s);
 }
 
+/*
+ * An ICMPv6 error quoting our Echo Request reaches the ping socket that sent
+ * it (RFC 4443 2.4(d)): A routes 2001:db8:9::/48 via B, which forwards but
+ * has no route for it and answers Destination Unreachable (no route).
+ */
+static void test_e2e_ping_error(void **state)
+{
+	struct l4_pair *pr = *state;
+	struct usock *s = usagi_socket(pr->a.st, AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6);
+	uint8_t req[16] = { ICMP6_ECHO_REQUEST, 0, 0, 0, 0, 0, 0, 1 };
+	struct route6 r = { .plen = 48, .dev = pr->a.dev, .metric = 1024,
+			    .proto = RT6_PROTO_STATIC, .gw = pr->addr_b };
+	struct sockaddr_in6 sin;
+	uint8_t buf[64];
+
+	inet_pton(AF_INET6, "2001:db8:9::", &r.dst);
+	assert_int_equal(route6_add(pr->a.st, &r), 0);
+	pr->b.st->ip6.all.forwarding = 1;
+	assert_int_equal(usagi_connect(s, sa(&sin, "2001:db8:9::9", 0), sizeof(sin)), 0);
+	assert_int_equal(usagi_sendto(s, req, sizeof(req), 0, NULL, 0), (ssize_t)sizeof(req));
+	l4_pair_pump(pr, 1);
+	assert_int_equal(STAT_GET(pr->a.st, ping_err_in), 1);
+	assert_int_equal(usagi_recvfrom(s, buf, sizeof(buf), 0, NULL, NULL), -ENETUNREACH);
+	assert_int_equal(usagi_recvfrom(s, buf, sizeof(buf), 0, NULL, NULL), -EAGAIN);
+	usagi_close(s);
+}
+
 /* Sockets left open with queued datagrams are closed (and their buffers freed) by the stack. */
 static void test_fini_closes(void **state)
 {
@@ -300,6 +328,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_e2e_multicast, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_e2e_udp_echo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_e2e_ping, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_e2e_ping_error, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

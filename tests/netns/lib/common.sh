@@ -204,3 +204,40 @@ assert_gt() { # WHAT A B: A > B
 
 # ping_ok OUTPUT N: iputils summary says N sent and N received.
 ping_summary_ok() { assert_match "$1" "^$2 packets transmitted, $2 received" "$3"; }
+
+# ---- IPv4 helpers (ping4.sh, udp4.sh, mapped.sh, router4.sh, hostile4.sh) ----
+
+# kstat4 NS PROTO FIELD: a kernel IPv4 counter of NS from /proc/net/snmp
+# (PROTO Ip, Icmp or Udp; FIELD e.g. ReasmOKs, FragCreates). Fails if absent.
+kstat4() {
+	local v
+	v=$(in_ns "$1" awk -v p="$2:" -v n="$3" '
+		$1 == p && !c { for (i = 2; i <= NF; i++) if ($i == n) c = i; next }
+		$1 == p && c { print $c; exit }' /proc/net/snmp)
+	[ -n "$v" ] || fail "kernel counter $2 $3 not in /proc/net/snmp"
+	echo "$v"
+}
+
+# kmac NS IF: the kernel's MAC of IF in NS.
+kmac() { ip -n "$1" link show "$2" | awk '/link\/ether/ { print tolower($2); exit }'; }
+
+# kneigh4 NS IF ADDR: the kernel's ARP entry for ADDR on IF, as "LLADDR STATE" (empty if none).
+kneigh4() {
+	ip -n "$1" -4 neigh show dev "$2" to "$3" | awk '{ for (i = 2; i < NF; i++) if ($i == "lladdr") l = $(i + 1); print l, $NF; exit }'
+}
+
+# uneigh4 NODE ADDR: usagi's `neigh show` line for ADDR (empty if none).
+uneigh4() { uctl "$1" neigh show | awk -v a="$2" '$1 == a { print; exit }'; }
+
+# udp4 NS ARGS...: lib/udp4.py (python3 sockets: send/echo-server) in NS, bounded.
+udp4() { local ns=$1; shift; in_ns "$ns" timeout 30 "$PY" "$NETNS_LIB/udp4.py" "$@"; }
+
+# usnap NODE TAG: remembers NODE's counters under TAG; udelta NODE TAG COUNTER
+# prints how much COUNTER grew since (the counter must exist).
+usnap() { uctl "$1" stats >"$TMP/snap.$1.$2"; }
+udelta() {
+	local before
+	before=$(awk -v n="$3" '$1 == n { print $2; f = 1 } END { exit !f }' "$TMP/snap.$1.$2") ||
+		fail "counter $3 not in \`stats\` of $1"
+	echo $(($(ustat "$1" "$3") - before))
+}
