@@ -105,6 +105,42 @@ static inline void *pkt_header_w(struct pkt *p, size_t off, size_t n)
 	return p->data + off;
 }
 
+/* A FIFO of packets linked through ->next. */
+struct pktq {
+	struct pkt *head, *tail;
+	unsigned len;
+};
+static inline void pktq_push(struct pktq *q, struct pkt *p)
+{
+	p->next = NULL;
+	if (q->tail)
+		q->tail->next = p;
+	else
+		q->head = p;
+	q->tail = p;
+	q->len++;
+}
+static inline struct pkt *pktq_pop(struct pktq *q)
+{
+	struct pkt *p = q->head;
+
+	if (!p)
+		return NULL;
+	q->head = p->next;
+	if (!q->head)
+		q->tail = NULL;
+	q->len--;
+	p->next = NULL;
+	return p;
+}
+/* Frees every packet on @q and leaves it empty. */
+static inline void pktq_purge(struct pktq *q)
+{
+	pkt_free_chain(q->head);
+	q->head = q->tail = NULL;
+	q->len = 0;
+}
+
 static inline void pkt_set_nh(struct pkt *p) { p->nh = (int32_t)(p->data - p->head); }
 static inline void pkt_set_th(struct pkt *p) { p->th = (int32_t)(p->data - p->head); }
 static inline uint8_t *pkt_nh(const struct pkt *p) { return p->head + p->nh; }

@@ -66,26 +66,54 @@ void usagi_stack_free(struct stack *st)
 	for (size_t i = ARRAY_SIZE(layers); i-- > 0;)
 		if (layers[i].fini)
 			layers[i].fini(st);
+	pktq_purge(&st->loopback);
 	if (pkt_pool_in_use(st->pool))
 		log_warn(st, "%u packets still allocated at exit", pkt_pool_in_use(st->pool));
 	pkt_pool_free(st->pool);
 	free(st);
 }
 
+#define LOOPBACK_MAX 1024      /* packets waiting on the loopback queue */
+#define LOOPBACK_BUDGET 256    /* delivered per poll, so a ping-pong cannot starve timers */
+
+int stack_loopback(struct stack *st, struct pkt *p, struct netdev *dev)
+{
+	if (st->loopback.len >= LOOPBACK_MAX) {
+		pkt_free(p);
+		return -ENOBUFS;
+	}
+	p->dev = dev;
+	p->flags = 0;
+	pktq_push(&st->loopback, p);
+	return 0;
+}
+
+/* Delivers looped-back packets to the input of their family (the version nibble). */
+static void loopback_poll(struct stack *st)
+{
+	struct pkt *p;
+
+	for (unsigned n = 0; n < LOOPBACK_BUDGET && (p = pktq_pop(&st->loopback)); n++) {
+		p->tstamp = st->now;
+		if (p->len && p->data[0] >> 4 == 4)
+			ip4_input(st, p);
+		else
+			ip6_input(st, p);
+	}
+}
+
 void usagi_stack_advance(struct stack *st, uint64_t now)
 {
 	if (now > st->now)
 		st->now = now;
-	ip6_poll(st);
-	ip4_poll(st);
+	loopback_poll(st);
 	timer_wheel_advance(&st->timers, st->now);
-	ip6_poll(st);
-	ip4_poll(st);
+	loopback_poll(st);
 }
 
 uint64_t usagi_stack_next_event(const struct stack *st)
 {
-	if (st->ip6.loop_head || st->ip4.loop_head)
+	if (st->loopback.head)
 		return st->now;
 	return timer_wheel_next(&st->timers);
 }

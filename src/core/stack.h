@@ -44,6 +44,7 @@ struct stack {
 	struct route6_state rt6;
 	struct ip4_state ip4;
 	struct sock_state sk;
+	struct pktq loopback;        /* packets to local addresses, either family */
 };
 
 /* Arms @t to fire @delay_ns from now. */
@@ -55,6 +56,13 @@ static inline void stack_timer_cancel(struct stack *st, struct timer *t)
 {
 	timer_cancel(&st->timers, t);
 }
+/*
+ * Queues @p (data = IPv4 or IPv6 header) for delivery to this host as if it
+ * had arrived on @dev; usagi_stack_advance delivers it. Consumes @p.
+ * 0, or -ENOBUFS when the queue is full (the caller counts it).
+ */
+int stack_loopback(struct stack *st, struct pkt *p, struct netdev *dev);
+
 /* A packet from the stack's pool with PKT_HEADROOM + room for @len; counts failures. */
 struct pkt *stack_pkt_alloc(struct stack *st, size_t len);
 

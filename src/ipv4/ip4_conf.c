@@ -22,8 +22,6 @@ int ip4_init(struct stack *st)
 	s->default_ttl = 64;
 	/* RFC 6864 4.3 / RFC 7739: start Identifications at an unpredictable value. */
 	s->ip_id = (uint16_t)rng_next(&st->rng);
-	s->loop_head = s->loop_tail = NULL;
-	s->loop_len = 0;
 	/* Same bucket as ICMPv6: a burst of 10, then one error per 100 ms. */
 	s->icmp_ratelimit_ms = 100;
 	s->icmp_burst = 10;
@@ -34,9 +32,6 @@ int ip4_init(struct stack *st)
 
 void ip4_fini(struct stack *st)
 {
-	pkt_free_chain(st->ip4.loop_head);
-	st->ip4.loop_head = st->ip4.loop_tail = NULL;
-	st->ip4.loop_len = 0;
 	frag4_fini(st);
 }
 

@@ -12,8 +12,6 @@
 #include "link/netdev.h"
 #include "proto/ip4.h"
 
-#define IP4_LOOP_MAX 1024      /* packets waiting on the loopback queue */
-#define IP4_LOOP_BUDGET 256    /* delivered per ip4_poll, so ping-pong cannot starve timers */
 
 /* Where a packet goes: out of @dev towards @nexthop, or to ourselves (@local). */
 struct ip4_dst {
@@ -142,36 +140,11 @@ static void ip4_build_hdr(struct stack *st, uint8_t *h, const struct ip4_tx *tx,
 
 static void ip4_loop_enqueue(struct stack *st, struct pkt *p, struct netdev *dev)
 {
-	if (st->ip4.loop_len >= IP4_LOOP_MAX) {
+	if (stack_loopback(st, p, dev) < 0) {
 		STAT_INC(st, ip4_loop_overflow);
-		pkt_free(p);
 		return;
 	}
-	p->dev = dev;
-	p->next = NULL;
-	p->flags = 0;
-	if (st->ip4.loop_tail)
-		st->ip4.loop_tail->next = p;
-	else
-		st->ip4.loop_head = p;
-	st->ip4.loop_tail = p;
-	st->ip4.loop_len++;
 	STAT_INC(st, ip4_loop_tx);
-}
-
-void ip4_poll(struct stack *st)
-{
-	for (unsigned n = 0; n < IP4_LOOP_BUDGET && st->ip4.loop_head; n++) {
-		struct pkt *p = st->ip4.loop_head;
-
-		st->ip4.loop_head = p->next;
-		if (!st->ip4.loop_head)
-			st->ip4.loop_tail = NULL;
-		st->ip4.loop_len--;
-		p->next = NULL;
-		p->tstamp = st->now;
-		ip4_input(st, p);
-	}
 }
 
 int ip4_output(struct stack *st, struct pkt *p, const struct ip4_tx *tx)

@@ -52,8 +52,6 @@ struct ip4_state {
 	int ip_forward;          /* net.ipv4.ip_forward */
 	int default_ttl;         /* net.ipv4.ip_default_ttl, 64 */
 	uint16_t ip_id;          /* next IP Identification */
-	struct pkt *loop_head, *loop_tail;
-	unsigned loop_len;
 	struct reasm_table *reasm;   /* frag4.c over core/reasm.c */
 	struct pmtu4_cache *pmtu;    /* unused: IPv4 paths live in the IPv6 PMTU cache, mapped */
 	struct route4_table *routes;
@@ -66,8 +64,6 @@ struct ip4_state {
 
 int ip4_init(struct stack *st);
 void ip4_fini(struct stack *st);
-/* Deferred work (loopback queue); called from usagi_stack_advance. */
-void ip4_poll(struct stack *st);
 
 /* An Ethernet frame's IPv4 packet (data = IPv4 header, dev set). Consumes @p. */
 int ip4_input(struct stack *st, struct pkt *p);

@@ -25,8 +25,6 @@ int ip6_init(struct stack *st)
 	/* RFC 7739 3.1: start Identifications at an unpredictable value. */
 	st->ip6.frag_id = (uint32_t)rng_next(&st->rng);
 	rng_bytes(&st->rng, st->ip6.flow_secret, sizeof(st->ip6.flow_secret));
-	st->ip6.loop_head = st->ip6.loop_tail = NULL;
-	st->ip6.loop_len = 0;
 	rc = frag6_init(st);
 	if (rc < 0)
 		return rc;
@@ -40,9 +38,6 @@ int ip6_init(struct stack *st)
 
 void ip6_fini(struct stack *st)
 {
-	pkt_free_chain(st->ip6.loop_head);
-	st->ip6.loop_head = st->ip6.loop_tail = NULL;
-	st->ip6.loop_len = 0;
 	frag6_fini(st);
 	pmtu6_fini(st);
 }

@@ -10,8 +10,6 @@
 #include "link/netdev.h"
 #include "proto/ip6.h"
 
-#define IP6_LOOP_MAX 1024      /* packets waiting on the loopback queue */
-#define IP6_LOOP_BUDGET 256    /* delivered per ip6_poll, so ping-pong cannot starve timers */
 
 /* Where a packet goes: out of @dev towards @nexthop, or to ourselves (@local). */
 struct ip6_dst {
@@ -105,36 +103,11 @@ static void ip6_fill_csum(struct pkt *p, const struct ip6_tx *tx, const struct i
 
 static void ip6_loop_enqueue(struct stack *st, struct pkt *p, struct netdev *dev)
 {
-	if (st->ip6.loop_len >= IP6_LOOP_MAX) {
+	if (stack_loopback(st, p, dev) < 0) {
 		STAT_INC(st, ip6_loop_overflow);
-		pkt_free(p);
 		return;
 	}
-	p->dev = dev;
-	p->next = NULL;
-	p->flags = 0;
-	if (st->ip6.loop_tail)
-		st->ip6.loop_tail->next = p;
-	else
-		st->ip6.loop_head = p;
-	st->ip6.loop_tail = p;
-	st->ip6.loop_len++;
 	STAT_INC(st, ip6_loop_tx);
-}
-
-void ip6_poll(struct stack *st)
-{
-	for (unsigned n = 0; n < IP6_LOOP_BUDGET && st->ip6.loop_head; n++) {
-		struct pkt *p = st->ip6.loop_head;
-
-		st->ip6.loop_head = p->next;
-		if (!st->ip6.loop_head)
-			st->ip6.loop_tail = NULL;
-		st->ip6.loop_len--;
-		p->next = NULL;
-		p->tstamp = st->now;
-		ip6_input(st, p);
-	}
 }
 
 /* Source address for @tx: given, kept ::, or selected. */

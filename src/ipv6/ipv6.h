@@ -61,11 +61,9 @@ struct ip6_state {
 	struct ip6_conf all;     /* net.ipv6.conf.all */
 	struct ip6_conf dflt;    /* net.ipv6.conf.default: new interfaces start with it */
 	uint32_t frag_id;        /* next Fragment Identification (randomised start) */
-	struct pkt *loop_head, *loop_tail; /* packets to local addresses, delivered by stack_poll */
 	struct pmtu6_cache *pmtu;  /* per-destination path MTU (RFC 8201) */
 	struct reasm_table *reasm; /* reassembly queues (frag6.c over core/reasm.c) */
 	uint8_t flow_secret[16];   /* RFC 6437 flow label hash key */
-	unsigned loop_len;         /* packets on the loopback queue */
 };
 
 /* Both addresses of the IPv6 header at @h, copied out: wire headers are not aligned. */
@@ -82,8 +80,6 @@ static inline struct ip6_addrs ip6_addrs_of(const void *h)
 
 int ip6_init(struct stack *st);
 void ip6_fini(struct stack *st);
-/* Runs deferred work (loopback queue); called by stack_poll. */
-void ip6_poll(struct stack *st);
 
 /* A frame's IPv6 packet (data = IPv6 header, dev set). Consumes @p. */
 int ip6_input(struct stack *st, struct pkt *p);
