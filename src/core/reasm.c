@@ -204,3 +204,23 @@ void reasm_trim(struct stack *st)
 		reasm_destroy(st, q);
 	}
 }
+
+static bool reasm_q_uses_dev(const struct reasm_q *q, const struct netdev *dev)
+{
+	for (const struct pkt *f = q->frags; f; f = f->next)
+		if (f->dev == dev)
+			return true;
+	return false;
+}
+
+void reasm_forget_dev(struct stack *st, const struct netdev *dev)
+{
+	struct dlist *pos, *tmp;
+
+	dlist_for_each_safe(pos, tmp, &st->reasm.lru) {
+		struct reasm_q *q = dlist_entry(pos, struct reasm_q, lru);
+
+		if (reasm_q_uses_dev(q, dev))
+			reasm_destroy(st, q);
+	}
+}

@@ -16,6 +16,7 @@
 
 struct stack;
 struct pkt;
+struct netdev;
 
 #define REASM_BUCKETS 256
 #define REASM_MEM_MAX (4u << 20)        /* queued fragment buffer bytes per stack, both families */
@@ -90,6 +91,8 @@ static inline bool reasm_complete(const struct reasm_q *q)
 	return q->total && q->meat == q->total;
 }
 void reasm_destroy(struct stack *st, struct reasm_q *q);
+/* Destroys every queue holding a fragment that came in on @dev (it is going away). */
+void reasm_forget_dev(struct stack *st, const struct netdev *dev);
 /* Evicts the oldest queues (either family) until the budget holds. */
 void reasm_trim(struct stack *st);
 

@@ -88,6 +88,21 @@ int stack_loopback(struct stack *st, struct pkt *p, struct netdev *dev)
 	return 0;
 }
 
+void stack_forget_dev(struct stack *st, const struct netdev *dev)
+{
+	struct pktq keep = { 0 };
+	struct pkt *p;
+
+	while ((p = pktq_pop(&st->loopback))) {
+		if (p->dev == dev)
+			pkt_free(p);
+		else
+			pktq_push(&keep, p);
+	}
+	st->loopback = keep;
+	reasm_forget_dev(st, dev);
+}
+
 /* Delivers looped-back packets to the input of their family (the version nibble). */
 static void loopback_poll(struct stack *st)
 {

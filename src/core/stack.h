@@ -63,6 +63,9 @@ static inline void stack_timer_cancel(struct stack *st, struct timer *t)
  */
 int stack_loopback(struct stack *st, struct pkt *p, struct netdev *dev);
 
+/* Drops every deferred packet that points at @dev (loopback, reassembly): it is going away. */
+void stack_forget_dev(struct stack *st, const struct netdev *dev);
+
 /* A packet from the stack's pool with PKT_HEADROOM + room for @len; counts failures. */
 struct pkt *stack_pkt_alloc(struct stack *st, size_t len);
 

@@ -58,6 +58,7 @@ void netdev_destroy(struct netdev *dev)
 
 	if (dev->up)
 		netdev_set_up(dev, false);
+	stack_forget_dev(st, dev);
 	route6_flush_dev(st, dev);
 	route4_flush_dev(st, dev);
 	nd6_flush_dev(st, dev);

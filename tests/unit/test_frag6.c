@@ -179,6 +179,34 @@ static void test_output_fragmentation(void **state)
 	host_fini(&h);
 }
 
+/*
+ * A device destroyed while packets that name it wait (a reassembly queue,
+ * the loopback queue) must take them along: found by fuzzing `link del`.
+ */
+static void test_device_destroyed_with_pending(void **state)
+{
+	struct host h;
+	struct ip6_tx tx;
+	struct pkt *p;
+
+	host_init(&h);
+	setup_msg();
+	send_frag(&h, 9, 0, 512, true);
+	assert_int_equal(frag6_queue_count(h.st), 1);
+	/* A packet to ourselves, queued for loopback delivery through eth0. */
+	p = stack_pkt_alloc(h.st, msg_len);
+	memcpy(pkt_put(p, msg_len), msg, msg_len);
+	ip6_tx_init(&tx, &a_us, NH_ICMPV6);
+	assert_int_equal(ip6_output(h.st, p, &tx), 0);
+	assert_non_null(h.st->loopback.head);
+	netdev_destroy(h.dev);
+	assert_null(h.st->loopback.head);
+	assert_int_equal(frag6_queue_count(h.st), 0);
+	usagi_stack_advance(h.st, h.st->now + 70 * NS_PER_SEC);
+	assert_int_equal(pkt_pool_in_use(h.st->pool), 0);
+	host_fini(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -190,6 +218,7 @@ int main(void)
 		cmocka_unit_test(test_bad_lengths),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_output_fragmentation),
+		cmocka_unit_test(test_device_destroyed_with_pending),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
