@@ -152,26 +152,6 @@ struct pkt *pkt_copy(struct pkt_pool *pool, const struct pkt *src)
 	return p;
 }
 
-void *pkt_push(struct pkt *p, size_t n)
-{
-	if (n > pkt_headroom(p))
-		return NULL;
-	p->data -= n;
-	p->len += (uint32_t)n;
-	return p->data;
-}
-
-void *pkt_pull(struct pkt *p, size_t n)
-{
-	uint8_t *old = p->data;
-
-	if (n > p->len)
-		return NULL;
-	p->data += n;
-	p->len -= (uint32_t)n;
-	return old;
-}
-
 void *pkt_put(struct pkt *p, size_t n)
 {
 	uint8_t *tail = p->data + p->len;
@@ -180,14 +160,6 @@ void *pkt_put(struct pkt *p, size_t n)
 		return NULL;
 	p->len += (uint32_t)n;
 	return tail;
-}
-
-int pkt_trim(struct pkt *p, size_t len)
-{
-	if (len > p->len)
-		return -EINVAL;
-	p->len = (uint32_t)len;
-	return 0;
 }
 
 int pkt_reserve_headroom(struct pkt *p, size_t n)

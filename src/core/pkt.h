@@ -74,14 +74,41 @@ static inline size_t pkt_tailroom(const struct pkt *p)
 	return p->size - pkt_headroom(p) - p->len;
 }
 
+/*
+ * Push, pull and trim are inline: every layer calls them once or twice per
+ * packet, and as calls into pkt.c they cost more than their bounds check and
+ * two stores. pkt_put builds packets (not a per-hop step) and stays a call.
+ */
 /* Prepends @n bytes; returns the new data start, NULL if no headroom. */
-void *pkt_push(struct pkt *p, size_t n);
+static inline void *pkt_push(struct pkt *p, size_t n)
+{
+	if (n > pkt_headroom(p))
+		return NULL;
+	p->data -= n;
+	p->len += (uint32_t)n;
+	return p->data;
+}
 /* Removes @n bytes from the front; returns the old data start, NULL if shorter than n. */
-void *pkt_pull(struct pkt *p, size_t n);
+static inline void *pkt_pull(struct pkt *p, size_t n)
+{
+	uint8_t *old = p->data;
+
+	if (n > p->len)
+		return NULL;
+	p->data += n;
+	p->len -= (uint32_t)n;
+	return old;
+}
 /* Appends @n bytes; returns where they start, NULL if no tailroom. */
 void *pkt_put(struct pkt *p, size_t n);
 /* Cuts the packet to @len bytes (no-op if already shorter or equal); 0 or -EINVAL if longer. */
-int pkt_trim(struct pkt *p, size_t len);
+static inline int pkt_trim(struct pkt *p, size_t len)
+{
+	if (len > p->len)
+		return -EINVAL;
+	p->len = (uint32_t)len;
+	return 0;
+}
 /* Ensures at least @n bytes of headroom, moving data if the buffer allows; 0 or -ENOMEM. */
 int pkt_reserve_headroom(struct pkt *p, size_t n);
 

@@ -18,15 +18,14 @@ static bool src_onlink(struct stack *st, const struct in6_addr *src, const struc
 }
 
 /* Checks that need no route. 0, or -1 with the packet to drop (error sent). */
-static int fwd_precheck(struct stack *st, struct pkt *p, const struct ip6_hdr *ip6)
+static int fwd_precheck(struct stack *st, struct pkt *p, const struct ip6_hdr *ip6,
+			const struct ip6_addrs *a)
 {
-	const struct ip6_addrs a = ip6_addrs_of(ip6);
-
 	if (p->flags & (PKT_F_MCAST | PKT_F_BCAST)) {
 		STAT_INC(st, ip6_fwd_ll_mcast);
 		return -1;
 	}
-	if (in6_is_unspec(&a.src)) {
+	if (in6_is_unspec(&a->src)) {
 		STAT_INC(st, ip6_fwd_bad_src);
 		return -1;
 	}
@@ -46,9 +45,11 @@ int ip6_forward(struct stack *st, struct pkt *p)
 	struct ip6_addrs a;
 	uint32_t mtu;
 
-	if (!ip6 || fwd_precheck(st, p, ip6) < 0)
+	if (!ip6)
 		goto drop;
 	a = ip6_addrs_of(ip6);
+	if (fwd_precheck(st, p, ip6, &a) < 0)
+		goto drop;
 	rt = route6_lookup(st, &a.dst);
 	if (!rt || !rt->dev) {
 		STAT_INC(st, ip6_fwd_no_route);
@@ -61,7 +62,11 @@ int ip6_forward(struct stack *st, struct pkt *p)
 		icmp6_send_error(st, p, ICMP6_DST_UNREACH, ICMP6_DU_BEYONDSCOPE, 0);
 		goto drop;
 	}
-	mtu = ip6_link_mtu(rt->dev);
+	/*
+	 * RFC 8200 5: every link carries 1280 bytes (ip6_link_mtu never says
+	 * less), so only a larger packet needs the link's MTU looked up.
+	 */
+	mtu = p->len > IPV6_MIN_MTU ? ip6_link_mtu(rt->dev) : IPV6_MIN_MTU;
 	if (p->len > mtu) {
 		STAT_INC(st, ip6_fwd_too_big);
 		icmp6_send_error(st, p, ICMP6_PACKET_TOO_BIG, 0, mtu);

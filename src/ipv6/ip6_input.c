@@ -74,11 +74,14 @@ static int ip6_deliver(struct stack *st, struct pkt *p, uint8_t nxt)
 	}
 }
 
-/* RFC 8200 3, RFC 4291 2.5.3/2.7: fixed-header checks. 0 or the counter's drop. */
-static int ip6_rcv_check(struct stack *st, struct pkt *p)
+/*
+ * RFC 8200 3, RFC 4291 2.5.3/2.7: fixed-header checks. 0 or the counter's
+ * drop. Fills @a with the header's addresses: they are copied out once per
+ * packet (wire headers are not aligned) and every later step reads the copy.
+ */
+static int ip6_rcv_check(struct stack *st, struct pkt *p, struct ip6_addrs *a)
 {
 	const struct ip6_hdr *ip6 = pkt_header(p, 0, IPV6_HLEN, NULL);
-	struct ip6_addrs a;
 	uint32_t plen;
 
 	if (!ip6) {
@@ -99,16 +102,16 @@ static int ip6_rcv_check(struct stack *st, struct pkt *p)
 		return -EINVAL;
 	}
 	pkt_trim(p, IPV6_HLEN + plen);  /* link-layer padding */
-	a = ip6_addrs_of(ip6);
-	if (in6_is_multicast(&a.src) || in6_is_loopback(&a.src)) {
+	*a = ip6_addrs_of(ip6);
+	if (in6_is_multicast(&a->src) || in6_is_loopback(&a->src)) {
 		STAT_INC(st, ip6_in_bad_src);
 		return -EINVAL;
 	}
-	if (in6_is_unspec(&a.dst) || in6_is_loopback(&a.dst)) {
+	if (in6_is_unspec(&a->dst) || in6_is_loopback(&a->dst)) {
 		STAT_INC(st, ip6_in_bad_dst);
 		return -EINVAL;
 	}
-	if (in6_is_multicast(&a.dst) && in6_mc_scope(&a.dst) == 0) {
+	if (in6_is_multicast(&a->dst) && in6_mc_scope(&a->dst) == 0) {
 		STAT_INC(st, ip6_in_mc_scope0);
 		return -EINVAL;
 	}
@@ -120,21 +123,17 @@ static int ip6_rcv_check(struct stack *st, struct pkt *p)
  * does); looked up once per packet and used both to deliver and to refuse
  * forwarding.
  */
-static const struct inet6_ifaddr *ip6_dst_ifa(struct stack *st, const struct ip6_hdr *ip6)
+static const struct inet6_ifaddr *ip6_dst_ifa(struct stack *st, const struct in6_addr *dst)
 {
-	const struct in6_addr dst = ip6_addrs_of(ip6).dst;
-
-	return in6_is_multicast(&dst) ? NULL : addrconf_lookup(st, &dst);
+	return in6_is_multicast(dst) ? NULL : addrconf_lookup(st, dst);
 }
 
 /* True if the packet is ours: a usable local unicast address, or a group joined on the interface. */
-static bool ip6_for_us(const struct pkt *p, const struct ip6_hdr *ip6,
+static bool ip6_for_us(const struct pkt *p, const struct in6_addr *dst,
 		       const struct inet6_ifaddr *ifa)
 {
-	const struct ip6_addrs a = ip6_addrs_of(ip6);
-
-	if (in6_is_multicast(&a.dst))
-		return mld6_is_member(p->dev, &a.dst);
+	if (in6_is_multicast(dst))
+		return mld6_is_member(p->dev, dst);
 	return ifa && !(ifa->flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED));
 }
 
@@ -142,14 +141,14 @@ static bool ip6_for_us(const struct pkt *p, const struct ip6_hdr *ip6,
  * Not ours: forward if allowed, never multicast or link-local destinations.
  * @ifa is the destination's address entry (ip6_dst_ifa). Consumes @p.
  */
-static int ip6_not_for_us(struct stack *st, struct pkt *p, const struct ip6_hdr *ip6,
+static int ip6_not_for_us(struct stack *st, struct pkt *p, const struct in6_addr *dst,
 			  const struct inet6_ifaddr *ifa)
 {
-	const struct ip6_addrs a = ip6_addrs_of(ip6);
+	const struct ip6_hdr *ip6 = (const struct ip6_hdr *)pkt_nh(p);
 
-	p->data = pkt_nh(p);
+	p->data = (uint8_t *)ip6;
 	p->len = IPV6_HLEN + get_be16(ip6->plen);
-	if (in6_is_multicast(&a.dst)) {
+	if (in6_is_multicast(dst)) {
 		STAT_INC(st, ip6_in_not_member);
 		goto drop;
 	}
@@ -161,7 +160,7 @@ static int ip6_not_for_us(struct stack *st, struct pkt *p, const struct ip6_hdr 
 		STAT_INC(st, ip6_in_not_for_us);
 		goto drop;
 	}
-	if (in6_is_linklocal(&a.dst)) {
+	if (in6_is_linklocal(dst)) {
 		STAT_INC(st, ip6_in_mc_no_forward);
 		goto drop;
 	}
@@ -173,26 +172,26 @@ drop:
 
 int ip6_input(struct stack *st, struct pkt *p)
 {
-	const struct ip6_hdr *ip6;
 	const struct inet6_ifaddr *ifa;
+	struct ip6_addrs a;
 	uint8_t nxt;
 
 	STAT_INC(st, ip6_in_receives);
 	pkt_set_nh(p);
-	if (ip6_rcv_check(st, p) < 0)
+	if (ip6_rcv_check(st, p, &a) < 0)
 		goto drop;
-	ip6 = (const struct ip6_hdr *)pkt_nh(p);
-	memset(p->cb, 0, sizeof(struct ip6_cb));
-	IP6_CB(p)->iif = p->dev ? p->dev->ifindex : 0;
-	IP6_CB(p)->nhoff = offsetof(struct ip6_hdr, nxt);
-	nxt = ip6->nxt;
+	*IP6_CB(p) = (struct ip6_cb){
+		.iif = p->dev ? p->dev->ifindex : 0,
+		.nhoff = offsetof(struct ip6_hdr, nxt),
+	};
+	nxt = ((const struct ip6_hdr *)p->data)->nxt;
 	pkt_pull(p, IPV6_HLEN);
 	/* RFC 8200 4.3: Hop-by-Hop is examined by every node on the path, first. */
 	if (nxt == NH_HOPOPTS && exthdr_hbh_input(st, &p, &nxt) != EXT_CONTINUE)
 		return 0;
-	ifa = ip6_dst_ifa(st, ip6);
-	if (!ip6_for_us(p, ip6, ifa))
-		return ip6_not_for_us(st, p, ip6, ifa);
+	ifa = ip6_dst_ifa(st, &a.dst);
+	if (!ip6_for_us(p, &a.dst, ifa))
+		return ip6_not_for_us(st, p, &a.dst, ifa);
 	return ip6_deliver(st, p, nxt);
 drop:
 	pkt_free(p);

@@ -29,16 +29,20 @@ static struct dlist *udp_bucket(struct stack *st, uint16_t port)
 	return &st->sk.udp->b[siphash13(&st->hkey, key, sizeof(key)) & (SOCK_HASH_SIZE - 1)];
 }
 
+/*
+ * @bucket must be a variable, not a udp_bucket() call: dlist_for_each_safe
+ * reads its head on every step, and each read would hash the port again.
+ */
 #define for_each_port_sock(s, pos, tmp, bucket) \
 	dlist_for_each_safe(pos, tmp, bucket) \
 		if (((s) = dlist_entry(pos, struct usock, node)), true)
 
 static bool port_in_use(struct stack *st, uint16_t port)
 {
-	struct dlist *pos, *tmp;
+	struct dlist *b = udp_bucket(st, port), *pos, *tmp;
 	struct usock *s;
 
-	for_each_port_sock(s, pos, tmp, udp_bucket(st, port))
+	for_each_port_sock(s, pos, tmp, b)
 		if (s->lport == port)
 			return true;
 	return false;
@@ -62,10 +66,10 @@ static bool addr_overlap(const struct in6_addr *a, bool a_v6only, const struct u
 
 static bool bind_conflict(struct usock *me, const struct in6_addr *a, uint16_t port, int ifindex)
 {
-	struct dlist *pos, *tmp;
+	struct dlist *b = udp_bucket(me->st, port), *pos, *tmp;
 	struct usock *s;
 
-	for_each_port_sock(s, pos, tmp, udp_bucket(me->st, port))
+	for_each_port_sock(s, pos, tmp, b)
 		if (s->lport == port && addr_overlap(a, me->v6only, s) &&
 		    (!s->bound_if || !ifindex || s->bound_if == ifindex))
 			return true;
@@ -124,10 +128,10 @@ static int sock_score(const struct usock *s)
 struct usock *udp_lookup(struct stack *st, const struct in6_addr *src, uint16_t sport,
 				const struct in6_addr *dst, uint16_t dport, int iif)
 {
+	struct dlist *b = udp_bucket(st, dport), *pos, *tmp;
 	struct usock *s, *best = NULL;
-	struct dlist *pos, *tmp;
 
-	for_each_port_sock(s, pos, tmp, udp_bucket(st, dport)) {
+	for_each_port_sock(s, pos, tmp, b) {
 		if (s->lport != dport || !sock_accepts(s, src, sport, dst, iif))
 			continue;
 		if (!best || sock_score(s) > sock_score(best))
@@ -139,11 +143,11 @@ struct usock *udp_lookup(struct stack *st, const struct in6_addr *src, uint16_t 
 void udp_mcast_deliver(struct stack *st, struct pkt *p, uint16_t dport)
 {
 	const struct sock_rxmeta *m = SOCK_RXMETA(p);
+	struct dlist *b = udp_bucket(st, dport), *pos, *tmp;
 	struct usock *s, *prev = NULL;
-	struct dlist *pos, *tmp;
 
 	/* Each accepting socket but the last gets a copy; the last takes @p. */
-	for_each_port_sock(s, pos, tmp, udp_bucket(st, dport)) {
+	for_each_port_sock(s, pos, tmp, b) {
 		if (s->lport != dport || !sock_accepts(s, &m->src, m->sport, &m->dst, m->ifindex))
 			continue;
 		if (prev) {
