@@ -120,6 +120,8 @@ static size_t mk_echo(uint8_t *m, size_t dlen, const struct in6_addr *src, const
 /* The @nth captured IPv6 frame whose upper layer is ICMPv6 of @type; NULL if none. */
 static const uint8_t *find_icmp_nth(struct host *h, uint8_t type, int nth, const uint8_t **ip6)
 {
+	if (ip6)
+		*ip6 = NULL;
 	for (int i = 0; i < h->cap.n; i++) {
 		const struct pkt *p = h->cap.f[i];
 		const uint8_t *d = p->data + ETH_HLEN;
