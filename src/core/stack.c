@@ -3,6 +3,8 @@
 #include "core/stack.h"
 #include "link/netdev.h"
 #include "ipv4/route4.h"
+#include "xfrm/policy.h"
+#include "xfrm/xfrm.h"
 
 /* Layer init/fini in order; fini runs in reverse. */
 static const struct {
@@ -17,6 +19,8 @@ static const struct {
 	{ "route4", route4_init, route4_fini },
 	{ "ip4", ip4_init, ip4_fini },
 	{ "sock", sock_init, sock_fini },
+	{ "sad", xfrm_sad_init, xfrm_sad_fini },   /* before spd: bundles hold SAs */
+	{ "spd", xfrm_spd_init, xfrm_spd_fini },
 };
 
 struct stack *usagi_stack_new(const struct usagi_stack_config *cfg)

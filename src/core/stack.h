@@ -22,6 +22,9 @@
 #include "l4/udp.h"
 #include "usagi/stack.h"
 
+struct xfrm_spd;
+struct xfrm_sad;
+
 struct stack {
 	char name[32];
 	uint64_t now;                /* ns, set by the driver (usagi_stack_advance) */
@@ -45,6 +48,8 @@ struct stack {
 	struct ip4_state ip4;
 	struct sock_state sk;
 	struct pktq loopback;        /* packets to local addresses, either family */
+	struct xfrm_spd *spd;        /* security policies (xfrm/policy.h) */
+	struct xfrm_sad *sad;        /* security associations (xfrm/xfrm.h) */
 };
 
 /* Arms @t to fire @delay_ns from now. */

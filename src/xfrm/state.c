@@ -1,0 +1,635 @@
+/*
+ * SAD core: the two hash tables, add/update/delete/get, the input and
+ * output lookups, walks, and the event listeners. Lifetimes are in
+ * state_lifetime.c, SPI allocation and ACQUIRE in spi.c.
+ *
+ * Tables are chained hashes keyed with siphash13 under st->hkey (SPIs and
+ * addresses come from the wire): BYID on (daddr, spi, proto) for input,
+ * BYADDR on (daddr, saddr, proto) for output and ACQUIRE. Each doubles
+ * when it holds more SAs than buckets, so chains stay about one long.
+ */
+#include <stdlib.h>
+#include "core/ratelimit.h"
+#include "core/stack.h"
+#include "proto/ip4.h"
+#include "xfrm/state_priv.h"
+
+#define SAD_MIN_BUCKETS 64
+
+static uint64_t hash_id(const struct stack *st, const struct in6_addr *d, uint32_t spi, uint8_t proto)
+{
+	struct { struct in6_addr d; uint32_t spi, proto; } k = { *d, spi, proto };
+
+	return siphash13(&st->hkey, &k, sizeof(k));
+}
+
+static uint64_t hash_addr(const struct stack *st, const struct in6_addr *d, const struct in6_addr *s,
+			  uint8_t proto)
+{
+	struct { struct in6_addr d, s; uint32_t proto; } k = { *d, *s, proto };
+
+	return siphash13(&st->hkey, &k, sizeof(k));
+}
+
+static int table_init(struct sad_table *t, uint32_t buckets)
+{
+	t->b = calloc(buckets, sizeof(t->b[0]));
+	t->mask = buckets - 1;
+	t->count = 0;
+	return t->b ? 0 : -ENOMEM;
+}
+
+/* Doubles @t; on ENOMEM it keeps its size (chains just get longer). */
+static void table_grow(struct sad_table *t, int which)
+{
+	uint32_t n = (t->mask + 1) * 2;
+	struct xfrm_state **nb;
+
+	if (n == 0 || !(nb = calloc(n, sizeof(nb[0]))))
+		return;
+	for (uint32_t i = 0; i <= t->mask; i++) {
+		struct xfrm_state *x = t->b[i], *next;
+
+		for (; x; x = next) {
+			next = x->hnext[which];
+			x->hnext[which] = nb[x->hash[which] & (n - 1)];
+			nb[x->hash[which] & (n - 1)] = x;
+		}
+	}
+	free(t->b);
+	t->b = nb;
+	t->mask = n - 1;
+}
+
+static void table_add(struct sad_table *t, int which, struct xfrm_state *x)
+{
+	struct xfrm_state **b;
+
+	if (t->count >= t->mask + 1)
+		table_grow(t, which);
+	b = &t->b[x->hash[which] & t->mask];
+	x->hnext[which] = *b;
+	*b = x;
+	t->count++;
+}
+
+static void table_del(struct sad_table *t, int which, struct xfrm_state *x)
+{
+	struct xfrm_state **pp = &t->b[x->hash[which] & t->mask];
+
+	for (; *pp; pp = &(*pp)->hnext[which])
+		if (*pp == x) {
+			*pp = x->hnext[which];
+			x->hnext[which] = NULL;
+			t->count--;
+			return;
+		}
+}
+
+int xfrm_sad_init(struct stack *st)
+{
+	struct xfrm_sad *sad = calloc(1, sizeof(*sad));
+
+	if (!sad)
+		return -ENOMEM;
+	sad->st = st;
+	dlist_init(&sad->all);
+	dlist_init(&sad->larval);
+	sad->acq_tokens = ratelimit_full(SAD_ACQUIRE_COST_MS, SAD_ACQUIRE_BURST);
+	sad->acq_last = st->now;
+	if (table_init(&sad->tab[SAD_BYID], SAD_MIN_BUCKETS) < 0 ||
+	    table_init(&sad->tab[SAD_BYADDR], SAD_MIN_BUCKETS) < 0) {
+		free(sad->tab[SAD_BYID].b);
+		free(sad);
+		return -ENOMEM;
+	}
+	st->sad = sad;
+	return 0;
+}
+
+static void state_free(struct xfrm_state *x)
+{
+	timer_cancel(&x->sad->st->timers, &x->timer);
+	dlist_del(&x->all);
+	crypto_ctx_free(x->crypto);
+	crypto_comp_free(x->comp);
+	xfrm_replay_free(x->replay);
+	explicit_bzero(x, sizeof(*x));  /* the keys in x->c */
+	free(x);
+}
+
+void xfrm_sad_fini(struct stack *st)
+{
+	struct xfrm_sad *sad = st->sad;
+	struct dlist *pos, *tmp;
+	unsigned held = 0;
+
+	if (!sad)
+		return;
+	/* Every holder (bundles, dumps) belongs to a layer that is already gone. */
+	dlist_for_each_safe(pos, tmp, &sad->all) {
+		struct xfrm_state *x = dlist_entry(pos, struct xfrm_state, all);
+
+		held += x->refcnt > (x->state != XFRM_STATE_DEAD);
+		state_free(x);
+	}
+	if (held)
+		log_warn(st, "sad: %u SAs still referenced at exit", held);
+	free(sad->tab[SAD_BYID].b);
+	free(sad->tab[SAD_BYADDR].b);
+	free(sad);
+	st->sad = NULL;
+}
+
+void xfrm_state_put(struct xfrm_state *x)
+{
+	if (--x->refcnt == 0)
+		state_free(x);
+}
+
+unsigned xfrm_state_count(const struct stack *st)
+{
+	return st->sad->count;
+}
+
+int xfrm_listen(struct stack *st, xfrm_listen_fn fn, void *ctx)
+{
+	struct xfrm_sad *sad = st->sad;
+
+	for (unsigned i = 0; i < sad->nlisteners; i++)
+		if (sad->listeners[i].fn == fn && sad->listeners[i].ctx == ctx)
+			return -EEXIST;
+	if (sad->nlisteners == XFRM_LISTENERS_MAX)
+		return -ENOSPC;
+	sad->listeners[sad->nlisteners].fn = fn;
+	sad->listeners[sad->nlisteners++].ctx = ctx;
+	return 0;
+}
+
+void xfrm_unlisten(struct stack *st, xfrm_listen_fn fn, void *ctx)
+{
+	struct xfrm_sad *sad = st->sad;
+
+	for (unsigned i = 0; i < sad->nlisteners; i++)
+		if (sad->listeners[i].fn == fn && sad->listeners[i].ctx == ctx) {
+			sad->listeners[i] = sad->listeners[--sad->nlisteners];
+			return;
+		}
+}
+
+void sad_announce_ev(struct stack *st, const struct xfrm_event *ev)
+{
+	struct xfrm_sad *sad = st->sad;
+
+	for (unsigned i = 0; i < sad->nlisteners; i++)
+		sad->listeners[i].fn(st, ev, sad->listeners[i].ctx);
+}
+
+void sad_announce(struct stack *st, enum xfrm_event_type type, struct xfrm_state *x, unsigned reason)
+{
+	struct xfrm_event ev = { .type = type, .x = x, .reason = reason };
+
+	sad_announce_ev(st, &ev);
+}
+
+struct xfrm_state *sad_alloc(struct stack *st)
+{
+	size_t sz = (sizeof(struct xfrm_state) + 63) & ~(size_t)63;
+	struct xfrm_state *x = aligned_alloc(64, sz); /* the hot fields in one cache line */
+
+	if (!x)
+		return NULL;
+	memset(x, 0, sz);
+	x->sad = st->sad;
+	x->refcnt = 1;
+	dlist_init(&x->all);
+	dlist_init(&x->larval_node);
+	return x;
+}
+
+int sad_hash_id(struct stack *st, struct xfrm_state *x)
+{
+	x->hash[SAD_BYID] = hash_id(st, &x->c.id.daddr, x->c.id.spi, x->c.id.proto);
+	table_add(&st->sad->tab[SAD_BYID], SAD_BYID, x);
+	return 0;
+}
+
+int sad_link(struct stack *st, struct xfrm_state *x)
+{
+	struct xfrm_sad *sad = st->sad;
+
+	x->gen = ++sad->gen;
+	x->cur.add_time = st->now;
+	dlist_add_tail(&sad->all, &x->all);
+	if (x->state == XFRM_STATE_LARVAL)
+		dlist_add_tail(&sad->larval, &x->larval_node);
+	if (x->c.id.spi)
+		sad_hash_id(st, x);
+	x->hash[SAD_BYADDR] = hash_addr(st, &x->c.id.daddr, &x->c.saddr, x->c.id.proto);
+	table_add(&sad->tab[SAD_BYADDR], SAD_BYADDR, x);
+	sad->count++;
+	sad_arm(st, x);
+	return 0;
+}
+
+void sad_unlink(struct stack *st, struct xfrm_state *x)
+{
+	struct xfrm_sad *sad = st->sad;
+
+	if (x->state == XFRM_STATE_DEAD)
+		return;
+	if (x->c.id.spi)
+		table_del(&sad->tab[SAD_BYID], SAD_BYID, x);
+	table_del(&sad->tab[SAD_BYADDR], SAD_BYADDR, x);
+	if (x->state == XFRM_STATE_LARVAL)
+		dlist_del(&x->larval_node);
+	if (x->acquire)
+		sad->nacquire--;
+	x->acquire = false;
+	x->state = XFRM_STATE_DEAD;
+	sad->count--;
+	stack_timer_cancel(st, &x->timer);
+}
+
+/* The SA with this id in any live state, NULL if none. */
+struct xfrm_state *xfrm_state_get(struct stack *st, const struct in6_addr *daddr, uint32_t spi, uint8_t proto)
+{
+	const struct sad_table *t = &st->sad->tab[SAD_BYID];
+	struct xfrm_state *x = t->b[hash_id(st, daddr, spi, proto) & t->mask];
+
+	for (; x; x = x->hnext[SAD_BYID])
+		if (x->c.id.spi == spi && x->c.id.proto == proto && in6_equal(&x->c.id.daddr, daddr))
+			return x;
+	return NULL;
+}
+
+struct xfrm_state *xfrm_state_lookup(struct stack *st, const struct in6_addr *daddr, uint32_t spi, uint8_t proto)
+{
+	struct xfrm_state *x = xfrm_state_get(st, daddr, spi, proto);
+
+	return x && xfrm_state_usable(x) ? x : NULL;
+}
+
+bool sad_same_tmpl(const struct xfrm_state *x, const struct xfrm_resolved *t)
+{
+	return x->c.id.proto == t->proto && x->c.mode == t->mode &&
+	       (!t->reqid || x->c.reqid == t->reqid) &&
+	       in6_equal(&x->c.id.daddr, &t->daddr) && in6_equal(&x->c.saddr, &t->saddr);
+}
+
+/* MATURE before DYING; then the newest (RFC 4301 4.4.2 leaves it to us; Linux does this). */
+static bool better(const struct xfrm_state *x, const struct xfrm_state *best)
+{
+	if (!best)
+		return true;
+	if (x->state != best->state)
+		return x->state == XFRM_STATE_MATURE;
+	if (x->cur.add_time != best->cur.add_time)
+		return x->cur.add_time > best->cur.add_time;
+	return x->gen > best->gen;
+}
+
+struct xfrm_state *xfrm_state_find(struct stack *st, const struct xfrm_resolved *t)
+{
+	const struct sad_table *tab = &st->sad->tab[SAD_BYADDR];
+	struct xfrm_state *x = tab->b[hash_addr(st, &t->daddr, &t->saddr, t->proto) & tab->mask];
+	struct xfrm_state *best = NULL;
+
+	for (; x; x = x->hnext[SAD_BYADDR])
+		if (xfrm_state_usable(x) && sad_same_tmpl(x, t) && (!t->spi || x->c.id.spi == t->spi) &&
+		    better(x, best))
+			best = x;
+	return best;
+}
+
+struct xfrm_state *sad_find_acquire(struct stack *st, const struct xfrm_resolved *t)
+{
+	const struct sad_table *tab = &st->sad->tab[SAD_BYADDR];
+	struct xfrm_state *x = tab->b[hash_addr(st, &t->daddr, &t->saddr, t->proto) & tab->mask];
+
+	for (; x; x = x->hnext[SAD_BYADDR])
+		if (x->acquire && x->c.reqid == t->reqid && sad_same_tmpl(x, t))
+			return x;
+	return NULL;
+}
+
+struct xfrm_state *xfrm_state_find_seq(struct stack *st, uint32_t km_seq)
+{
+	struct dlist *pos, *tmp;
+
+	if (km_seq == 0)
+		return NULL;
+	dlist_for_each_safe(pos, tmp, &st->sad->larval) {
+		struct xfrm_state *x = dlist_entry(pos, struct xfrm_state, larval_node);
+
+		if (x->km_seq == km_seq)
+			return x;
+	}
+	return NULL;
+}
+
+/* The configuration checks every SA passes, larval or not. */
+static int cfg_check_ids(const struct xfrm_sa_cfg *c)
+{
+	bool v4 = c->family == AF_INET;
+
+	if (c->id.proto != IPPROTO_ESP && c->id.proto != IPPROTO_AH && c->id.proto != IPPROTO_COMP)
+		return -EINVAL;
+	if (c->mode != XFRM_MODE_TRANSPORT && c->mode != XFRM_MODE_TUNNEL)
+		return -EINVAL;
+	if (c->family != AF_INET && c->family != AF_INET6)
+		return -EINVAL;
+	if (in6_is_unspec(&c->id.daddr) || in6_is_v4mapped(&c->id.daddr) != v4)
+		return -EINVAL;
+	if (!in6_is_unspec(&c->saddr) && in6_is_v4mapped(&c->saddr) != v4)
+		return -EINVAL;
+	return 0;
+}
+
+static int cfg_check(const struct xfrm_sa_cfg *c)
+{
+	int rc = cfg_check_ids(c);
+
+	if (rc < 0)
+		return rc;
+	if (c->id.spi == 0 || (c->id.proto == IPPROTO_COMP && c->id.spi > 0xffff))
+		return -EINVAL;
+	if (c->replay_window > XFRM_REPLAY_MAX || (c->flags & ~(XFRM_SA_F_ESN | XFRM_SA_F_NOCRYPTO)))
+		return -EINVAL;
+	if (c->enc.key_len > sizeof(c->enc.key) || c->auth.key_len > sizeof(c->auth.key))
+		return -EINVAL;
+	if (!memchr(c->enc.name, 0, sizeof(c->enc.name)) || !memchr(c->auth.name, 0, sizeof(c->auth.name)) ||
+	    !memchr(c->comp.name, 0, sizeof(c->comp.name)))
+		return -EINVAL;
+	return 0;
+}
+
+/* What an SA needs to carry traffic, built before it is committed. */
+struct sa_parts {
+	struct crypto_ctx *crypto;
+	struct crypto_comp *comp;
+	struct xfrm_replay *replay;
+};
+
+static void parts_free(struct sa_parts *p)
+{
+	crypto_ctx_free(p->crypto);
+	crypto_comp_free(p->comp);
+	xfrm_replay_free(p->replay);
+}
+
+static int build_crypto(struct stack *st, const struct xfrm_sa_cfg *c, struct sa_parts *p)
+{
+	const struct crypto_alg *enc, *auth = NULL;
+	const char *why = "unknown algorithm";
+	int rc;
+
+	if (c->id.proto == IPPROTO_AH && c->enc.name[0])
+		return -EINVAL;
+	enc = crypto_alg_by_name(CRYPTO_ENC, c->enc.name[0] ? c->enc.name : "null");
+	if (c->auth.name[0])
+		auth = crypto_alg_by_name(CRYPTO_AUTH, c->auth.name);
+	if (!enc || (c->auth.name[0] && !auth) || (c->id.proto == IPPROTO_AH && !auth))
+		rc = -EINVAL;
+	else
+		rc = crypto_ctx_new(&p->crypto, enc, c->enc.key, c->enc.key_len,
+				    auth, c->auth.key, c->auth.key_len, &why);
+	if (rc == -EINVAL) {
+		STAT_INC(st, crypto_key_reject);
+		log_debug(st, "sad: SA spi 0x%x refused: %s", c->id.spi, why); /* never key bytes */
+	}
+	return rc;
+}
+
+static int build_parts(struct stack *st, const struct xfrm_sa_cfg *c, struct sa_parts *p)
+{
+	uint32_t window = c->replay_window;
+	int rc = 0;
+
+	memset(p, 0, sizeof(*p));
+	if (c->flags & XFRM_SA_F_NOCRYPTO) {
+		if (c->enc.name[0] || c->auth.name[0] || c->comp.name[0])
+			return -EINVAL;
+	} else if (c->id.proto == IPPROTO_COMP) {
+		if (c->comp.name[0] && !crypto_alg_by_name(CRYPTO_COMP, c->comp.name))
+			return -EINVAL;
+		if (!(p->comp = crypto_comp_new(6)))
+			return -ENOMEM;
+	} else if ((rc = build_crypto(st, c, p)) < 0)
+		return rc;
+	/* RFC 4303 A2: the window infers the high half of an ESN; IPComp has no numbers. */
+	if ((c->flags & XFRM_SA_F_ESN) && window < 32)
+		window = 32;
+	if (window && c->id.proto != IPPROTO_COMP &&
+	    !(p->replay = xfrm_replay_new(window, c->flags & XFRM_SA_F_ESN))) {
+		parts_free(p);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void commit_parts(struct xfrm_state *x, struct sa_parts *p)
+{
+	x->crypto = p->crypto;
+	x->comp = p->comp;
+	x->replay = p->replay;
+}
+
+/* A mature SA for the template a pending ACQUIRE waited for: the larval one goes, quietly. */
+static void drop_acquire(struct stack *st, const struct xfrm_state *x)
+{
+	struct xfrm_resolved t = { .proto = x->c.id.proto, .mode = x->c.mode, .reqid = x->c.reqid,
+				   .daddr = x->c.id.daddr, .saddr = x->c.saddr };
+	struct xfrm_state *acq = sad_find_acquire(st, &t);
+
+	if (acq && acq != x) {
+		sad_unlink(st, acq);
+		xfrm_state_put(acq);
+	}
+}
+
+int xfrm_state_add(struct stack *st, const struct xfrm_sa_cfg *cfg, struct xfrm_state **out)
+{
+	struct sa_parts parts;
+	struct xfrm_state *x;
+	int rc;
+
+	if ((rc = cfg_check(cfg)) < 0 || (rc = build_parts(st, cfg, &parts)) < 0) {
+		STAT_INC(st, xfrm_sa_rejected);
+		return rc;
+	}
+	if (xfrm_state_get(st, &cfg->id.daddr, cfg->id.spi, cfg->id.proto)) {
+		parts_free(&parts);
+		return -EEXIST;
+	}
+	if (!(x = sad_alloc(st))) {
+		parts_free(&parts);
+		return -ENOMEM;
+	}
+	x->c = *cfg;
+	commit_parts(x, &parts);
+	x->state = XFRM_STATE_MATURE;
+	sad_link(st, x);
+	drop_acquire(st, x);
+	STAT_INC(st, xfrm_sa_added);
+	sad_announce(st, XFRM_EV_ADD, x, 0);
+	if (out)
+		*out = x;
+	return 0;
+}
+
+/* GETSPI then UPDATE: the larval SA takes everything from @cfg and starts its life now. */
+static void mature(struct stack *st, struct xfrm_state *x, const struct xfrm_sa_cfg *cfg, struct sa_parts *p)
+{
+	struct xfrm_sad *sad = st->sad;
+
+	table_del(&sad->tab[SAD_BYADDR], SAD_BYADDR, x);
+	dlist_del(&x->larval_node);
+	if (x->acquire)
+		sad->nacquire--;
+	x->acquire = false;
+	explicit_bzero(&x->c, sizeof(x->c));
+	x->c = *cfg;
+	commit_parts(x, p);
+	x->state = XFRM_STATE_MATURE;
+	x->cur = (struct xfrm_lifetime_cur){ .add_time = st->now };
+	x->soft_done = false;
+	x->hash[SAD_BYADDR] = hash_addr(st, &x->c.id.daddr, &x->c.saddr, x->c.id.proto);
+	table_add(&sad->tab[SAD_BYADDR], SAD_BYADDR, x);
+	drop_acquire(st, x);
+}
+
+int xfrm_state_update(struct stack *st, const struct xfrm_sa_cfg *cfg, struct xfrm_state **out)
+{
+	struct xfrm_state *x;
+	struct sa_parts parts;
+	int rc;
+
+	if ((rc = cfg_check(cfg)) < 0)
+		return rc;
+	if (!(x = xfrm_state_get(st, &cfg->id.daddr, cfg->id.spi, cfg->id.proto)))
+		return -ESRCH;
+	if (x->state == XFRM_STATE_LARVAL) {
+		if ((rc = build_parts(st, cfg, &parts)) < 0) {
+			STAT_INC(st, xfrm_sa_rejected);
+			return rc;
+		}
+		mature(st, x, cfg, &parts);
+	} else {
+		x->c.lft = cfg->lft;
+		x->c.encap = cfg->encap;
+	}
+	sad_arm(st, x);
+	STAT_INC(st, xfrm_sa_updated);
+	sad_announce(st, XFRM_EV_UPDATE, x, 0);
+	if (out)
+		*out = x;
+	return 0;
+}
+
+void xfrm_state_delete(struct stack *st, struct xfrm_state *x)
+{
+	if (x->state == XFRM_STATE_DEAD)
+		return;
+	sad_unlink(st, x);
+	STAT_INC(st, xfrm_sa_deleted);
+	sad_announce(st, XFRM_EV_DELETE, x, 0);
+	xfrm_state_put(x);
+}
+
+int xfrm_state_delete_id(struct stack *st, const struct in6_addr *daddr, uint32_t spi, uint8_t proto)
+{
+	struct xfrm_state *x = xfrm_state_get(st, daddr, spi, proto);
+
+	if (!x)
+		return -ESRCH;
+	xfrm_state_delete(st, x);
+	return 0;
+}
+
+static bool proto_match(const struct xfrm_state *x, uint8_t proto)
+{
+	return proto == 0 || proto == XFRM_PROTO_ANY || x->c.id.proto == proto;
+}
+
+int xfrm_state_foreach(struct stack *st, uint8_t proto,
+		       int (*fn)(struct stack *st, struct xfrm_state *x, void *ctx), void *ctx)
+{
+	struct dlist *head = &st->sad->all, *pos = head->next, *next;
+
+	while (pos != head) {
+		struct xfrm_state *x = dlist_entry(pos, struct xfrm_state, all);
+		int rc;
+
+		if (x->state == XFRM_STATE_DEAD || !proto_match(x, proto)) {
+			pos = pos->next;
+			continue;
+		}
+		/* Held, @x stays on the list whatever @fn deletes, so its successor is valid. */
+		xfrm_state_hold(x);
+		rc = fn(st, x, ctx);
+		next = x->all.next;
+		xfrm_state_put(x);
+		if (rc)
+			return rc;
+		pos = next;
+	}
+	return 0;
+}
+
+static int flush_one(struct stack *st, struct xfrm_state *x, void *ctx)
+{
+	unsigned *n = ctx;
+
+	sad_unlink(st, x);
+	xfrm_state_put(x);
+	(*n)++;
+	return 0;
+}
+
+unsigned xfrm_state_flush(struct stack *st, uint8_t proto)
+{
+	struct xfrm_event ev = { .type = XFRM_EV_FLUSH, .proto = proto == XFRM_PROTO_ANY ? 0 : proto };
+	unsigned n = 0;
+
+	xfrm_state_foreach(st, proto, flush_one, &n);
+	STAT_ADD(st, xfrm_sa_deleted, n);
+	sad_announce_ev(st, &ev);
+	return n;
+}
+
+void xfrm_state_walk_init(struct xfrm_state_walk *w, uint8_t proto)
+{
+	*w = (struct xfrm_state_walk){ .proto = proto };
+}
+
+/* Dead SAs stay on the creation-order list while held, so the held one is a valid place to resume. */
+struct xfrm_state *xfrm_state_walk_next(struct stack *st, struct xfrm_state_walk *w)
+{
+	struct dlist *head = &st->sad->all;
+	struct dlist *pos = w->last ? w->last->all.next : head->next;
+
+	if (w->done)
+		return NULL;
+	for (; pos != head; pos = pos->next) {
+		struct xfrm_state *x = dlist_entry(pos, struct xfrm_state, all);
+
+		if (x->state == XFRM_STATE_DEAD || !proto_match(x, w->proto))
+			continue;
+		xfrm_state_hold(x);
+		if (w->last)
+			xfrm_state_put(w->last);
+		w->last = x;
+		return x;
+	}
+	xfrm_state_walk_done(w);
+	w->done = true;
+	return NULL;
+}
+
+void xfrm_state_walk_done(struct xfrm_state_walk *w)
+{
+	if (w->last)
+		xfrm_state_put(w->last);
+	w->last = NULL;
+}

@@ -1,0 +1,58 @@
+/* SAD internals shared by state.c, state_lifetime.c and spi.c. */
+#ifndef USAGI_XFRM_STATE_PRIV_H
+#define USAGI_XFRM_STATE_PRIV_H
+
+#include "xfrm/xfrm.h"
+
+/* Chains: BYID holds every SA with an SPI, BYADDR every SA (both: not DEAD). */
+enum { SAD_BYID = 0, SAD_BYADDR = 1 };
+
+struct sad_table {
+	struct xfrm_state **b;
+	uint32_t mask;             /* buckets - 1 */
+	uint32_t count;
+};
+
+struct xfrm_sad {
+	struct stack *st;
+	struct sad_table tab[2];
+	unsigned count;            /* SAs not DEAD */
+	unsigned nacquire;         /* larval SAs from xfrm_acquire */
+	struct dlist all;          /* every allocated SA, creation order */
+	struct dlist larval;       /* LARVAL SAs */
+	uint64_t gen;
+	uint32_t km_seq;           /* last ACQUIRE sequence number */
+	uint64_t acq_tokens, acq_last;
+	struct {
+		xfrm_listen_fn fn;
+		void *ctx;
+	} listeners[XFRM_LISTENERS_MAX];
+	unsigned nlisteners;
+};
+
+#define SAD_ACQUIRE_MAX 1024       /* pending ACQUIREs */
+#define SAD_ACQUIRE_COST_MS 10     /* rate: 100 ACQUIREs a second, */
+#define SAD_ACQUIRE_BURST 100      /* 100 at once */
+
+/* state.c */
+void sad_announce(struct stack *st, enum xfrm_event_type type, struct xfrm_state *x, unsigned reason);
+void sad_announce_ev(struct stack *st, const struct xfrm_event *ev);
+struct xfrm_state *sad_alloc(struct stack *st);
+/* Enters a new @x (state set, id and addresses filled) into the SAD: the SAD's reference. */
+int sad_link(struct stack *st, struct xfrm_state *x);
+/* Puts @x into the by-id chains (its SPI was just set). */
+int sad_hash_id(struct stack *st, struct xfrm_state *x);
+/* Takes @x out of every table and makes it DEAD; the SAD's reference is still held. */
+void sad_unlink(struct stack *st, struct xfrm_state *x);
+bool sad_same_tmpl(const struct xfrm_state *x, const struct xfrm_resolved *t);
+/* The pending ACQUIRE larval SA for @t, NULL if none. */
+struct xfrm_state *sad_find_acquire(struct stack *st, const struct xfrm_resolved *t);
+
+/* state_lifetime.c */
+/* (Re)arms @x's timer for its next lifetime deadline. */
+void sad_arm(struct stack *st, struct xfrm_state *x);
+void sad_expire_soft(struct stack *st, struct xfrm_state *x, unsigned reason);
+/* Hard expiry from a timer: announced, out of the SAD, the SAD's reference dropped. */
+void sad_expire_hard(struct stack *st, struct xfrm_state *x, unsigned reason);
+
+#endif

@@ -1,0 +1,566 @@
+/*
+ * SPD: selector semantics (families, protocols, ports, ICMP type/code, MH
+ * type, fragments, interface), priorities and ties, add/update/delete/get,
+ * dumps that survive changes, template order and bundle resolution for
+ * every IPv4/IPv6 nesting, and the lookup structure against a naive scan
+ * on random policy sets.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <cmocka.h>
+#include "core/stack.h"
+#include "proto/ip4.h"
+#include "xfrm/policy.h"
+
+static struct stack *new_stack(void)
+{
+	struct usagi_stack_config cfg = { .name = "spd", .seed = 7 };
+	struct stack *st = usagi_stack_new(&cfg);
+
+	assert_non_null(st);
+	usagi_stack_set_log_level(st, 0);
+	return st;
+}
+
+static struct in6_addr a6(const char *s)
+{
+	struct in6_addr a;
+
+	assert_int_equal(inet_pton(AF_INET6, s, &a), 1);
+	return a;
+}
+
+static struct in6_addr a4(const char *s)
+{
+	struct in6_addr m;
+	uint32_t a;
+
+	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+	ip4_to_mapped(&m, a);
+	return m;
+}
+
+static struct xfrm_selector sel6(const char *src, unsigned splen, const char *dst, unsigned dplen, uint8_t proto)
+{
+	return (struct xfrm_selector){ .src = a6(src), .dst = a6(dst), .splen = splen, .dplen = dplen,
+		.family = AF_INET6, .proto = proto };
+}
+
+static struct xfrm_selector sel4(const char *src, unsigned splen, const char *dst, unsigned dplen, uint8_t proto)
+{
+	return (struct xfrm_selector){ .src = a4(src), .dst = a4(dst), .splen = splen, .dplen = dplen,
+		.family = AF_INET, .proto = proto };
+}
+
+static struct xfrm_flow flow6(const char *src, const char *dst, uint8_t proto, uint16_t sp, uint16_t dp)
+{
+	return (struct xfrm_flow){ .src = a6(src), .dst = a6(dst), .proto = proto, .family = AF_INET6,
+		.sport = sp, .dport = dp };
+}
+
+static struct xfrm_flow flow4(const char *src, const char *dst, uint8_t proto, uint16_t sp, uint16_t dp)
+{
+	return (struct xfrm_flow){ .src = a4(src), .dst = a4(dst), .proto = proto, .family = AF_INET,
+		.sport = sp, .dport = dp };
+}
+
+static struct xfrm_policy *add(struct stack *st, struct xfrm_selector sel, int dir, uint32_t prio, int action)
+{
+	struct xfrm_policy req = { .sel = sel, .dir = dir, .priority = prio, .action = action }, *p = NULL;
+
+	if (action == XFRM_ACT_IPSEC) {
+		req.ntmpl = 1;
+		req.tmpl[0] = (struct xfrm_tmpl){ .proto = IPPROTO_ESP, .level = XFRM_LEVEL_REQUIRE };
+	}
+	assert_int_equal(xfrm_policy_add(st, &req, 0, &p), 0);
+	return p;
+}
+
+static void test_priority_and_ties(void **state)
+{
+	struct stack *st = new_stack();
+	struct xfrm_flow fl = flow6("2001:db8::1", "2001:db8:1::5", IPPROTO_UDP, 1000, 53);
+	struct xfrm_policy *wide = add(st, sel6("::", 0, "::", 0, XFRM_PROTO_ANY), XFRM_DIR_OUT, 100, XFRM_ACT_BLOCK);
+	struct xfrm_policy *narrow = add(st, sel6("2001:db8::", 64, "2001:db8:1::", 64, IPPROTO_UDP),
+					 XFRM_DIR_OUT, 200, XFRM_ACT_IPSEC);
+
+	/* Lowest priority value wins, not the most specific selector. */
+	assert_ptr_equal(xfrm_policy_lookup(st, XFRM_DIR_OUT, &fl), wide);
+	assert_null(xfrm_policy_lookup(st, XFRM_DIR_IN, &fl));
+	struct xfrm_policy *tie = add(st, sel6("::", 0, "2001:db8:1::5", 128, XFRM_PROTO_ANY), XFRM_DIR_OUT, 100, XFRM_ACT_ALLOW);
+	assert_ptr_equal(xfrm_policy_lookup(st, XFRM_DIR_OUT, &fl), wide);   /* tie: first added */
+	assert_int_equal(xfrm_policy_delete_index(st, wide->index), 0);
+	assert_ptr_equal(xfrm_policy_lookup(st, XFRM_DIR_OUT, &fl), tie);
+	fl.proto = IPPROTO_TCP;
+	assert_int_equal(xfrm_policy_delete_index(st, tie->index), 0);
+	assert_null(xfrm_policy_lookup(st, XFRM_DIR_OUT, &fl));
+	fl.proto = IPPROTO_UDP;
+	assert_ptr_equal(xfrm_policy_lookup(st, XFRM_DIR_OUT, &fl), narrow);
+	usagi_stack_free(st);
+}
+
+static void test_families(void **state)
+{
+	struct stack *st = new_stack();
+	struct xfrm_policy *any6 = add(st, sel6("::", 0, "::", 0, 0), XFRM_DIR_OUT, 10, XFRM_ACT_BLOCK);
+	struct xfrm_flow f4 = flow4("192.0.2.1", "198.51.100.7", IPPROTO_TCP, 1, 2);
+	struct xfrm_flow f6m = flow6("::ffff:192.0.2.1", "::ffff:198.51.100.7", IPPROTO_TCP, 1, 2);
+
+	assert_null(xfrm_policy_lookup(st, XFRM_DIR_OUT, &f4));   /* an IPv6 selector never matches IPv4 */
+	struct xfrm_policy *any4 = add(st, sel4("0.0.0.0", 0, "0.0.0.0", 0, 0), XFRM_DIR_OUT, 20, XFRM_ACT_ALLOW);
+	struct xfrm_policy *net4 = add(st, sel4("192.0.2.0", 24, "198.51.100.0", 24, IPPROTO_TCP), XFRM_DIR_OUT, 5,
+				       XFRM_ACT_IPSEC);
+	assert_ptr_equal(xfrm_policy_lookup(st, XFRM_DIR_OUT, &f4), net4);
+	assert_ptr_equal(xfrm_policy_lookup(st, XFRM_DIR_OUT, &f6m), any6); /* nor IPv4 an IPv6 flow */
+	f4.dst = a4("198.51.101.7");
+	assert_ptr_equal(xfrm_policy_lookup(st, XFRM_DIR_OUT, &f4), any4);
+	/* Bits past the prefix are ignored and an unset IPv4 address means 0.0.0.0. */
+	struct xfrm_selector s = sel4("192.0.2.77", 24, "198.51.100.99", 24, IPPROTO_TCP);
+	assert_int_equal(xfrm_policy_delete(st, &s, XFRM_DIR_OUT), 0);
+	s = (struct xfrm_selector){ .family = AF_INET };
+	assert_int_equal(xfrm_policy_delete(st, &s, XFRM_DIR_OUT), 0);
+	assert_int_equal(xfrm_policy_delete(st, &s, XFRM_DIR_OUT), -ENOENT);
+	assert_int_equal(xfrm_policy_count(st), 1);
+	usagi_stack_free(st);
+}
+
+static void test_ports_icmp_mh(void **state)
+{
+	struct stack *st = new_stack();
+	struct xfrm_selector s = sel6("::", 0, "::", 0, IPPROTO_ICMPV6);
+	struct xfrm_flow fl = flow6("fe80::1", "fe80::2", IPPROTO_ICMPV6, 135, 0);
+
+	s.sport = 135;                      /* neighbour solicitation, any code */
+	struct xfrm_policy *ns = add(st, s, XFRM_DIR_OUT, 1, XFRM_ACT_ALLOW);
+	s.sport = 0;
+	s.sport_mask = 0xffff;              /* type 0 exactly needs the mask */
+	struct xfrm_policy *t0 = add(st, s, XFRM_DIR_OUT, 1, XFRM_ACT_ALLOW);
+	assert_ptr_equal(xfrm_policy_lookup(st, XFRM_DIR_OUT, &fl), ns);
+	fl.sport = 0;
+	assert_ptr_equal(xfrm_policy_lookup(st, XFRM_DIR_OUT, &fl), t0);
+	fl.sport = 136;
+	assert_null(xfrm_policy_lookup(st, XFRM_DIR_OUT, &fl));
+
+	s = sel6("2001:db8::1", 128, "2001:db8::2", 128, 135);
+	s.sport = 5;                        /* MH type 5: Binding Update (RFC 3776 3.1) */
+	struct xfrm_policy *bu = add(st, s, XFRM_DIR_OUT, 1, XFRM_ACT_IPSEC);
+	fl = flow6("2001:db8::1", "2001:db8::2", 135, 5, 0);
+	assert_ptr_equal(xfrm_policy_lookup(st, XFRM_DIR_OUT, &fl), bu);
+	fl.sport = 6;
+	assert_null(xfrm_policy_lookup(st, XFRM_DIR_OUT, &fl));
+
+	s = sel4("10.0.0.0", 8, "10.0.0.0", 8, IPPROTO_UDP);
+	s.dport = 500;
+	struct xfrm_policy *ike = add(st, s, XFRM_DIR_IN, 1, XFRM_ACT_ALLOW);
+	s.dport = 0;
+	struct xfrm_policy *udp = add(st, s, XFRM_DIR_IN, 2, XFRM_ACT_IPSEC);
+	fl = flow4("10.1.1.1", "10.2.2.2", IPPROTO_UDP, 500, 500);
+	assert_ptr_equal(xfrm_policy_lookup(st, XFRM_DIR_IN, &fl), ike);
+	fl.flags = XFRM_FLOW_NOPORTS;       /* RFC 4301 7: a later fragment matches only port wildcards */
+	assert_ptr_equal(xfrm_policy_lookup(st, XFRM_DIR_IN, &fl), udp);
+	fl.flags = 0;
+	fl.dport = 4500;
+	assert_ptr_equal(xfrm_policy_lookup(st, XFRM_DIR_IN, &fl), udp);
+	usagi_stack_free(st);
+}
+
+static void test_ifindex(void **state)
+{
+	struct stack *st = new_stack();
+	struct xfrm_selector s = sel6("::", 0, "2001:db8::", 32, 0);
+	struct xfrm_flow fl = flow6("::1", "2001:db8::9", IPPROTO_TCP, 1, 2);
+
+	s.ifindex = 3;
+	struct xfrm_policy *eth = add(st, s, XFRM_DIR_FWD, 1, XFRM_ACT_BLOCK);
+	fl.ifindex = 2;
+	assert_null(xfrm_policy_lookup(st, XFRM_DIR_FWD, &fl));
+	fl.ifindex = 3;
+	assert_ptr_equal(xfrm_policy_lookup(st, XFRM_DIR_FWD, &fl), eth);
+	usagi_stack_free(st);
+}
+
+static void test_add_update_delete(void **state)
+{
+	struct stack *st = new_stack();
+	struct xfrm_policy req = { .sel = sel6("2001:db8::", 48, "2001:db8:2::", 48, IPPROTO_TCP),
+		.dir = XFRM_DIR_OUT, .priority = 7, .action = XFRM_ACT_BLOCK }, *p, *q;
+	struct xfrm_flow fl = flow6("2001:db8::1", "2001:db8:2::1", IPPROTO_TCP, 1, 2);
+
+	assert_int_equal(xfrm_policy_add(st, &req, 0, &p), 0);
+	assert_int_equal(p->index & 7, XFRM_DIR_OUT);
+	assert_int_equal(xfrm_policy_add(st, &req, 0, NULL), -EEXIST);
+	req.dir = XFRM_DIR_IN;
+	assert_int_equal(xfrm_policy_add(st, &req, 0, &q), 0);  /* same selector, other direction */
+	assert_int_equal(q->index & 7, XFRM_DIR_IN);
+	req.dir = XFRM_DIR_OUT;
+	req.action = XFRM_ACT_IPSEC;
+	req.priority = 3;
+	req.ntmpl = 1;
+	req.tmpl[0] = (struct xfrm_tmpl){ .proto = IPPROTO_AH, .level = XFRM_LEVEL_UNIQUE };
+	xfrm_policy_account(p, 100, 5);
+	uint32_t idx = p->index;
+	assert_int_equal(xfrm_policy_add(st, &req, XFRM_POLICY_F_UPDATE, &q), 0);
+	assert_ptr_equal(q, p);
+	assert_int_equal(p->index, idx);
+	assert_int_equal(p->action, XFRM_ACT_IPSEC);
+	assert_int_equal(p->bytes, 100);
+	assert_true(p->tmpl[0].reqid > XFRM_REQID_MANUAL_MAX);   /* unique: one assigned */
+	assert_ptr_equal(xfrm_policy_lookup(st, XFRM_DIR_OUT, &fl), p);
+	assert_ptr_equal(xfrm_policy_get(st, idx), p);
+	assert_int_equal(xfrm_policy_count(st), 2);
+	/* Update of nothing adds. */
+	req.sel.dplen = 47;
+	assert_int_equal(xfrm_policy_add(st, &req, XFRM_POLICY_F_UPDATE, &q), 0);
+	assert_ptr_not_equal(q, p);
+	assert_int_equal(xfrm_policy_delete_index(st, idx), 0);
+	assert_null(xfrm_policy_get(st, idx));
+	assert_int_equal(xfrm_policy_delete_index(st, idx), -ENOENT);
+	assert_ptr_equal(xfrm_policy_lookup(st, XFRM_DIR_OUT, &fl), q);
+	xfrm_policy_flush(st);
+	assert_int_equal(xfrm_policy_count(st), 0);
+	assert_null(xfrm_policy_lookup(st, XFRM_DIR_OUT, &fl));
+	usagi_stack_free(st);
+}
+
+static void test_invalid(void **state)
+{
+	struct stack *st = new_stack();
+	struct xfrm_policy req = { .sel = sel6("::", 0, "::", 0, 0), .dir = XFRM_DIR_OUT,
+		.action = XFRM_ACT_IPSEC };
+
+	assert_int_equal(xfrm_policy_add(st, &req, 0, NULL), -EINVAL);        /* ipsec without templates */
+	req.ntmpl = 1;
+	req.tmpl[0] = (struct xfrm_tmpl){ .proto = IPPROTO_UDP };
+	assert_int_equal(xfrm_policy_add(st, &req, 0, NULL), -EINVAL);
+	req.tmpl[0] = (struct xfrm_tmpl){ .proto = IPPROTO_ESP, .mode = XFRM_TMPL_TUNNEL, .family = AF_INET,
+		.saddr = a6("2001:db8::1"), .daddr = a6("2001:db8::2") };
+	assert_int_equal(xfrm_policy_add(st, &req, 0, NULL), -EINVAL);        /* endpoints of the wrong family */
+	req.tmpl[0].family = AF_INET6;
+	req.tmpl[0].daddr = in6addr_any;
+	assert_int_equal(xfrm_policy_add(st, &req, 0, NULL), -EINVAL);        /* outbound tunnel to nowhere */
+	req.sel.family = AF_INET;
+	req.sel.dplen = 33;
+	req.ntmpl = 0;
+	req.action = XFRM_ACT_BLOCK;
+	assert_int_equal(xfrm_policy_add(st, &req, 0, NULL), -EINVAL);
+	req.sel.dplen = 0;
+	req.sel.src = a6("2001:db8::1");
+	assert_int_equal(xfrm_policy_add(st, &req, 0, NULL), -EINVAL);        /* IPv4 selector, IPv6 address */
+	req.sel.family = 0;
+	assert_int_equal(xfrm_policy_add(st, &req, 0, NULL), -EINVAL);
+	assert_int_equal(xfrm_policy_count(st), 0);
+	usagi_stack_free(st);
+}
+
+/* Dump every policy while deleting others and adding more: survivors come back exactly once. */
+static void test_dump_while_changing(void **state)
+{
+	enum { N = 20000 };
+	struct stack *st = new_stack();
+	struct xfrm_spd_cursor cur = { 0 };
+	uint32_t *idx = calloc(N, sizeof(*idx));
+	uint8_t *seen = calloc(N, 1), *gone = calloc(N, 1);
+	struct rng r;
+	struct xfrm_policy *p;
+	unsigned added = 0;
+
+	rng_seed(&r, 3);
+	for (unsigned i = 0; i < N; i++) {
+		struct xfrm_selector s = sel6("2001:db8::", 128, "2001:db8::", 128, 0);
+
+		put_be32(s.dst.s6_addr + 12, i);
+		idx[i] = add(st, s, i % 3, i, XFRM_ACT_ALLOW)->index;
+	}
+	while ((p = xfrm_policy_next(st, &cur))) {
+		unsigned i = get_be32(p->sel.dst.s6_addr + 12);
+
+		if (p->sel.dst.s6_addr[5] == 0) {
+			assert_true(i < N && !gone[i] && !seen[i]);
+			seen[i] = 1;
+		} else {
+			added++;
+		}
+		/* Delete a random policy (maybe this one), add one. */
+		unsigned v = rng_below(&r, N);
+		if (!gone[v] && xfrm_policy_delete_index(st, idx[v]) == 0)
+			gone[v] = 1;
+		struct xfrm_selector s = sel6("2001:db8:1::", 128, "2001:db8:1::", 128, 0);
+		put_be32(s.dst.s6_addr + 8, rng_next(&r));
+		xfrm_policy_add(st, &(struct xfrm_policy){ .sel = s, .dir = 1 }, 0, NULL);
+		if (added > N)
+			break;
+	}
+	for (unsigned i = 0; i < N; i++)
+		assert_true(seen[i] || gone[i]);
+	free(idx);
+	free(seen);
+	free(gone);
+	usagi_stack_free(st);
+}
+
+static int count_and_delete(void *ctx, struct xfrm_policy *pol)
+{
+	struct stack *st = ctx;
+
+	assert_int_equal(xfrm_policy_delete_index(st, pol->index), 0);
+	return 0;
+}
+
+static void test_foreach_delete(void **state)
+{
+	struct stack *st = new_stack();
+
+	for (unsigned i = 0; i < 300; i++) {
+		struct xfrm_selector s = sel4("10.0.0.0", 8, "10.0.0.0", 32, 0);
+
+		s.dst.s6_addr[15] = (uint8_t)i;
+		s.dst.s6_addr[14] = (uint8_t)(i >> 8);
+		add(st, s, XFRM_DIR_IN, 0, XFRM_ACT_ALLOW);
+	}
+	assert_int_equal(xfrm_policy_foreach(st, count_and_delete, st), 0);
+	assert_int_equal(xfrm_policy_count(st), 0);
+	usagi_stack_free(st);
+}
+
+static void test_tmpl_order(void **state)
+{
+	struct xfrm_policy p = { .action = XFRM_ACT_IPSEC, .ntmpl = 3 };
+	const struct xfrm_tmpl *o[XFRM_TMPL_MAX];
+
+	/* setkey order "ah esp ipcomp": applied ipcomp, esp, ah (AH outermost). */
+	p.tmpl[0].proto = IPPROTO_AH;
+	p.tmpl[1].proto = IPPROTO_ESP;
+	p.tmpl[2].proto = IPPROTO_COMP;
+	assert_int_equal(xfrm_policy_tmpl_order(&p, o), 3);
+	assert_ptr_equal(o[0], &p.tmpl[2]);
+	assert_ptr_equal(o[1], &p.tmpl[1]);
+	assert_ptr_equal(o[2], &p.tmpl[0]);
+	/* A tunnel ends a group: "ah/transport esp/tunnel ipcomp/transport" keeps its shape. */
+	p.tmpl[1].mode = XFRM_TMPL_TUNNEL;
+	assert_int_equal(xfrm_policy_tmpl_order(&p, o), 3);
+	assert_ptr_equal(o[0], &p.tmpl[0]);
+	assert_ptr_equal(o[1], &p.tmpl[1]);
+	assert_ptr_equal(o[2], &p.tmpl[2]);
+}
+
+static struct xfrm_tmpl tunnel(uint8_t proto, int family)
+{
+	struct xfrm_tmpl t = { .proto = proto, .mode = XFRM_TMPL_TUNNEL, .family = family,
+		.level = XFRM_LEVEL_REQUIRE };
+
+	t.saddr = family == AF_INET ? a4("203.0.113.1") : a6("2001:db8:f::1");
+	t.daddr = family == AF_INET ? a4("203.0.113.2") : a6("2001:db8:f::2");
+	return t;
+}
+
+/* IPComp+ESP+AH over a tunnel of each family, for flows of each family. */
+static void test_bundle_combinations(void **state)
+{
+	struct stack *st = new_stack();
+
+	for (int inner = 0; inner < 2; inner++) {
+		for (int outer = 0; outer < 2; outer++) {
+			int fi = inner ? AF_INET6 : AF_INET, fo = outer ? AF_INET6 : AF_INET;
+			struct xfrm_flow fl = inner ? flow6("2001:db8:a::1", "2001:db8:b::1", IPPROTO_TCP, 1, 80)
+						    : flow4("10.1.0.1", "10.2.0.1", IPPROTO_TCP, 1, 80);
+			struct xfrm_policy req = { .dir = XFRM_DIR_OUT, .action = XFRM_ACT_IPSEC, .ntmpl = 3 }, *p;
+			struct xfrm_resolved r[XFRM_TMPL_MAX];
+			struct xfrm_tmpl t = tunnel(IPPROTO_COMP, fo);
+
+			req.sel = inner ? sel6("2001:db8:a::", 48, "2001:db8:b::", 48, 0)
+					: sel4("10.1.0.0", 16, "10.2.0.0", 16, 0);
+			/* setkey: ah/transport esp/transport ipcomp/tunnel is not this; Linux stacks the
+			 * tunnel first and the transports on the outer header. */
+			req.tmpl[0] = t;
+			req.tmpl[1] = (struct xfrm_tmpl){ .proto = IPPROTO_AH, .level = XFRM_LEVEL_USE };
+			req.tmpl[2] = (struct xfrm_tmpl){ .proto = IPPROTO_ESP, .level = XFRM_LEVEL_REQUIRE };
+			assert_int_equal(xfrm_policy_add(st, &req, 0, &p), 0);
+			assert_ptr_equal(xfrm_policy_lookup(st, XFRM_DIR_OUT, &fl), p);
+			assert_int_equal(xfrm_policy_resolve(p, &fl, r), 3);
+			assert_int_equal(r[0].proto, IPPROTO_COMP);
+			assert_int_equal(r[0].mode, XFRM_TMPL_TUNNEL);
+			assert_int_equal(r[0].inner_family, fi);
+			assert_int_equal(r[1].proto, IPPROTO_ESP);
+			assert_int_equal(r[2].proto, IPPROTO_AH);
+			assert_int_equal(r[2].level, XFRM_LEVEL_USE);
+			for (int i = 0; i < 3; i++) {
+				assert_int_equal(r[i].family, fo);
+				assert_memory_equal(&r[i].saddr, &t.saddr, 16);
+				assert_memory_equal(&r[i].daddr, &t.daddr, 16);
+			}
+			assert_int_equal(r[1].inner_family, fo);
+			/* Transport only: the flow's own addresses and family. */
+			req.ntmpl = 2;
+			req.tmpl[0] = req.tmpl[2];
+			assert_int_equal(xfrm_policy_add(st, &req, XFRM_POLICY_F_UPDATE, &p), 0);
+			assert_int_equal(xfrm_policy_resolve(p, &fl, r), 2);
+			assert_int_equal(r[0].proto, IPPROTO_ESP);
+			assert_int_equal(r[1].proto, IPPROTO_AH);
+			assert_int_equal(r[1].family, fi);
+			assert_memory_equal(&r[1].daddr, &fl.dst, 16);
+			/* Nested: ESP tunnel of the outer family inside an AH tunnel of the other. */
+			req.tmpl[0] = tunnel(IPPROTO_ESP, fo);
+			req.tmpl[1] = tunnel(IPPROTO_AH, outer ? AF_INET : AF_INET6);
+			assert_int_equal(xfrm_policy_add(st, &req, XFRM_POLICY_F_UPDATE, &p), 0);
+			assert_int_equal(xfrm_policy_resolve(p, &fl, r), 2);
+			assert_int_equal(r[0].family, fo);
+			assert_int_equal(r[1].inner_family, fo);
+			assert_int_equal(r[1].family, outer ? AF_INET : AF_INET6);
+			assert_int_equal(xfrm_policy_delete(st, &p->sel, XFRM_DIR_OUT), 0);
+		}
+	}
+	/* Inbound tunnel with wildcard endpoints cannot change family. */
+	struct xfrm_policy req = { .sel = sel4("10.1.0.0", 16, "10.2.0.0", 16, 0), .dir = XFRM_DIR_IN,
+		.action = XFRM_ACT_IPSEC, .ntmpl = 1 }, *p;
+	struct xfrm_flow fl = flow4("10.1.0.1", "10.2.0.1", IPPROTO_TCP, 1, 80);
+	struct xfrm_resolved r[XFRM_TMPL_MAX];
+	req.tmpl[0] = (struct xfrm_tmpl){ .proto = IPPROTO_ESP, .mode = XFRM_TMPL_TUNNEL, .family = AF_INET6 };
+	assert_int_equal(xfrm_policy_add(st, &req, 0, &p), 0);
+	assert_int_equal(xfrm_policy_resolve(p, &fl, r), -EINVAL);
+	usagi_stack_free(st);
+}
+
+/* ---- Differential: the index against every policy checked in turn. ---- */
+
+static const struct xfrm_policy *naive_best;
+static int naive_dir;
+static const struct xfrm_flow *naive_flow;
+
+static int naive_visit(void *ctx, struct xfrm_policy *p)
+{
+	if (p->dir == naive_dir && xfrm_selector_match(&p->sel, naive_flow) &&
+	    (!naive_best || p->priority < naive_best->priority ||
+	     (p->priority == naive_best->priority && p->seq < naive_best->seq)))
+		naive_best = p;
+	return 0;
+}
+
+static struct xfrm_policy *naive_lookup(struct stack *st, int dir, const struct xfrm_flow *fl)
+{
+	naive_best = NULL;
+	naive_dir = dir;
+	naive_flow = fl;
+	xfrm_policy_foreach(st, naive_visit, NULL);
+	return (struct xfrm_policy *)naive_best;
+}
+
+/* Addresses near a few bases, so prefixes nest and overlap a lot. */
+static void rand_addr(struct rng *r, int family, struct in6_addr *a)
+{
+	static const char *base6[] = { "2001:db8::", "2001:db8:0:1::", "2001:db8:ff::", "fe80::", "::" };
+	static const char *base4[] = { "10.0.0.0", "10.0.1.0", "192.0.2.0", "0.0.0.0" };
+
+	if (family == AF_INET6) {
+		*a = a6(base6[rng_below(r, ARRAY_SIZE(base6))]);
+		a->s6_addr[15] = (uint8_t)rng_below(r, 8);
+		if (rng_below(r, 4) == 0)
+			a->s6_addr[7] ^= (uint8_t)rng_below(r, 4);
+	} else {
+		*a = a4(base4[rng_below(r, ARRAY_SIZE(base4))]);
+		a->s6_addr[15] = (uint8_t)rng_below(r, 8);
+	}
+}
+
+static unsigned rand_plen(struct rng *r, int family)
+{
+	static const uint8_t p6[] = { 0, 16, 32, 48, 56, 63, 64, 120, 125, 127, 128 };
+	static const uint8_t p4[] = { 0, 8, 16, 23, 24, 29, 30, 31, 32 };
+
+	return family == AF_INET6 ? p6[rng_below(r, sizeof(p6))] : p4[rng_below(r, sizeof(p4))];
+}
+
+static const uint8_t protos[] = { XFRM_PROTO_ANY, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6, 135 };
+
+static void rand_policy(struct rng *r, struct xfrm_policy *p)
+{
+	int family = rng_below(r, 2) ? AF_INET6 : AF_INET;
+
+	memset(p, 0, sizeof(*p));
+	p->sel.family = family;
+	rand_addr(r, family, &p->sel.src);
+	rand_addr(r, family, &p->sel.dst);
+	p->sel.splen = rand_plen(r, family);
+	p->sel.dplen = rand_plen(r, family);
+	p->sel.proto = protos[rng_below(r, sizeof(protos))];
+	p->sel.sport = rng_below(r, 3) ? 0 : (uint16_t)rng_below(r, 3);
+	p->sel.dport = rng_below(r, 3) ? 0 : (uint16_t)rng_below(r, 3);
+	if (rng_below(r, 8) == 0)
+		p->sel.sport_mask = 0xffff;
+	p->sel.ifindex = rng_below(r, 6) ? 0 : (int)rng_below(r, 3);
+	p->dir = (uint8_t)rng_below(r, XFRM_DIR_MAX);
+	p->priority = rng_below(r, 8);
+	p->action = (uint8_t)rng_below(r, 2);
+}
+
+static void rand_flow(struct rng *r, struct xfrm_flow *fl)
+{
+	int family = rng_below(r, 2) ? AF_INET6 : AF_INET;
+
+	memset(fl, 0, sizeof(*fl));
+	fl->family = family;
+	rand_addr(r, family, &fl->src);
+	rand_addr(r, family, &fl->dst);
+	fl->proto = protos[1 + rng_below(r, sizeof(protos) - 1)];
+	fl->sport = (uint16_t)rng_below(r, 3);
+	fl->dport = (uint16_t)rng_below(r, 3);
+	fl->ifindex = (int)rng_below(r, 3);
+	fl->flags = rng_below(r, 10) ? 0 : XFRM_FLOW_NOPORTS;
+}
+
+static void test_differential(void **state)
+{
+	struct stack *st = new_stack();
+	struct rng r;
+	unsigned checked = 0, hits = 0;
+
+	rng_seed(&r, 42);
+	for (unsigned round = 0; round < 300; round++) {
+		/* Mostly adds early on, balanced later: sizes sweep from empty to ~1000. */
+		for (unsigned k = 0; k < 10; k++) {
+			struct xfrm_policy req;
+
+			rand_policy(&r, &req);
+			if (rng_below(&r, 300) < (round < 150 ? 200u : 150u))
+				xfrm_policy_add(st, &req, rng_below(&r, 2) ? XFRM_POLICY_F_UPDATE : 0, NULL);
+			else if (rng_below(&r, 2))
+				xfrm_policy_delete(st, &req.sel, req.dir);
+			else if (xfrm_policy_count(st))
+				xfrm_policy_delete_index(st, (rng_below(&r, 8 * round + 8) + 1) << 3 | req.dir);
+		}
+		if (round == 200)
+			xfrm_policy_flush(st);
+		for (unsigned k = 0; k < 100; k++) {
+			struct xfrm_flow fl;
+			int dir = (int)rng_below(&r, XFRM_DIR_MAX);
+
+			rand_flow(&r, &fl);
+			struct xfrm_policy *want = naive_lookup(st, dir, &fl);
+			assert_ptr_equal(xfrm_policy_lookup(st, dir, &fl), want);
+			checked++;
+			hits += want != NULL;
+		}
+	}
+	/* The test means something only if many flows matched something. */
+	assert_true(hits > checked / 4);
+	usagi_stack_free(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_priority_and_ties),
+		cmocka_unit_test(test_families),
+		cmocka_unit_test(test_ports_icmp_mh),
+		cmocka_unit_test(test_ifindex),
+		cmocka_unit_test(test_add_update_delete),
+		cmocka_unit_test(test_invalid),
+		cmocka_unit_test(test_dump_while_changing),
+		cmocka_unit_test(test_foreach_delete),
+		cmocka_unit_test(test_tmpl_order),
+		cmocka_unit_test(test_bundle_combinations),
+		cmocka_unit_test(test_differential),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
