@@ -72,7 +72,10 @@ static struct xfrm_state *new_larval(struct stack *st, const struct xfrm_resolve
 	x->c.reqid = t->reqid;
 	x->c.lft.hard_add_s = XFRM_LARVAL_LIFETIME_S;
 	x->state = XFRM_STATE_LARVAL;
-	sad_link(st, x);
+	if (sad_link(st, x) < 0) {
+		xfrm_state_put(x);
+		return NULL;
+	}
 	return x;
 }
 
@@ -95,7 +98,10 @@ int xfrm_alloc_spi(struct stack *st, const struct xfrm_resolved *t, uint32_t min
 	}
 	if (x) {
 		x->c.id.spi = spi;
-		sad_hash_id(st, x);
+		if (sad_hash_id(st, x) < 0) {
+			x->c.id.spi = 0;
+			return -ENOMEM;
+		}
 	} else {
 		if (!(x = new_larval(st, t, spi)))
 			return -ENOMEM;

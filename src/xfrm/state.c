@@ -6,7 +6,10 @@
  * Tables are chained hashes keyed with siphash13 under st->hkey (SPIs and
  * addresses come from the wire): BYID on (daddr, spi, proto) for input,
  * BYADDR on (daddr, saddr, proto) for output and ACQUIRE. Each doubles
- * when it holds more SAs than buckets, so chains stay about one long.
+ * when it holds more SAs than buckets, so BYID chains stay about one long;
+ * SAs between the same two addresses share a BYADDR chain (an output
+ * template with reqid 0 may take any of them), so output lookups cost what
+ * the number of SAs per address pair is. Chains are unlinked in O(1).
  */
 #include <stdlib.h>
 #include "core/ratelimit.h"
@@ -51,9 +54,14 @@ static void table_grow(struct sad_table *t, int which)
 		struct xfrm_state *x = t->b[i], *next;
 
 		for (; x; x = next) {
+			struct xfrm_state **b = &nb[x->hash[which] & (n - 1)];
+
 			next = x->hnext[which];
-			x->hnext[which] = nb[x->hash[which] & (n - 1)];
-			nb[x->hash[which] & (n - 1)] = x;
+			x->hnext[which] = *b;
+			if (*b)
+				(*b)->hpprev[which] = &x->hnext[which];
+			x->hpprev[which] = b;
+			*b = x;
 		}
 	}
 	free(t->b);
@@ -69,21 +77,114 @@ static void table_add(struct sad_table *t, int which, struct xfrm_state *x)
 		table_grow(t, which);
 	b = &t->b[x->hash[which] & t->mask];
 	x->hnext[which] = *b;
+	if (*b)
+		(*b)->hpprev[which] = &x->hnext[which];
+	x->hpprev[which] = b;
 	*b = x;
 	t->count++;
 }
 
 static void table_del(struct sad_table *t, int which, struct xfrm_state *x)
 {
-	struct xfrm_state **pp = &t->b[x->hash[which] & t->mask];
+	*x->hpprev[which] = x->hnext[which];
+	if (x->hnext[which])
+		x->hnext[which]->hpprev[which] = x->hpprev[which];
+	x->hnext[which] = NULL;
+	x->hpprev[which] = NULL;
+	t->count--;
+}
 
-	for (; *pp; pp = &(*pp)->hnext[which])
-		if (*pp == x) {
-			*pp = x->hnext[which];
-			x->hnext[which] = NULL;
-			t->count--;
+static int index_init(struct sad_index *ix, uint32_t n)
+{
+	ix->s = calloc(n, sizeof(ix->s[0]));
+	ix->mask = n - 1;
+	ix->count = 0;
+	return ix->s ? 0 : -ENOMEM;
+}
+
+static void index_put(struct sad_index *ix, const struct sad_slot *sl)
+{
+	uint32_t i = (uint32_t)sl->x->hash[SAD_BYID] & ix->mask;
+
+	while (ix->s[i].x)
+		i = (i + 1) & ix->mask;
+	ix->s[i] = *sl;
+}
+
+/* Doubles the index; on ENOMEM it stays (the load may pass 1/2, never 1: see index_add). */
+static int index_grow(struct sad_index *ix)
+{
+	struct sad_index old = *ix;
+
+	if (index_init(ix, (old.mask + 1) * 2) < 0) {
+		*ix = old;
+		return -ENOMEM;
+	}
+	ix->count = old.count;
+	for (uint32_t i = 0; i <= old.mask; i++)
+		if (old.s[i].x)
+			index_put(ix, &old.s[i]);
+	free(old.s);
+	return 0;
+}
+
+static int index_add(struct sad_index *ix, struct xfrm_state *x)
+{
+	struct sad_slot sl = { x->c.id.daddr, x->c.id.spi, x->c.id.proto, xfrm_state_usable(x), x };
+
+	if ((ix->count + 1) * 2 > ix->mask + 1 && index_grow(ix) < 0 && ix->count + 1 > ix->mask)
+		return -ENOMEM;
+	index_put(ix, &sl);
+	ix->count++;
+	return 0;
+}
+
+static struct sad_slot *index_find(const struct stack *st, const struct sad_index *ix,
+				   const struct in6_addr *d, uint32_t spi, uint8_t proto)
+{
+	uint32_t i = (uint32_t)hash_id(st, d, spi, proto) & ix->mask;
+
+	for (;; i = (i + 1) & ix->mask) {
+		struct sad_slot *sl = &ix->s[i];
+
+		if (!sl->x)
+			return NULL;
+		if (sl->spi == spi && sl->proto == proto && in6_equal(&sl->daddr, d))
+			return sl;
+	}
+}
+
+/* Removes the slot of @x, moving later members of its run back into the hole. */
+static void index_del(struct sad_index *ix, struct xfrm_state *x)
+{
+	uint32_t i = (uint32_t)x->hash[SAD_BYID] & ix->mask, j, k;
+
+	while (ix->s[i].x != x) {
+		if (!ix->s[i].x)
 			return;
+		i = (i + 1) & ix->mask;
+	}
+	for (j = i;;) {
+		j = (j + 1) & ix->mask;
+		if (!ix->s[j].x)
+			break;
+		k = (uint32_t)ix->s[j].x->hash[SAD_BYID] & ix->mask;
+		/* the entry at j may move to i unless its home lies cyclically in (i, j] */
+		if (i <= j ? (k <= i || k > j) : (k <= i && k > j)) {
+			ix->s[i] = ix->s[j];
+			i = j;
 		}
+	}
+	ix->s[i] = (struct sad_slot){ .x = NULL };
+	ix->count--;
+}
+
+void sad_index_usable(struct stack *st, struct xfrm_state *x)
+{
+	struct sad_slot *sl = index_find(st, &st->sad->byid, &x->c.id.daddr, x->c.id.spi, x->c.id.proto);
+
+	if (sl)
+		sl->usable = xfrm_state_usable(x);
 }
 
 int xfrm_sad_init(struct stack *st)
@@ -97,9 +198,9 @@ int xfrm_sad_init(struct stack *st)
 	dlist_init(&sad->larval);
 	sad->acq_tokens = ratelimit_full(SAD_ACQUIRE_COST_MS, SAD_ACQUIRE_BURST);
 	sad->acq_last = st->now;
-	if (table_init(&sad->tab[SAD_BYID], SAD_MIN_BUCKETS) < 0 ||
+	if (index_init(&sad->byid, SAD_MIN_BUCKETS) < 0 ||
 	    table_init(&sad->tab[SAD_BYADDR], SAD_MIN_BUCKETS) < 0) {
-		free(sad->tab[SAD_BYID].b);
+		free(sad->byid.s);
 		free(sad);
 		return -ENOMEM;
 	}
@@ -135,7 +236,7 @@ void xfrm_sad_fini(struct stack *st)
 	}
 	if (held)
 		log_warn(st, "sad: %u SAs still referenced at exit", held);
-	free(sad->tab[SAD_BYID].b);
+	free(sad->byid.s);
 	free(sad->tab[SAD_BYADDR].b);
 	free(sad);
 	st->sad = NULL;
@@ -210,21 +311,20 @@ struct xfrm_state *sad_alloc(struct stack *st)
 int sad_hash_id(struct stack *st, struct xfrm_state *x)
 {
 	x->hash[SAD_BYID] = hash_id(st, &x->c.id.daddr, x->c.id.spi, x->c.id.proto);
-	table_add(&st->sad->tab[SAD_BYID], SAD_BYID, x);
-	return 0;
+	return index_add(&st->sad->byid, x);
 }
 
 int sad_link(struct stack *st, struct xfrm_state *x)
 {
 	struct xfrm_sad *sad = st->sad;
 
+	if (x->c.id.spi && sad_hash_id(st, x) < 0)
+		return -ENOMEM;
 	x->gen = ++sad->gen;
 	x->cur.add_time = st->now;
 	dlist_add_tail(&sad->all, &x->all);
 	if (x->state == XFRM_STATE_LARVAL)
 		dlist_add_tail(&sad->larval, &x->larval_node);
-	if (x->c.id.spi)
-		sad_hash_id(st, x);
 	x->hash[SAD_BYADDR] = hash_addr(st, &x->c.id.daddr, &x->c.saddr, x->c.id.proto);
 	table_add(&sad->tab[SAD_BYADDR], SAD_BYADDR, x);
 	sad->count++;
@@ -239,7 +339,7 @@ void sad_unlink(struct stack *st, struct xfrm_state *x)
 	if (x->state == XFRM_STATE_DEAD)
 		return;
 	if (x->c.id.spi)
-		table_del(&sad->tab[SAD_BYID], SAD_BYID, x);
+		index_del(&sad->byid, x);
 	table_del(&sad->tab[SAD_BYADDR], SAD_BYADDR, x);
 	if (x->state == XFRM_STATE_LARVAL)
 		dlist_del(&x->larval_node);
@@ -254,20 +354,16 @@ void sad_unlink(struct stack *st, struct xfrm_state *x)
 /* The SA with this id in any live state, NULL if none. */
 struct xfrm_state *xfrm_state_get(struct stack *st, const struct in6_addr *daddr, uint32_t spi, uint8_t proto)
 {
-	const struct sad_table *t = &st->sad->tab[SAD_BYID];
-	struct xfrm_state *x = t->b[hash_id(st, daddr, spi, proto) & t->mask];
+	struct sad_slot *sl = index_find(st, &st->sad->byid, daddr, spi, proto);
 
-	for (; x; x = x->hnext[SAD_BYID])
-		if (x->c.id.spi == spi && x->c.id.proto == proto && in6_equal(&x->c.id.daddr, daddr))
-			return x;
-	return NULL;
+	return sl ? sl->x : NULL;
 }
 
 struct xfrm_state *xfrm_state_lookup(struct stack *st, const struct in6_addr *daddr, uint32_t spi, uint8_t proto)
 {
-	struct xfrm_state *x = xfrm_state_get(st, daddr, spi, proto);
+	struct sad_slot *sl = index_find(st, &st->sad->byid, daddr, spi, proto);
 
-	return x && xfrm_state_usable(x) ? x : NULL;
+	return sl && sl->usable ? sl->x : NULL;
 }
 
 bool sad_same_tmpl(const struct xfrm_state *x, const struct xfrm_resolved *t)
@@ -440,7 +536,7 @@ static void drop_acquire(struct stack *st, const struct xfrm_state *x)
 {
 	struct xfrm_resolved t = { .proto = x->c.id.proto, .mode = x->c.mode, .reqid = x->c.reqid,
 				   .daddr = x->c.id.daddr, .saddr = x->c.saddr };
-	struct xfrm_state *acq = sad_find_acquire(st, &t);
+	struct xfrm_state *acq = st->sad->nacquire ? sad_find_acquire(st, &t) : NULL;
 
 	if (acq && acq != x) {
 		sad_unlink(st, acq);
@@ -469,7 +565,10 @@ int xfrm_state_add(struct stack *st, const struct xfrm_sa_cfg *cfg, struct xfrm_
 	x->c = *cfg;
 	commit_parts(x, &parts);
 	x->state = XFRM_STATE_MATURE;
-	sad_link(st, x);
+	if (sad_link(st, x) < 0) {
+		state_free(x);
+		return -ENOMEM;
+	}
 	drop_acquire(st, x);
 	STAT_INC(st, xfrm_sa_added);
 	sad_announce(st, XFRM_EV_ADD, x, 0);
@@ -492,6 +591,7 @@ static void mature(struct stack *st, struct xfrm_state *x, const struct xfrm_sa_
 	x->c = *cfg;
 	commit_parts(x, p);
 	x->state = XFRM_STATE_MATURE;
+	sad_index_usable(st, x);
 	x->cur = (struct xfrm_lifetime_cur){ .add_time = st->now };
 	x->soft_done = false;
 	x->hash[SAD_BYADDR] = hash_addr(st, &x->c.id.daddr, &x->c.saddr, x->c.id.proto);

@@ -4,7 +4,7 @@
 
 #include "xfrm/xfrm.h"
 
-/* Chains: BYID holds every SA with an SPI, BYADDR every SA (both: not DEAD). */
+/* BYID (the index) holds every SA with an SPI, the BYADDR chains every SA (both: not DEAD). */
 enum { SAD_BYID = 0, SAD_BYADDR = 1 };
 
 struct sad_table {
@@ -13,9 +13,30 @@ struct sad_table {
 	uint32_t count;
 };
 
+/*
+ * The by-id index, open addressing with linear probing at load <= 1/2: the
+ * whole key sits in the slot, so an input lookup reads one slot line and
+ * never the SA itself (at a million SAs each SA read is a cache and TLB
+ * miss). Removal shifts the run back (no tombstones).
+ */
+struct sad_slot {
+	struct in6_addr daddr;
+	uint32_t spi;
+	uint8_t proto;
+	uint8_t usable;            /* MATURE or DYING: what the input lookup may return */
+	struct xfrm_state *x;      /* NULL: empty */
+};
+
+struct sad_index {
+	struct sad_slot *s;
+	uint32_t mask;
+	uint32_t count;
+};
+
 struct xfrm_sad {
 	struct stack *st;
-	struct sad_table tab[2];
+	struct sad_index byid;
+	struct sad_table tab[2];   /* tab[SAD_BYID] unused */
 	unsigned count;            /* SAs not DEAD */
 	unsigned nacquire;         /* larval SAs from xfrm_acquire */
 	struct dlist all;          /* every allocated SA, creation order */
@@ -42,6 +63,8 @@ struct xfrm_state *sad_alloc(struct stack *st);
 int sad_link(struct stack *st, struct xfrm_state *x);
 /* Puts @x into the by-id chains (its SPI was just set). */
 int sad_hash_id(struct stack *st, struct xfrm_state *x);
+/* Tells the input lookup that @x's usability changed (it became MATURE). */
+void sad_index_usable(struct stack *st, struct xfrm_state *x);
 /* Takes @x out of every table and makes it DEAD; the SAD's reference is still held. */
 void sad_unlink(struct stack *st, struct xfrm_state *x);
 bool sad_same_tmpl(const struct xfrm_state *x, const struct xfrm_resolved *t);

@@ -109,9 +109,10 @@ struct xfrm_sa_stats {
 };
 
 struct xfrm_state {
-	/* Hot: the input lookup touches only this first line. */
-	struct xfrm_state *hnext[2];   /* SAD chains (state.c: by id, by addresses) */
+	/* The input lookup reads only the SAD's index (state_priv.h), never the SA. */
+	struct xfrm_state *hnext[2];   /* SAD chains: [1] by addresses ([0] unused) */
 	struct xfrm_sa_cfg c;          /* c.id first */
+	struct xfrm_state **hpprev[2]; /* what points at us in each chain: O(1) unlink */
 
 	enum xfrm_sa_state state;
 	unsigned refcnt;               /* the SAD's own reference while not DEAD, + holds */
