@@ -5,10 +5,13 @@
  * next shorter one (its parent), so a lookup touches only prefixes that
  * contain the destination and exist, never the whole table.
  *
- * Parents are cached: adding or removing a prefix bumps spd->gen and a
+ * Parents are cached: adding or removing a prefix stales them all and a
  * node recomputes its parent the next time a lookup passes through it
- * (one hash probe per populated shorter length). Policy changes are rare
- * against lookups; the cost falls on the first packet after a change.
+ * (one hash probe per populated shorter length). With the parent, a node
+ * caches per direction the best priority its shorter prefixes hold, so a
+ * lookup stops once its candidate beats that bound; any policy change
+ * stales the bounds (cheap to redo from the parent's). Policy changes are
+ * rare against lookups; the cost falls on the first packet after a change.
  */
 #include <stdlib.h>
 #include "core/stack.h"
@@ -32,10 +35,9 @@ static void ent_fill(struct spd_ent *e, struct xfrm_policy *pol)
 	const struct xfrm_selector *s = &pol->sel;
 	unsigned plen = spd_plen(s, s->splen);
 
-	e->smhi = mask_bits(MIN(plen, 64));
-	e->smlo = mask_bits(plen > 64 ? plen - 64 : 0);
-	e->shi = be64_at(s->src.s6_addr) & e->smhi;
-	e->slo = be64_at(s->src.s6_addr + 8) & e->smlo;
+	e->shi = be64_at(s->src.s6_addr) & mask_bits(MIN(plen, 64));
+	e->slo = be64_at(s->src.s6_addr + 8) & mask_bits(plen > 64 ? plen - 64 : 0);
+	e->splen = (uint8_t)plen;
 	e->prio = pol->priority;
 	e->sport = s->sport;
 	e->smask = s->sport_mask;
@@ -44,6 +46,7 @@ static void ent_fill(struct spd_ent *e, struct xfrm_policy *pol)
 	e->proto = s->proto;
 	e->family = s->family;
 	e->ifindex = s->ifindex;
+	e->dir = pol->dir;
 	e->pol = pol;
 }
 
@@ -53,39 +56,24 @@ static inline bool ent_before(const struct spd_ent *a, const struct spd_ent *b)
 	return a->prio < b->prio || (a->prio == b->prio && a->pol->seq < b->pol->seq);
 }
 
-/* Room for one more entry in @v; a node's first single entry uses its inline slot. */
-static int vec_grow(struct spd_node *node, struct spd_vec *v)
+static int vec_grow(struct spd_vec *v)
 {
-	uint32_t cap = v->cap * 2;
-	struct spd_ent *ne;
+	uint32_t cap = v->cap ? v->cap * 2 : 1;
+	struct spd_ent *ne = realloc(v->e, cap * sizeof(*ne));
 
-	if (v->cap == 0 && !node->inl_used) {
-		node->inl_used = true;
-		v->e = &node->inl;
-		v->cap = 1;
-		return 0;
-	}
-	if (cap == 0)
-		cap = 2;
-	if (v->e == &node->inl) {
-		if (!(ne = malloc(cap * sizeof(*ne))))
-			return -ENOMEM;
-		memcpy(ne, v->e, v->n * sizeof(*ne));
-		node->inl_used = false;
-	} else if (!(ne = realloc(v->e, cap * sizeof(*ne)))) {
+	if (!ne)
 		return -ENOMEM;
-	}
 	v->e = ne;
 	v->cap = cap;
 	return 0;
 }
 
-static int vec_insert(struct spd_node *node, struct spd_vec *v, struct xfrm_policy *pol)
+static int vec_insert(struct spd_vec *v, struct xfrm_policy *pol)
 {
 	struct spd_ent e;
 	uint32_t i;
 
-	if (v->n == v->cap && vec_grow(node, v) < 0)
+	if (v->n == v->cap && vec_grow(v) < 0)
 		return -ENOMEM;
 	ent_fill(&e, pol);
 	for (i = v->n; i > 0 && ent_before(&e, &v->e[i - 1]); i--)
@@ -134,6 +122,7 @@ static struct spd_node *node_create(struct xfrm_spd *spd, const struct xfrm_sele
 	if (!n)
 		return NULL;
 	memset(n, 0, sizeof(*n));
+	n->one.dir = SPD_DIR_MULTI;
 	dst_key(&n->pfx, sel);
 	if (lpm6_insert(spd->t, &n->pfx) < 0) {
 		free(n);
@@ -141,7 +130,7 @@ static struct spd_node *node_create(struct xfrm_spd *spd, const struct xfrm_sele
 	}
 	lpm6_set_val(spd->t, &n->pfx, n, 0);
 	spd->plen_nodes[n->pfx.plen]++;
-	spd->gen++;
+	spd->node_gen = ++spd->gen;
 	return n;
 }
 
@@ -149,11 +138,21 @@ static void node_destroy(struct xfrm_spd *spd, struct spd_node *n)
 {
 	lpm6_remove(spd->t, &n->pfx);
 	spd->plen_nodes[n->pfx.plen]--;
-	spd->gen++;
+	spd->node_gen = ++spd->gen;
 	for (unsigned d = 0; d < XFRM_DIR_MAX; d++)
-		if (n->v[d].e != &n->inl)
-			free(n->v[d].e);
+		free(n->v[d].e);
 	free(n);
+}
+
+/* Keeps @n's inline copy in step with its vectors after a change. */
+static void node_sync(struct spd_node *n)
+{
+	n->one.dir = SPD_DIR_MULTI;
+	if (n->npol != 1)
+		return;
+	for (unsigned d = 0; d < XFRM_DIR_MAX; d++)
+		if (n->v[d].n)
+			n->one = n->v[d].e[0];
 }
 
 int spd_index_insert(struct xfrm_spd *spd, struct xfrm_policy *pol)
@@ -163,13 +162,15 @@ int spd_index_insert(struct xfrm_spd *spd, struct xfrm_policy *pol)
 
 	if (!n && !(n = node_create(spd, &pol->sel)))
 		return -ENOMEM;
-	err = vec_insert(n, &n->v[pol->dir], pol);
+	err = vec_insert(&n->v[pol->dir], pol);
 	if (err < 0) {
 		if (n->npol == 0)
 			node_destroy(spd, n);
 		return err;
 	}
 	n->npol++;
+	node_sync(n);
+	spd->gen++;
 	return 0;
 }
 
@@ -181,6 +182,9 @@ void spd_index_remove(struct xfrm_spd *spd, struct xfrm_policy *pol)
 		return;
 	if (--n->npol == 0)
 		node_destroy(spd, n);
+	else
+		node_sync(n);
+	spd->gen++;
 }
 
 struct xfrm_policy *spd_index_find(struct xfrm_spd *spd, const struct xfrm_selector *sel, int dir)
@@ -226,13 +230,10 @@ void spd_index_free(struct xfrm_spd *spd)
 }
 
 /* The longest prefix in the table strictly shorter than @n's that holds it. */
-static struct spd_node *node_parent(struct xfrm_spd *spd, struct spd_node *n)
+static struct spd_node *find_parent(struct xfrm_spd *spd, const struct spd_node *n)
 {
 	struct in6_addr a;
 
-	if (n->gen == spd->gen)
-		return n->parent;
-	n->parent = NULL;
 	lpm6_key_to_addr(&n->pfx, &a);
 	for (unsigned plen = n->pfx.plen; plen-- > 0;) {
 		struct lpm6_pfx k;
@@ -242,18 +243,44 @@ static struct spd_node *node_parent(struct xfrm_spd *spd, struct spd_node *n)
 		lpm6_key(&k, &a, plen);
 		struct lpm6_pfx *hit = lpm6_find(spd->t, &k);
 
-		if (hit) {
-			n->parent = container_of(hit, struct spd_node, pfx);
-			break;
+		if (hit)
+			return container_of(hit, struct spd_node, pfx);
+	}
+	return NULL;
+}
+
+/* Brings @n's parent and bounds up to date (its ancestors' first). */
+static __attribute__((noinline)) void node_refresh(struct xfrm_spd *spd, struct spd_node *n)
+{
+	struct spd_node *p;
+
+	if (n->pgen < spd->node_gen) {
+		n->parent = find_parent(spd, n);
+		n->pgen = spd->gen;
+	}
+	p = n->parent;
+	if (p && p->gen != spd->gen)
+		node_refresh(spd, p);
+	for (unsigned d = 0; d < XFRM_DIR_MAX; d++) {
+		n->bound[d] = UINT32_MAX;
+		if (p) {
+			n->bound[d] = p->bound[d];
+			if (p->v[d].n && p->v[d].e[0].prio < n->bound[d])
+				n->bound[d] = p->v[d].e[0].prio;
 		}
 	}
+	if (n->one.dir != SPD_DIR_MULTI)
+		n->one.bound = n->bound[n->one.dir];
 	n->gen = spd->gen;
-	return n->parent;
 }
 
 static inline bool ent_match(const struct spd_ent *e, const struct xfrm_flow *fl, uint64_t hi, uint64_t lo)
 {
-	if (((hi ^ e->shi) & e->smhi) | ((lo ^ e->slo) & e->smlo))
+	unsigned l = e->splen;
+	uint64_t mhi = l >= 64 ? ~0ULL : ~(~0ULL >> l);
+	uint64_t mlo = l > 64 ? ~0ULL << (128 - l) : 0;
+
+	if (((hi ^ e->shi) & mhi) | ((lo ^ e->slo) & mlo))
 		return false;
 	if (e->family != fl->family || (e->proto != XFRM_PROTO_ANY && e->proto != fl->proto))
 		return false;
@@ -277,11 +304,23 @@ struct xfrm_policy *xfrm_policy_lookup(struct stack *st, int dir, const struct x
 		return NULL;
 	hi = be64_at(fl->src.s6_addr);
 	lo = be64_at(fl->src.s6_addr + 8);
-	for (struct spd_node *n = (struct spd_node *)v->val; n; n = node_parent(spd, n)) {
-		const struct spd_vec *vec = &n->v[dir];
+	for (struct spd_node *n = (struct spd_node *)v->val; n; n = n->parent) {
+		const struct spd_ent *ents = &n->one;
+		uint32_t cnt = 1, bound;
 
-		for (uint32_t i = 0; i < vec->n; i++) {
-			const struct spd_ent *e = &vec->e[i];
+		if (n->gen != spd->gen)
+			node_refresh(spd, n);
+		if (n->one.dir == (unsigned)dir) {
+			bound = n->one.bound;
+		} else if (n->one.dir == SPD_DIR_MULTI) {
+			ents = n->v[dir].e;
+			cnt = n->v[dir].n;
+			bound = n->bound[dir];
+		} else {
+			continue;    /* its only policy is for another direction */
+		}
+		for (uint32_t i = 0; i < cnt; i++) {
+			const struct spd_ent *e = &ents[i];
 
 			if (best && !ent_before(e, best))
 				break;    /* sorted: nothing further in this node can win */
@@ -290,6 +329,8 @@ struct xfrm_policy *xfrm_policy_lookup(struct stack *st, int dir, const struct x
 				break;
 			}
 		}
+		if (best && best->prio < bound)
+			break;        /* no shorter prefix holds a policy that could win */
 	}
 	return best ? best->pol : NULL;
 }

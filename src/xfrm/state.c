@@ -19,11 +19,29 @@
 
 #define SAD_MIN_BUCKETS 64
 
+static uint64_t mum(uint64_t a, uint64_t b)
+{
+	unsigned __int128 r = (unsigned __int128)a * b;
+
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/*
+ * The input lookup's hash, per packet: two keyed multiply-folds (wyhash's
+ * mixing) instead of siphash13's seven rounds over the fixed 21-byte key.
+ * Still keyed with st->hkey, so a sender without the key cannot aim SPIs
+ * at one bucket; only bucket choice depends on it, never an answer (every
+ * match is confirmed against the SA).
+ */
 static uint64_t hash_id(const struct stack *st, const struct in6_addr *d, uint32_t spi, uint8_t proto)
 {
-	struct { struct in6_addr d; uint32_t spi, proto; } k = { *d, spi, proto };
+	uint64_t a, b, c = (uint64_t)proto << 32 | spi;
 
-	return siphash13(&st->hkey, &k, sizeof(k));
+	memcpy(&a, d->s6_addr, 8);
+	memcpy(&b, d->s6_addr + 8, 8);
+	return mum(c ^ st->hkey.k1 ^ 0xe7037ed1a0b428dbULL,
+		   mum(a ^ st->hkey.k0 ^ 0xa0761d6478bd642fULL, b ^ st->hkey.k1 ^ 0x8ebc6af09c88c6e3ULL) ^
+		   st->hkey.k0);
 }
 
 static uint64_t hash_addr(const struct stack *st, const struct in6_addr *d, const struct in6_addr *s,
@@ -94,21 +112,57 @@ static void table_del(struct sad_table *t, int which, struct xfrm_state *x)
 	t->count--;
 }
 
-static int index_init(struct sad_index *ix, uint32_t n)
+/* The tag: never 0, so a zero key is an empty entry whatever the SPI. */
+static uint64_t id_key(uint64_t h, uint32_t spi)
 {
-	ix->s = calloc(n, sizeof(ix->s[0]));
-	ix->mask = n - 1;
-	ix->count = 0;
-	return ix->s ? 0 : -ENOMEM;
+	return (uint64_t)((uint32_t)(h >> 32) | 1) << 32 | spi;
 }
 
-static void index_put(struct sad_index *ix, const struct sad_slot *sl)
+static struct xfrm_state *entry_sa(uintptr_t v)
 {
-	uint32_t i = (uint32_t)sl->x->hash[SAD_BYID] & ix->mask;
+	return (struct xfrm_state *)(v & ~(uintptr_t)1);
+}
 
-	while (ix->s[i].x)
-		i = (i + 1) & ix->mask;
-	ix->s[i] = *sl;
+static uint32_t entry_home(const struct sad_index *ix, uintptr_t v)
+{
+	return (uint32_t)entry_sa(v)->hash[SAD_BYID] & ix->mask;
+}
+
+static unsigned bucket_match(const struct sad_bucket *b, uint64_t k)
+{
+	unsigned m = 0;
+
+	for (unsigned w = 0; w < SAD_WAYS; w++)
+		m |= (unsigned)(b->key[w] == k) << w;
+	return m;
+}
+
+static int index_init(struct sad_index *ix, uint32_t buckets)
+{
+	ix->b = aligned_alloc(64, (size_t)buckets * sizeof(ix->b[0]));
+	if (!ix->b)
+		return -ENOMEM;
+	memset(ix->b, 0, (size_t)buckets * sizeof(ix->b[0]));
+	ix->mask = buckets - 1;
+	ix->count = 0;
+	return 0;
+}
+
+/* Enters @v (an SA whose key hashed to @h) into the first empty entry from its home on. */
+static void index_put(struct sad_index *ix, uint64_t h, uint32_t spi, uintptr_t v)
+{
+	for (uint32_t i = (uint32_t)h & ix->mask;; i = (i + 1) & ix->mask) {
+		struct sad_bucket *b = &ix->b[i];
+		unsigned e = bucket_match(b, 0);
+
+		if (e) {
+			unsigned w = (unsigned)__builtin_ctz(e);
+
+			b->key[w] = id_key(h, spi);
+			b->x[w] = v;
+			return;
+		}
+	}
 }
 
 /* Doubles the index; on ENOMEM it stays (the load may pass 1/2, never 1: see index_add). */
@@ -122,69 +176,96 @@ static int index_grow(struct sad_index *ix)
 	}
 	ix->count = old.count;
 	for (uint32_t i = 0; i <= old.mask; i++)
-		if (old.s[i].x)
-			index_put(ix, &old.s[i]);
-	free(old.s);
+		for (unsigned w = 0; w < SAD_WAYS; w++)
+			if (old.b[i].key[w])
+				index_put(ix, entry_sa(old.b[i].x[w])->hash[SAD_BYID], (uint32_t)old.b[i].key[w],
+					  old.b[i].x[w]);
+	free(old.b);
 	return 0;
 }
 
 static int index_add(struct sad_index *ix, struct xfrm_state *x)
 {
-	struct sad_slot sl = { x->c.id.daddr, x->c.id.spi, x->c.id.proto, xfrm_state_usable(x), x };
+	uint64_t n = ((uint64_t)ix->mask + 1) * SAD_WAYS;
 
-	if ((ix->count + 1) * 2 > ix->mask + 1 && index_grow(ix) < 0 && ix->count + 1 > ix->mask)
+	/* One entry always stays empty: lookups stop at it. */
+	if (((uint64_t)ix->count + 1) * 2 > n && index_grow(ix) < 0 && ix->count + 1 >= n)
 		return -ENOMEM;
-	index_put(ix, &sl);
+	index_put(ix, x->hash[SAD_BYID], x->c.id.spi, (uintptr_t)x | xfrm_state_usable(x));
 	ix->count++;
 	return 0;
 }
 
-static struct sad_slot *index_find(const struct stack *st, const struct sad_index *ix,
-				   const struct in6_addr *d, uint32_t spi, uint8_t proto)
+/* The entry of the SA with this id, NULL if none. */
+static uintptr_t *index_find(const struct stack *st, const struct sad_index *ix,
+			     const struct in6_addr *d, uint32_t spi, uint8_t proto)
 {
-	uint32_t i = (uint32_t)hash_id(st, d, spi, proto) & ix->mask;
+	uint64_t h = hash_id(st, d, spi, proto), k = id_key(h, spi);
 
-	for (;; i = (i + 1) & ix->mask) {
-		struct sad_slot *sl = &ix->s[i];
+	for (uint32_t i = (uint32_t)h & ix->mask;; i = (i + 1) & ix->mask) {
+		struct sad_bucket *b = &ix->b[i];
 
-		if (!sl->x)
+		for (unsigned m = bucket_match(b, k); m; m &= m - 1) {
+			unsigned w = (unsigned)__builtin_ctz(m);
+			const struct xfrm_state *x = entry_sa(b->x[w]);
+
+			if (x->c.id.proto == proto && in6_equal(&x->c.id.daddr, d))
+				return &b->x[w];
+		}
+		if (bucket_match(b, 0))
 			return NULL;
-		if (sl->spi == spi && sl->proto == proto && in6_equal(&sl->daddr, d))
-			return sl;
 	}
 }
 
-/* Removes the slot of @x, moving later members of its run back into the hole. */
+/*
+ * Removes the entry of @x. An entry may sit in bucket j only if every
+ * bucket from its home up to j is full, so entries after the hole whose
+ * home lies cyclically at or before the hole move back into it.
+ */
 static void index_del(struct sad_index *ix, struct xfrm_state *x)
 {
-	uint32_t i = (uint32_t)x->hash[SAD_BYID] & ix->mask, j, k;
+	uint32_t i = (uint32_t)x->hash[SAD_BYID] & ix->mask, j;
+	unsigned hw = SAD_WAYS;
 
-	while (ix->s[i].x != x) {
-		if (!ix->s[i].x)
+	for (;; i = (i + 1) & ix->mask) {
+		for (unsigned w = 0; w < SAD_WAYS; w++)
+			if (entry_sa(ix->b[i].x[w]) == x && ix->b[i].key[w])
+				hw = w;
+		if (hw < SAD_WAYS)
+			break;
+		if (bucket_match(&ix->b[i], 0))
 			return;
-		i = (i + 1) & ix->mask;
 	}
 	for (j = i;;) {
+		struct sad_bucket *b;
+		unsigned empty, w;
+
 		j = (j + 1) & ix->mask;
-		if (!ix->s[j].x)
-			break;
-		k = (uint32_t)ix->s[j].x->hash[SAD_BYID] & ix->mask;
-		/* the entry at j may move to i unless its home lies cyclically in (i, j] */
-		if (i <= j ? (k <= i || k > j) : (k <= i && k > j)) {
-			ix->s[i] = ix->s[j];
+		b = &ix->b[j];
+		empty = bucket_match(b, 0);
+		for (w = 0; w < SAD_WAYS; w++)
+			if (b->key[w] && ((j - entry_home(ix, b->x[w])) & ix->mask) >= ((j - i) & ix->mask))
+				break;
+		if (w < SAD_WAYS) {
+			ix->b[i].key[hw] = b->key[w];
+			ix->b[i].x[hw] = b->x[w];
 			i = j;
+			hw = w;
 		}
+		if (empty)
+			break;
 	}
-	ix->s[i] = (struct sad_slot){ .x = NULL };
+	ix->b[i].key[hw] = 0;
+	ix->b[i].x[hw] = 0;
 	ix->count--;
 }
 
 void sad_index_usable(struct stack *st, struct xfrm_state *x)
 {
-	struct sad_slot *sl = index_find(st, &st->sad->byid, &x->c.id.daddr, x->c.id.spi, x->c.id.proto);
+	uintptr_t *e = index_find(st, &st->sad->byid, &x->c.id.daddr, x->c.id.spi, x->c.id.proto);
 
-	if (sl)
-		sl->usable = xfrm_state_usable(x);
+	if (e)
+		*e = (uintptr_t)x | xfrm_state_usable(x);
 }
 
 int xfrm_sad_init(struct stack *st)
@@ -200,7 +281,7 @@ int xfrm_sad_init(struct stack *st)
 	sad->acq_last = st->now;
 	if (index_init(&sad->byid, SAD_MIN_BUCKETS) < 0 ||
 	    table_init(&sad->tab[SAD_BYADDR], SAD_MIN_BUCKETS) < 0) {
-		free(sad->byid.s);
+		free(sad->byid.b);
 		free(sad);
 		return -ENOMEM;
 	}
@@ -236,7 +317,7 @@ void xfrm_sad_fini(struct stack *st)
 	}
 	if (held)
 		log_warn(st, "sad: %u SAs still referenced at exit", held);
-	free(sad->byid.s);
+	free(sad->byid.b);
 	free(sad->tab[SAD_BYADDR].b);
 	free(sad);
 	st->sad = NULL;
@@ -354,16 +435,16 @@ void sad_unlink(struct stack *st, struct xfrm_state *x)
 /* The SA with this id in any live state, NULL if none. */
 struct xfrm_state *xfrm_state_get(struct stack *st, const struct in6_addr *daddr, uint32_t spi, uint8_t proto)
 {
-	struct sad_slot *sl = index_find(st, &st->sad->byid, daddr, spi, proto);
+	uintptr_t *e = index_find(st, &st->sad->byid, daddr, spi, proto);
 
-	return sl ? sl->x : NULL;
+	return e ? entry_sa(*e) : NULL;
 }
 
 struct xfrm_state *xfrm_state_lookup(struct stack *st, const struct in6_addr *daddr, uint32_t spi, uint8_t proto)
 {
-	struct sad_slot *sl = index_find(st, &st->sad->byid, daddr, spi, proto);
+	uintptr_t *e = index_find(st, &st->sad->byid, daddr, spi, proto);
 
-	return sl && sl->usable ? sl->x : NULL;
+	return e && (*e & 1) ? entry_sa(*e) : NULL;
 }
 
 bool sad_same_tmpl(const struct xfrm_state *x, const struct xfrm_resolved *t)

@@ -14,23 +14,26 @@ struct sad_table {
 };
 
 /*
- * The by-id index, open addressing with linear probing at load <= 1/2: the
- * whole key sits in the slot, so an input lookup reads one slot line and
- * never the SA itself (at a million SAs each SA read is a cache and TLB
- * miss). Removal shifts the run back (no tombstones).
+ * The by-id index: 64-byte buckets of four entries, linearly probed at load
+ * <= 1/2 of the entries. An entry is the SPI with a 32-bit tag (high half
+ * of the key's keyed hash, never 0, so 0 marks an empty entry) and the SA
+ * with its input usability in bit 0. An input lookup reads one bucket line
+ * and compares its four keys without branches; it reads the SA only to
+ * confirm a tag match (the caller reads it next anyway). A lookup stops at
+ * the first bucket with an empty entry, so removal moves later entries back
+ * into the hole (no tombstones).
  */
-struct sad_slot {
-	struct in6_addr daddr;
-	uint32_t spi;
-	uint8_t proto;
-	uint8_t usable;            /* MATURE or DYING: what the input lookup may return */
-	struct xfrm_state *x;      /* NULL: empty */
-};
+#define SAD_WAYS 4
+
+struct sad_bucket {
+	uint64_t key[SAD_WAYS];    /* (uint64_t)tag << 32 | spi; 0: empty */
+	uintptr_t x[SAD_WAYS];     /* struct xfrm_state * | MATURE or DYING */
+} __attribute__((aligned(64)));
 
 struct sad_index {
-	struct sad_slot *s;
-	uint32_t mask;
-	uint32_t count;
+	struct sad_bucket *b;
+	uint32_t mask;             /* buckets - 1 */
+	uint32_t count;            /* entries */
 };
 
 struct xfrm_sad {

@@ -146,6 +146,40 @@ static void test_many(void **state)
 	usagi_stack_free(st);
 }
 
+/* Random adds and deletes against a naive presence array: removal must move
+ * overflowed entries back so every live SA stays reachable from its home. */
+static void test_index_churn(void **state)
+{
+	enum { N = 4000 };
+	struct stack *st = new_stack(NULL);
+	struct xfrm_state *live[N] = { 0 };
+	uint32_t r = 12345;
+
+	for (unsigned round = 0; round < 40000; round++) {
+		unsigned i;
+		struct in6_addr d;
+
+		r = r * 1103515245 + 12345;
+		i = (r >> 8) % N;
+		d = addr6(i % 7);
+		if (live[i]) {
+			xfrm_state_delete(st, live[i]);
+			live[i] = NULL;
+		} else {
+			struct xfrm_sa_cfg c = sa_cfg(i % 7, 1, 1000 + i);
+
+			assert_int_equal(xfrm_state_add(st, &c, &live[i]), 0);
+		}
+		if (round % 997 == 0)
+			for (unsigned k = 0; k < N; k++) {
+				d = addr6(k % 7);
+				assert_ptr_equal(xfrm_state_get(st, &d, 1000 + k, IPPROTO_ESP), live[k]);
+			}
+	}
+	xfrm_state_flush(st, IPPROTO_ESP);
+	usagi_stack_free(st);
+}
+
 static void test_output_find(void **state)
 {
 	struct stack *st = new_stack(NULL);
@@ -521,6 +555,7 @@ int main(void)
 		cmocka_unit_test(test_add_get_delete),
 		cmocka_unit_test(test_ipv4_mapped),
 		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_index_churn),
 		cmocka_unit_test(test_output_find),
 		cmocka_unit_test(test_lifetime_packets_bytes),
 		cmocka_unit_test(test_lifetime_time),
