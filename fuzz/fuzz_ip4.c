@@ -13,32 +13,14 @@
 #include "link/netdev.h"
 #include "proto/ip4.h"
 
-static struct stack *st;
-static struct netdev *dev;
-static unsigned inputs;
-
-static int drop_xmit(struct netdev *d, struct pkt *p)
-{
-	pkt_free(p);
-	return 0;
-}
-
-static const struct netdev_ops fuzz_ops = { .kind = "fuzz", .xmit = drop_xmit };
+#include "fuzz_common.h"
 
 static void setup(void)
 {
-	static const uint8_t mac[6] = { 0x02, 0, 0, 0, 0, 1 };
-	struct usagi_stack_config cfg = { .name = "fuzz4", .seed = 1, .now = NS_PER_SEC };
 	struct route4 r = { .plen = 24, .proto = RT4_PROTO_STATIC };
 	struct netdev *d1;
 
-	st = usagi_stack_new(&cfg);
-	usagi_stack_set_log_level(st, 0);
-	dev = netdev_create(st, "eth0", &fuzz_ops, NULL, mac);
-	d1 = netdev_create(st, "eth1", &fuzz_ops, NULL, NULL);
-	netdev_set_up(dev, true);
-	netdev_set_up(d1, true);
-	netdev_set_mtu(d1, 1280);
+	d1 = fuzz_host_setup("fuzz4");
 	inet4_add(dev, htonl(0xc0000201u), 24, IFA4_F_NODAD);     /* 192.0.2.1/24 */
 	inet4_add(d1, htonl(0xc6336401u), 24, IFA4_F_NODAD);      /* 198.51.100.1/24 */
 	r.dst = htonl(0xcb007100u);                                /* 203.0.113.0/24 */
@@ -68,9 +50,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	put_be16(d + 12, (data[0] & 1) ? ETH_P_ARP : ETH_P_IP);
 	memcpy(d + ETH_HLEN, data + 1, size - 1);
 	netdev_rx(dev, p);
-	if (++inputs % 64 == 0)
-		usagi_stack_advance(st, st->now + 31 * NS_PER_SEC);
-	else
-		usagi_stack_advance(st, st->now + NS_PER_MS);
+	fuzz_tick(31 * NS_PER_SEC);
 	return 0;
 }

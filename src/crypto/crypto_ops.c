@@ -61,19 +61,30 @@ static int check_len(const struct crypto_ctx *c, size_t len)
 	return 0;
 }
 
+/* Start of crypto_encrypt/crypto_decrypt: 1 when there is nothing to do
+ * (NULL encryption), else the length check's or set_iv's result. */
+static int crypt_begin(struct crypto_ctx *c, const uint8_t *iv,
+		       const uint8_t *aad, size_t aad_len, size_t len)
+{
+	int rc;
+
+	if (c->enc->impl == CRYPTO_IMPL_NULL_ENC)
+		return 1;
+	rc = check_len(c, len);
+	if (!rc)
+		rc = set_iv(c, iv, aad, aad_len);
+	return rc;
+}
+
 int crypto_encrypt(struct crypto_ctx *c, const uint8_t *iv,
 		   const uint8_t *aad, size_t aad_len,
 		   uint8_t *buf, size_t len, uint8_t *icv)
 {
 	int rc;
 
-	if (c->enc->impl == CRYPTO_IMPL_NULL_ENC)
-		return 0;
-	rc = check_len(c, len);
-	if (!rc)
-		rc = set_iv(c, iv, aad, aad_len);
+	rc = crypt_begin(c, iv, aad, aad_len, len);
 	if (rc)
-		return rc;
+		return rc > 0 ? 0 : rc;
 	if (len && gcry_cipher_encrypt(c->cipher, buf, len, NULL, 0))
 		return -EIO;
 	if (c->enc->kind == CRYPTO_AEAD &&
@@ -89,13 +100,9 @@ int crypto_decrypt(struct crypto_ctx *c, const uint8_t *iv,
 	uint8_t tag[16];
 	int rc;
 
-	if (c->enc->impl == CRYPTO_IMPL_NULL_ENC)
-		return 0;
-	rc = check_len(c, len);
-	if (!rc)
-		rc = set_iv(c, iv, aad, aad_len);
+	rc = crypt_begin(c, iv, aad, aad_len, len);
 	if (rc)
-		return rc;
+		return rc > 0 ? 0 : rc;
 	if (len && gcry_cipher_decrypt(c->cipher, buf, len, NULL, 0))
 		return -EIO;
 	if (c->enc->kind != CRYPTO_AEAD)

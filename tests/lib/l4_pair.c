@@ -1,4 +1,9 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <cmocka.h>
 #include "l4_pair.h"
 #include "ipv6/addrconf.h"
 
@@ -58,6 +63,17 @@ int l4_pair_init(struct l4_pair *pr)
 	return rc < 0 ? rc : rc2;
 }
 
+int l4_pair_setup(void **state)
+{
+	struct l4_pair *pr = calloc(1, sizeof(*pr));
+
+	assert_non_null(pr);
+	l4_pair_init(pr);
+	assert_non_null(pr->b.dev);
+	*state = pr;
+	return 0;
+}
+
 static void side_flush(struct l4_side *sd)
 {
 	pkt_free_chain(sd->q_head);
@@ -70,6 +86,15 @@ void l4_pair_fini(struct l4_pair *pr)
 	side_flush(&pr->b);
 	usagi_stack_free(pr->a.st);
 	usagi_stack_free(pr->b.st);
+}
+
+int l4_pair_teardown(void **state)
+{
+	struct l4_pair *pr = *state;
+
+	l4_pair_fini(pr);
+	free(pr);
+	return 0;
 }
 
 /* Delivers one queued frame of @sd to its peer; false if none. */

@@ -32,6 +32,9 @@ struct l4_pair {
  */
 int l4_pair_init(struct l4_pair *pr);
 void l4_pair_fini(struct l4_pair *pr);
+/* cmocka fixtures: *state = a new pair (both hosts must exist), freed by l4_pair_teardown(). */
+int l4_pair_setup(void **state);
+int l4_pair_teardown(void **state);
 /* Moves frames and advances both clocks by @ms until nothing is in flight. */
 void l4_pair_pump(struct l4_pair *pr, unsigned ms);
 

@@ -1,7 +1,13 @@
 #include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
 #include "simhost.h"
 #include "link/netdev.h"
+#include "ipv6/nd6.h"
 
 struct sim_world *simt_world(uint64_t seed)
 {
@@ -68,6 +74,49 @@ const char *simt_output(struct simhost *h)
 {
 	fflush(h->env.out);
 	return h->out ? h->out : "";
+}
+
+struct simhost *simt_host_up(struct sim_world *w, const char *name, struct sim_segment *seg,
+			     uint8_t mac_last)
+{
+	struct simhost *h = simt_host(w, name);
+
+	simt_attach(h, seg, "eth0", mac_last);
+	assert_int_equal(simt_cmd(h, "link set eth0 up"), 0);
+	return h;
+}
+
+int simt_wait_done(struct simhost *h, uint64_t max_ms)
+{
+	for (uint64_t t = 0; t < max_ms && h->last_status == -1; t += 100)
+		simt_run_ms(h->w, 100);
+	return h->last_status;
+}
+
+struct neigh_query {
+	struct in6_addr a;
+	int state;
+	uint8_t lladdr[6];
+};
+
+static void neigh_match(void *ctx, const struct nd6_neigh_info *n)
+{
+	struct neigh_query *q = ctx;
+
+	if (in6_equal(&n->addr, &q->a)) {
+		q->state = n->state;
+		memcpy(q->lladdr, n->lladdr, 6);
+	}
+}
+
+int simt_neigh_state(struct simhost *h, const struct in6_addr *a, uint8_t *lladdr)
+{
+	struct neigh_query q = { .a = *a, .state = -1 };
+
+	nd6_neigh_foreach(h->st, neigh_match, &q);
+	if (lladdr)
+		memcpy(lladdr, q.lladdr, 6);
+	return q.state;
 }
 
 void simt_host_free(struct simhost *h)

@@ -29,6 +29,13 @@ int simt_cmd(struct simhost *h, const char *fmt, ...) __attribute__((format(prin
 void simt_run_ms(struct sim_world *w, uint64_t ms);
 /* Output captured so far (NUL-terminated). */
 const char *simt_output(struct simhost *h);
+/* A host named @name with eth0 attached to @seg (MAC ...:@mac_last) and brought up. */
+struct simhost *simt_host_up(struct sim_world *w, const char *name, struct sim_segment *seg,
+			     uint8_t mac_last);
+/* Runs until @h's pending command finishes (bounded by @max_ms) and returns its status. */
+int simt_wait_done(struct simhost *h, uint64_t max_ms);
+/* NUD state of neighbour @a in @h's cache, -1 if absent; copies its lladdr if @lladdr. */
+int simt_neigh_state(struct simhost *h, const struct in6_addr *a, uint8_t *lladdr);
 /* Frees the host's capture (stack is freed with the world). */
 void simt_host_free(struct simhost *h);
 

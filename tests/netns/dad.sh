@@ -19,18 +19,11 @@
 source "$(dirname "$0")/lib/common.sh"
 netns_setup dad
 
-ns_add K
-tap_add "$K" tap0
 k() { in_ns "$K" "$@"; }
 
-usagi_start u <<EOF
-link add tap0 type tap netns $K
-link set tap0 up
+single_tap_setup K tap0 u 2001:db8:1::1/64 2001:db8:1::2/64 <<EOF
 sysctl net.ipv6.conf.tap0.dad_transmits=1
 EOF
-ip -n "$K" addr add 2001:db8:1::1/64 dev tap0 nodad
-ip -n "$K" addr add 2001:db8:1::2/64 dev tap0 nodad
-ip -n "$K" link set tap0 up
 wait_until 5 bash -c "ip -n '$K' link show tap0 | grep -q LOWER_UP" || fail "tap0 has no carrier"
 
 # Let the link-local address finish its own DAD first, so the counters below are ours.

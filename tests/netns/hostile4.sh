@@ -30,17 +30,11 @@ source "$(dirname "$0")/lib/common.sh"
 netns_setup hostile4
 "$PY" -c 'import scapy.all' 2>/dev/null || fail "python3-scapy not installed (scripts/bootstrap installs it)"
 
-ns_add K
-tap_add "$K" tap0
 k() { in_ns "$K" "$@"; }
 
-usagi_start u <<EOF
-link add tap0 type tap netns $K
-link set tap0 up
+single_tap_setup K tap0 u 192.0.2.1/24 <<EOF
 addr add 192.0.2.2/24 dev tap0 nodad
 EOF
-ip -n "$K" addr add 192.0.2.1/24 dev tap0
-ip -n "$K" link set tap0 up
 
 umac=$(mac_of u tap0)
 [ -n "$umac" ] || fail "no MAC in \`link show tap0\`: $(uctl u link show tap0)"

@@ -21,17 +21,11 @@ source "$(dirname "$0")/lib/common.sh"
 netns_setup ndisc6
 need_cmd ndisc6 rdisc6
 
-ns_add K
-tap_add "$K" tap0
 k() { in_ns "$K" "$@"; }
 
-usagi_start u <<EOF
-link add tap0 type tap netns $K
-link set tap0 up
+single_tap_setup K tap0 u 2001:db8:1::1/64 <<EOF
 addr add 2001:db8:1::2/64 dev tap0 nodad
 EOF
-ip -n "$K" addr add 2001:db8:1::1/64 dev tap0 nodad
-ip -n "$K" link set tap0 up
 
 mac=$(mac_of u tap0)
 [ -n "$mac" ] || fail "no MAC in \`link show tap0\`: $(uctl u link show tap0)"

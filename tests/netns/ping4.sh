@@ -23,17 +23,11 @@
 source "$(dirname "$0")/lib/common.sh"
 netns_setup ping4
 
-ns_add K
-tap_add "$K" tap0
 k() { in_ns "$K" "$@"; }
 
-usagi_start u <<EOF
-link add tap0 type tap netns $K
-link set tap0 up
+single_tap_setup K tap0 u 192.0.2.1/24 <<EOF
 addr add 192.0.2.2/24 dev tap0 nodad
 EOF
-ip -n "$K" addr add 192.0.2.1/24 dev tap0
-ip -n "$K" link set tap0 up
 
 out=$(uctl u addr show dev tap0)
 assert_match "usagi shows its IPv4 address" "^    inet 192\.0\.2\.2/24 brd 192\.0\.2\.255 scope global tap0$" "$out"

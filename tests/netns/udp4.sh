@@ -26,20 +26,13 @@
 source "$(dirname "$0")/lib/common.sh"
 netns_setup udp4
 
-ns_add K
-tap_add "$K" tap0
 k() { in_ns "$K" "$@"; }
 
-usagi_start u <<EOF
-link add tap0 type tap netns $K
-link set tap0 up
+single_tap_setup K tap0 u 192.0.2.1/24 2001:db8:1::1/64 <<EOF
 addr add 192.0.2.2/24 dev tap0 nodad
 addr add 2001:db8:1::2/64 dev tap0 nodad
 service udp-echo 7007
 EOF
-ip -n "$K" addr add 192.0.2.1/24 dev tap0
-ip -n "$K" addr add 2001:db8:1::1/64 dev tap0 nodad
-ip -n "$K" link set tap0 up
 
 # IPv4, kernel port 9009 <-> usagi port 7007, three datagrams.
 usnap u v4

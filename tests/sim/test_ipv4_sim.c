@@ -20,24 +20,6 @@
 
 static const struct sim_link_params fast = { .delay_ns = 1 * NS_PER_MS };
 
-static struct simhost *host(struct sim_world *w, const char *name, struct sim_segment *seg,
-			    uint8_t mac_last)
-{
-	struct simhost *h = simt_host(w, name);
-
-	simt_attach(h, seg, "eth0", mac_last);
-	assert_int_equal(simt_cmd(h, "link set eth0 up"), 0);
-	return h;
-}
-
-/* Runs until @h's pending command finishes (bounded) and returns its status. */
-static int wait_done(struct simhost *h, uint64_t max_ms)
-{
-	for (uint64_t t = 0; t < max_ms && h->last_status == -1; t += 100)
-		simt_run_ms(h->w, 100);
-	return h->last_status;
-}
-
 static struct in4_ifaddr *addr4_of(struct simhost *h, const char *s)
 {
 	uint32_t a;
@@ -46,41 +28,22 @@ static struct in4_ifaddr *addr4_of(struct simhost *h, const char *s)
 	return inet4_lookup(h->st, a);
 }
 
-struct neigh_query {
-	struct in6_addr a;
-	int state;
-	uint8_t lladdr[6];
-};
-
-static void neigh_match(void *ctx, const struct nd6_neigh_info *n)
-{
-	struct neigh_query *q = ctx;
-
-	if (in6_equal(&n->addr, &q->a)) {
-		q->state = n->state;
-		memcpy(q->lladdr, n->lladdr, 6);
-	}
-}
-
 /* NUD state of IPv4 neighbour @addr in @h's cache (kept as ::ffff:addr), -1 if absent. */
 static int neigh4_state(struct simhost *h, const char *addr, uint8_t *lladdr)
 {
-	struct neigh_query q = { .state = -1 };
+	struct in6_addr m;
 	uint32_t a;
 
 	assert_int_equal(inet_pton(AF_INET, addr, &a), 1);
-	ip4_to_mapped(&q.a, a);
-	nd6_neigh_foreach(h->st, neigh_match, &q);
-	if (lladdr)
-		memcpy(lladdr, q.lladdr, 6);
-	return q.state;
+	ip4_to_mapped(&m, a);
+	return simt_neigh_state(h, &m, lladdr);
 }
 
 static void test_arp_nud(void **state)
 {
 	struct sim_world *w = simt_world(11);
 	struct sim_segment *l1 = sim_segment_new(w, "lan1", &fast);
-	struct simhost *a = host(w, "A", l1, 0x0a);
+	struct simhost *a = simt_host_up(w, "A", l1, 0x0a);
 	struct simhost *b = simt_host(w, "B");
 	struct netdev *bdev = simt_attach(b, l1, "eth0", 0x0b);
 	static const uint8_t bmac[6] = { 0x02, 0, 0, 0, 0, 0x0b };
@@ -94,7 +57,7 @@ static void test_arp_nud(void **state)
 
 	/* ARP request from A, reply from B: A's entry holds B's MAC; B learned A from the request. */
 	assert_int_equal(simt_cmd(a, "ping 192.0.2.11 -c 1"), CMD_PENDING);
-	assert_int_equal(wait_done(a, 5000), 0);
+	assert_int_equal(simt_wait_done(a, 5000), 0);
 	assert_non_null(strstr(simt_output(a), "1 packets transmitted, 1 received, 0% packet loss"));
 	assert_int_equal(neigh4_state(a, "192.0.2.11", ll), NUD_REACHABLE);
 	assert_memory_equal(ll, bmac, 6);
@@ -111,7 +74,7 @@ static void test_arp_nud(void **state)
 	simt_run_ms(w, 60000);
 	assert_int_equal(neigh4_state(a, "192.0.2.11", NULL), NUD_STALE);
 	assert_int_equal(simt_cmd(a, "ping 192.0.2.11 -c 1 -W 1"), CMD_PENDING);
-	assert_int_equal(wait_done(a, 5000), 1);
+	assert_int_equal(simt_wait_done(a, 5000), 1);
 	simt_run_ms(w, 1000);
 	int s = neigh4_state(a, "192.0.2.11", NULL);
 	assert_true(s == NUD_DELAY || s == NUD_PROBE);
@@ -130,8 +93,8 @@ static void test_frag4_reorder_dup_loss(void **state)
 					 .reorder_ppm = 300000, .reorder_delay_ns = 4 * NS_PER_MS,
 					 .dup_ppm = 100000 };
 	struct sim_segment *l1 = sim_segment_new(w, "lan1", &rough);
-	struct simhost *a = host(w, "A", l1, 0x0a);
-	struct simhost *b = host(w, "B", l1, 0x0b);
+	struct simhost *a = simt_host_up(w, "A", l1, 0x0a);
+	struct simhost *b = simt_host_up(w, "B", l1, 0x0b);
 
 	assert_int_equal(simt_cmd(a, "addr add 192.0.2.10/24 dev eth0 nodad"), 0);
 	assert_int_equal(simt_cmd(b, "addr add 192.0.2.11/24 dev eth0 nodad"), 0);
@@ -139,7 +102,7 @@ static void test_frag4_reorder_dup_loss(void **state)
 	/* 4028-byte datagrams in 3 fragments each way, reordered and duplicated:
 	 * every datagram reassembles, so every reply comes back. */
 	assert_int_equal(simt_cmd(a, "ping 192.0.2.11 -c 10 -s 4000 -i 0.1"), CMD_PENDING);
-	assert_int_equal(wait_done(a, 20000), 0);
+	assert_int_equal(simt_wait_done(a, 20000), 0);
 	assert_non_null(strstr(simt_output(a), "10 packets transmitted, 10 received"));
 	assert_non_null(strstr(simt_output(a), "4008 bytes from 192.0.2.11: icmp_seq=1 ttl=64"));
 	assert_true(STAT_GET(b->st, frag4_ok) >= 10);
@@ -153,7 +116,7 @@ static void test_frag4_reorder_dup_loss(void **state)
 	lossy.loss_ppm = 100000;
 	sim_segment_set_params(l1, &lossy);
 	assert_int_equal(simt_cmd(a, "ping 192.0.2.11 -c 20 -s 4000 -i 0.1"), CMD_PENDING);
-	wait_done(a, 30000);
+	simt_wait_done(a, 30000);
 	simt_run_ms(w, 70000);
 	assert_true(STAT_GET(b->st, frag4_timeout) + STAT_GET(a->st, frag4_timeout) > 0);
 	assert_null(strstr(simt_output(a), "20 packets transmitted, 0 received"));
@@ -168,8 +131,8 @@ static void test_router4_forwarding(void **state)
 	struct sim_segment *l1 = sim_segment_new(w, "lan1", &fast);
 	struct sim_segment *l2 = sim_segment_new(w, "lan2", &fast);
 	struct simhost *r = simt_host(w, "R");
-	struct simhost *a = host(w, "A", l1, 0x0a);
-	struct simhost *b = host(w, "B", l2, 0x0b);
+	struct simhost *a = simt_host_up(w, "A", l1, 0x0a);
+	struct simhost *b = simt_host_up(w, "B", l2, 0x0b);
 
 	simt_attach(r, l1, "eth0", 0x01);
 	simt_attach(r, l2, "eth1", 0x02);
@@ -185,12 +148,12 @@ static void test_router4_forwarding(void **state)
 
 	/* Not forwarding yet: a host drops what is not for it (RFC 1122 3.3.4). */
 	assert_int_equal(simt_cmd(a, "ping 198.51.100.10 -c 1 -W 1"), CMD_PENDING);
-	assert_int_equal(wait_done(a, 5000), 1);
+	assert_int_equal(simt_wait_done(a, 5000), 1);
 	assert_true(STAT_GET(r->st, ip4_in_not_for_us) >= 1);
 
 	assert_int_equal(simt_cmd(r, "sysctl net.ipv4.ip_forward=1"), 0);
 	assert_int_equal(simt_cmd(a, "ping 198.51.100.10 -c 3 -i 0.2"), CMD_PENDING);
-	assert_int_equal(wait_done(a, 10000), 0);
+	assert_int_equal(simt_wait_done(a, 10000), 0);
 	assert_non_null(strstr(simt_output(a), "3 packets transmitted, 3 received, 0% packet loss"));
 	/* TTL 63 on arrival at B means R decremented it once; the reply comes back with 63. */
 	assert_non_null(strstr(simt_output(a), "64 bytes from 198.51.100.10: icmp_seq=1 ttl=63"));
@@ -204,8 +167,8 @@ static void test_conflict(void **state)
 {
 	struct sim_world *w = simt_world(14);
 	struct sim_segment *l1 = sim_segment_new(w, "lan1", &fast);
-	struct simhost *a = host(w, "A", l1, 0x0a);
-	struct simhost *c = host(w, "C", l1, 0x0c);
+	struct simhost *a = simt_host_up(w, "A", l1, 0x0a);
+	struct simhost *c = simt_host_up(w, "C", l1, 0x0c);
 
 	/* A probes (RFC 5227 2.1.1), hears nothing, announces and keeps it. */
 	assert_int_equal(simt_cmd(a, "addr add 192.0.2.5/24 dev eth0"), 0);
@@ -235,14 +198,14 @@ static void test_conflict(void **state)
 	assert_non_null(strstr(simt_output(a), "    inet 192.0.2.5/24 brd 192.0.2.255 scope global eth0"));
 
 	/* A third host still reaches the address, and it is A that answers. */
-	struct simhost *d = host(w, "D", l1, 0x0d);
+	struct simhost *d = simt_host_up(w, "D", l1, 0x0d);
 	uint8_t ll[6];
 	static const uint8_t amac[6] = { 0x02, 0, 0, 0, 0, 0x0a };
 
 	assert_int_equal(simt_cmd(d, "addr add 192.0.2.20/24 dev eth0 nodad"), 0);
 	simt_run_ms(w, 1000);
 	assert_int_equal(simt_cmd(d, "ping 192.0.2.5 -c 1"), CMD_PENDING);
-	assert_int_equal(wait_done(d, 5000), 0);
+	assert_int_equal(simt_wait_done(d, 5000), 0);
 	assert_int_equal(neigh4_state(d, "192.0.2.5", ll), NUD_REACHABLE);
 	assert_memory_equal(ll, amac, 6);
 

@@ -45,31 +45,13 @@ static struct simhost *router(struct sim_world *w, struct sim_segment *l1, struc
 	return r;
 }
 
-static struct simhost *host(struct sim_world *w, const char *name, struct sim_segment *seg,
-			    uint8_t mac_last)
-{
-	struct simhost *h = simt_host(w, name);
-
-	simt_attach(h, seg, "eth0", mac_last);
-	assert_int_equal(simt_cmd(h, "link set eth0 up"), 0);
-	return h;
-}
-
-/* Runs until @h's pending command finishes (bounded) and returns its status. */
-static int wait_done(struct simhost *h, uint64_t max_ms)
-{
-	for (uint64_t t = 0; t < max_ms && h->last_status == -1; t += 100)
-		simt_run_ms(h->w, 100);
-	return h->last_status;
-}
-
 static void test_slaac_dad(void **state)
 {
 	struct sim_world *w = simt_world(1);
 	struct sim_segment *l1 = sim_segment_new(w, "lan1", &fast);
 	struct sim_segment *l2 = sim_segment_new(w, "lan2", &fast);
 	struct simhost *r = router(w, l1, l2);
-	struct simhost *a = host(w, "A", l1, 0x0a);
+	struct simhost *a = simt_host_up(w, "A", l1, 0x0a);
 	/* C already holds the address A will derive from its MAC 02:00:00:00:00:0a. */
 	struct simhost *c = simt_host(w, "C");
 
@@ -77,7 +59,7 @@ static void test_slaac_dad(void **state)
 	assert_int_equal(simt_cmd(c, "addr add 2001:db8:1::ff:fe00:a/64 dev eth0 nodad"), 0);
 	assert_int_equal(simt_cmd(c, "link set eth0 up"), 0);
 	/* And B on lan2 gets a unique one. */
-	struct simhost *b = host(w, "B", l2, 0x0b);
+	struct simhost *b = simt_host_up(w, "B", l2, 0x0b);
 
 	simt_run_ms(w, 20000);
 
@@ -110,12 +92,12 @@ static void test_router_forwarding(void **state)
 	struct sim_segment *l1 = sim_segment_new(w, "lan1", &fast);
 	struct sim_segment *l2 = sim_segment_new(w, "lan2", &fast);
 	struct simhost *r = router(w, l1, l2);
-	struct simhost *a = host(w, "A", l1, 0x0a);
-	struct simhost *b = host(w, "B", l2, 0x0b);
+	struct simhost *a = simt_host_up(w, "A", l1, 0x0a);
+	struct simhost *b = simt_host_up(w, "B", l2, 0x0b);
 
 	simt_run_ms(w, 10000);
 	assert_int_equal(simt_cmd(a, "ping 2001:db8:2::ff:fe00:b -c 3 -i 0.2"), CMD_PENDING);
-	assert_int_equal(wait_done(a, 10000), 0);
+	assert_int_equal(simt_wait_done(a, 10000), 0);
 	assert_non_null(strstr(simt_output(a), "3 packets transmitted, 3 received, 0% packet loss"));
 	/* Hop limit 63 on arrival at B means R decremented it once; the reply comes back with 63. */
 	assert_non_null(strstr(simt_output(a), "ttl=63"));
@@ -124,34 +106,20 @@ static void test_router_forwarding(void **state)
 	sim_world_free(w);
 }
 
-struct neigh_query {
-	struct in6_addr a;
-	int state;
-};
-
-static void neigh_match(void *ctx, const struct nd6_neigh_info *n)
-{
-	struct neigh_query *q = ctx;
-
-	if (in6_equal(&n->addr, &q->a))
-		q->state = n->state;
-}
-
 /* NUD state of @addr in @h's cache, -1 if absent. */
 static int neigh_state(struct simhost *h, const char *addr)
 {
-	struct neigh_query q = { .state = -1 };
+	struct in6_addr a;
 
-	inet_pton(AF_INET6, addr, &q.a);
-	nd6_neigh_foreach(h->st, neigh_match, &q);
-	return q.state;
+	inet_pton(AF_INET6, addr, &a);
+	return simt_neigh_state(h, &a, NULL);
 }
 
 static void test_nud_neighbour_disappears(void **state)
 {
 	struct sim_world *w = simt_world(3);
 	struct sim_segment *l1 = sim_segment_new(w, "lan1", &fast);
-	struct simhost *a = host(w, "A", l1, 0x0a);
+	struct simhost *a = simt_host_up(w, "A", l1, 0x0a);
 	struct simhost *b = simt_host(w, "B");
 	struct netdev *bdev = simt_attach(b, l1, "eth0", 0x0b);
 
@@ -160,7 +128,7 @@ static void test_nud_neighbour_disappears(void **state)
 	assert_int_equal(simt_cmd(b, "link set eth0 up"), 0);
 	simt_run_ms(w, 3000);
 	assert_int_equal(simt_cmd(a, "ping 2001:db8:1::b -c 1"), CMD_PENDING);
-	assert_int_equal(wait_done(a, 5000), 0);
+	assert_int_equal(simt_wait_done(a, 5000), 0);
 	assert_int_equal(neigh_state(a, "2001:db8:1::b"), NUD_REACHABLE);
 
 	/* B's cable is pulled; after ReachableTime the entry goes STALE, then a
@@ -169,7 +137,7 @@ static void test_nud_neighbour_disappears(void **state)
 	simt_run_ms(w, 60000);
 	assert_int_equal(neigh_state(a, "2001:db8:1::b"), NUD_STALE);
 	assert_int_equal(simt_cmd(a, "ping 2001:db8:1::b -c 1 -W 1"), CMD_PENDING);
-	assert_int_equal(wait_done(a, 5000), 1);
+	assert_int_equal(simt_wait_done(a, 5000), 1);
 	simt_run_ms(w, 1000);
 	int s = neigh_state(a, "2001:db8:1::b");
 	assert_true(s == NUD_DELAY || s == NUD_PROBE);
@@ -188,15 +156,15 @@ static void test_reassembly_loss_reorder(void **state)
 					 .reorder_ppm = 300000, .reorder_delay_ns = 4 * NS_PER_MS,
 					 .dup_ppm = 100000 };
 	struct sim_segment *l1 = sim_segment_new(w, "lan1", &rough);
-	struct simhost *a = host(w, "A", l1, 0x0a);
-	struct simhost *b = host(w, "B", l1, 0x0b);
+	struct simhost *a = simt_host_up(w, "A", l1, 0x0a);
+	struct simhost *b = simt_host_up(w, "B", l1, 0x0b);
 
 	assert_int_equal(simt_cmd(a, "addr add 2001:db8:1::a/64 dev eth0 nodad"), 0);
 	assert_int_equal(simt_cmd(b, "addr add 2001:db8:1::b/64 dev eth0 nodad"), 0);
 	simt_run_ms(w, 3000);
 	/* Reordered and duplicated fragments still reassemble: every reply comes back. */
 	assert_int_equal(simt_cmd(a, "ping 2001:db8:1::b -c 10 -s 4000 -i 0.1"), CMD_PENDING);
-	assert_int_equal(wait_done(a, 20000), 0);
+	assert_int_equal(simt_wait_done(a, 20000), 0);
 	assert_non_null(strstr(simt_output(a), "10 packets transmitted, 10 received"));
 	/* Both directions reassembled every datagram; duplicates were seen and dropped. */
 	assert_true(STAT_GET(b->st, frag6_ok) >= 10);
@@ -208,7 +176,7 @@ static void test_reassembly_loss_reorder(void **state)
 	lossy.loss_ppm = 100000;
 	sim_segment_set_params(l1, &lossy);
 	assert_int_equal(simt_cmd(a, "ping 2001:db8:1::b -c 20 -s 4000 -i 0.1"), CMD_PENDING);
-	wait_done(a, 30000);
+	simt_wait_done(a, 30000);
 	simt_run_ms(w, 70000);
 	assert_true(STAT_GET(b->st, frag6_timeout) + STAT_GET(a->st, frag6_timeout) > 0);
 	assert_true(strstr(simt_output(a), "20 packets transmitted, 0 received") == NULL);

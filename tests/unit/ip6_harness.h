@@ -22,10 +22,7 @@
 
 #define CAP_MAX 256
 
-struct cap {
-	struct pkt *f[CAP_MAX];
-	int n;
-};
+#include "capdev.h"
 
 struct host {
 	struct stack *st;
@@ -39,31 +36,6 @@ static const struct in6_addr a_us = { .s6_addr = { 0x20, 0x01, 0x0d, 0xb8, [15] 
 static const struct in6_addr a_peer = { .s6_addr = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 } };
 static const struct in6_addr a_peer_ll = { .s6_addr = { 0xfe, 0x80, [15] = 2 } };
 static const struct in6_addr a_far = { .s6_addr = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 5 } };
-
-static int cap_xmit(struct netdev *dev, struct pkt *p)
-{
-	struct cap *c = dev->priv;
-
-	if (c->n < CAP_MAX)
-		c->f[c->n++] = p;
-	else
-		pkt_free(p);
-	return 0;
-}
-
-static void cap_clear(struct cap *c)
-{
-	for (int i = 0; i < c->n; i++)
-		pkt_free(c->f[i]);
-	c->n = 0;
-}
-
-static void cap_destroy(struct netdev *dev)
-{
-	cap_clear(dev->priv);
-}
-
-static const struct netdev_ops cap_ops = { .kind = "cap", .xmit = cap_xmit, .destroy = cap_destroy };
 
 /* Frame to us from the peer: Ethernet + IPv6 header + @body (first header @nxt). */
 static struct pkt *mk_frame(struct host *h, const struct in6_addr *src, const struct in6_addr *dst,

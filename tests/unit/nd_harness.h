@@ -23,10 +23,7 @@
 
 #define CAP_MAX 512
 
-struct cap {
-	struct pkt *f[CAP_MAX];
-	int n;
-};
+#include "capdev.h"
 
 struct host {
 	struct stack *st;
@@ -40,28 +37,6 @@ static const uint8_t mac_peer[6] = { 0x02, 0, 0, 0, 0, 2 };
 static const struct in6_addr ll_us = { .s6_addr = { 0xfe, 0x80, [11] = 0xff, [12] = 0xfe, [15] = 1 } };
 static const struct in6_addr ll_peer = { .s6_addr = { 0xfe, 0x80, [15] = 2 } };
 static const struct in6_addr g_peer = { .s6_addr = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 } };
-
-static int cap_xmit(struct netdev *dev, struct pkt *p)
-{
-	struct cap *c = dev->priv;
-
-	if (c->n < CAP_MAX)
-		c->f[c->n++] = p;
-	else
-		pkt_free(p);
-	return 0;
-}
-
-static void cap_clear(struct cap *c)
-{
-	for (int i = 0; i < c->n; i++)
-		pkt_free(c->f[i]);
-	c->n = 0;
-}
-
-static void cap_destroy(struct netdev *dev) { cap_clear(dev->priv); }
-
-static const struct netdev_ops cap_ops = { .kind = "cap", .xmit = cap_xmit, .destroy = cap_destroy };
 
 static UNUSED void host_init(struct host *h, bool up)
 {

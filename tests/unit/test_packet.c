@@ -22,39 +22,7 @@
 #include "link/ether.h"
 #include "link/netdev.h"
 #include "link/packet.h"
-
-struct tapt {
-	char ns[64];
-	char ifname[16];
-	struct stack *st;
-};
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
-
-static unsigned long kernel_stat(struct tapt *t, const char *name)
-{
-	char cmd[256];
-	unsigned long v = 0;
-	FILE *f;
-
-	snprintf(cmd, sizeof(cmd), "ip netns exec %s cat /sys/class/net/%s/statistics/%s",
-		 t->ns, t->ifname, name);
-	f = popen(cmd, "r");
-	assert_non_null(f);
-	assert_int_equal(fscanf(f, "%lu", &v), 1);
-	pclose(f);
-	return v;
-}
+#include "netns_harness.h"
 
 static const uint8_t *kernel_mac(struct tapt *t, uint8_t mac[6])
 {
@@ -75,7 +43,6 @@ static const uint8_t *kernel_mac(struct tapt *t, uint8_t mac[6])
 static int setup(void **state)
 {
 	static struct tapt t;
-	struct usagi_stack_config cfg = { .name = "pkt", .seed = 1 };
 
 	/* *state stays NULL where the machine cannot run this: the test skips. */
 	*state = NULL;
@@ -93,25 +60,7 @@ static int setup(void **state)
 		sh("ip netns del %s", t.ns);
 		return 0;
 	}
-	t.st = usagi_stack_new(&cfg);
-	if (!t.st) {
-		sh("ip netns del %s", t.ns);
-		return -1;
-	}
-	usagi_stack_set_log_level(t.st, 0);
-	*state = &t;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct tapt *t = *state;
-
-	if (!t)
-		return 0;
-	usagi_stack_free(t->st);
-	sh("ip netns del %s", t->ns);
-	return 0;
+	return tapt_stack(state, &t, "pkt");
 }
 
 static void test_packet_both_ways(void **state)

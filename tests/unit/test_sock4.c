@@ -20,24 +20,13 @@
 
 static int setup(void **state)
 {
-	struct l4_pair *pr = calloc(1, sizeof(*pr));
+	struct l4_pair *pr;
 
-	assert_non_null(pr);
-	l4_pair_init(pr);
-	assert_non_null(pr->b.dev);
+	l4_pair_setup(state);
+	pr = *state;
 	assert_int_equal(inet4_add(pr->a.dev, htonl(0xc0000201), 24, IFA4_F_NODAD), 0);
 	assert_int_equal(inet4_add(pr->b.dev, htonl(0xc0000202), 24, IFA4_F_NODAD), 0);
 	l4_pair_pump(pr, 10);
-	*state = pr;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct l4_pair *pr = *state;
-
-	l4_pair_fini(pr);
-	free(pr);
 	return 0;
 }
 
@@ -269,13 +258,13 @@ static void test_e2e_ping4(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_socket4_args, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bind_rules, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_e2e_udp4, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_e2e_mapped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_v6only_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_broadcast_and_ttl, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_e2e_ping4, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_socket4_args, setup, l4_pair_teardown),
+		cmocka_unit_test_setup_teardown(test_bind_rules, setup, l4_pair_teardown),
+		cmocka_unit_test_setup_teardown(test_e2e_udp4, setup, l4_pair_teardown),
+		cmocka_unit_test_setup_teardown(test_e2e_mapped, setup, l4_pair_teardown),
+		cmocka_unit_test_setup_teardown(test_v6only_refused, setup, l4_pair_teardown),
+		cmocka_unit_test_setup_teardown(test_broadcast_and_ttl, setup, l4_pair_teardown),
+		cmocka_unit_test_setup_teardown(test_e2e_ping4, setup, l4_pair_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

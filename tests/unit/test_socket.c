@@ -14,26 +14,6 @@
 #include "ipv6/route6.h"
 #include "proto/ip6.h"
 
-static int setup(void **state)
-{
-	struct l4_pair *pr = calloc(1, sizeof(*pr));
-
-	assert_non_null(pr);
-	l4_pair_init(pr);
-	assert_non_null(pr->b.dev);
-	*state = pr;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct l4_pair *pr = *state;
-
-	l4_pair_fini(pr);
-	free(pr);
-	return 0;
-}
-
 static struct sockaddr *sa(struct sockaddr_in6 *sin, const char *addr, uint16_t port)
 {
 	sockaddr_make(sin, &in6addr_any, port, 0);
@@ -318,17 +298,17 @@ static void test_fini_closes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_socket_args, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ephemeral_ports, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bind_rules, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_options_and_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fini_closes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_e2e_datagram, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_e2e_port_unreachable, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_e2e_multicast, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_e2e_udp_echo, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_e2e_ping, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_e2e_ping_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_socket_args, l4_pair_setup, l4_pair_teardown),
+		cmocka_unit_test_setup_teardown(test_ephemeral_ports, l4_pair_setup, l4_pair_teardown),
+		cmocka_unit_test_setup_teardown(test_bind_rules, l4_pair_setup, l4_pair_teardown),
+		cmocka_unit_test_setup_teardown(test_options_and_errors, l4_pair_setup, l4_pair_teardown),
+		cmocka_unit_test_setup_teardown(test_fini_closes, l4_pair_setup, l4_pair_teardown),
+		cmocka_unit_test_setup_teardown(test_e2e_datagram, l4_pair_setup, l4_pair_teardown),
+		cmocka_unit_test_setup_teardown(test_e2e_port_unreachable, l4_pair_setup, l4_pair_teardown),
+		cmocka_unit_test_setup_teardown(test_e2e_multicast, l4_pair_setup, l4_pair_teardown),
+		cmocka_unit_test_setup_teardown(test_e2e_udp_echo, l4_pair_setup, l4_pair_teardown),
+		cmocka_unit_test_setup_teardown(test_e2e_ping, l4_pair_setup, l4_pair_teardown),
+		cmocka_unit_test_setup_teardown(test_e2e_ping_error, l4_pair_setup, l4_pair_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

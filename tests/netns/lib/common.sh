@@ -4,6 +4,7 @@
 #   netns_setup <test>            # checks root + /dev/net/tun (else exit 77), sets TMP, traps cleanup
 #   ns_add VAR                    # creates namespace usagi-<test>-<pid>-VAR, stored in $VAR
 #   tap_add NS IF                 # TAP device IF inside NS, kernel DAD off, IPv6 on
+#   single_tap_setup VAR IF NAME KADDR... <<EOF ... EOF  # ns_add + tap_add + usagi_start + kernel side
 #   usagi_start NAME <<EOF ... EOF  # runs `usagi node` with that config, waits for its control socket
 #   uctl NAME CMD...              # `usagi ctl` to that node
 #
@@ -88,6 +89,32 @@ ns_add() {
 tap_add() {
 	ip -n "$1" tuntap add dev "$2" mode tap
 	ip netns exec "$1" sysctl -qw "net.ipv6.conf.$2.accept_dad=0"
+}
+
+# single_tap_setup VAR IF NAME KADDR...: namespace VAR (ns_add) with TAP IF,
+# usagi node NAME attached to it (config: `link add IF type tap netns $VAR`,
+# `link set IF up`, then the lines read from stdin), the kernel's KADDRs on IF
+# (IPv6 ones nodad), and the kernel side of IF brought up last, after usagi
+# attached (INTEROP.md).
+single_tap_setup() {
+	local _stn_var=$1 _stn_if=$2 _stn_node=$3 _stn_ns _stn_conf _stn_a
+	shift 3
+	_stn_conf=$(cat)
+	ns_add "$_stn_var"
+	_stn_ns=${!_stn_var}
+	tap_add "$_stn_ns" "$_stn_if"
+	{
+		printf 'link add %s type tap netns %s\nlink set %s up\n' "$_stn_if" "$_stn_ns" "$_stn_if"
+		[ -z "$_stn_conf" ] || printf '%s\n' "$_stn_conf"
+	} >"$TMP/$_stn_node.conf.in"
+	usagi_start "$_stn_node" <"$TMP/$_stn_node.conf.in"
+	for _stn_a in "$@"; do
+		case $_stn_a in
+		*:*) ip -n "$_stn_ns" addr add "$_stn_a" dev "$_stn_if" nodad ;;
+		*) ip -n "$_stn_ns" addr add "$_stn_a" dev "$_stn_if" ;;
+		esac
+	done
+	ip -n "$_stn_ns" link set "$_stn_if" up
 }
 
 # in_ns NS CMD...: runs CMD in NS.
