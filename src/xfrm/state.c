@@ -30,8 +30,8 @@ static uint64_t mum(uint64_t a, uint64_t b)
  * The input lookup's hash, per packet: two keyed multiply-folds (wyhash's
  * mixing) instead of siphash13's seven rounds over the fixed 21-byte key.
  * Still keyed with st->hkey, so a sender without the key cannot aim SPIs
- * at one bucket; only bucket choice depends on it, never an answer (every
- * match is confirmed against the SA).
+ * at one bucket; only bucket choice depends on it, never an answer (an
+ * entry holds the whole id).
  */
 static uint64_t hash_id(const struct stack *st, const struct in6_addr *d, uint32_t spi, uint8_t proto)
 {
@@ -112,10 +112,9 @@ static void table_del(struct sad_table *t, int which, struct xfrm_state *x)
 	t->count--;
 }
 
-/* The tag: never 0, so a zero key is an empty entry whatever the SPI. */
-static uint64_t id_key(uint64_t h, uint32_t spi)
+static uint64_t id_key(uint32_t daddr_nr, uint32_t spi, uint8_t proto)
 {
-	return (uint64_t)((uint32_t)(h >> 32) | 1) << 32 | spi;
+	return (uint64_t)daddr_nr << 40 | (uint64_t)proto << 32 | spi;
 }
 
 static struct xfrm_state *entry_sa(uintptr_t v)
@@ -137,6 +136,109 @@ static unsigned bucket_match(const struct sad_bucket *b, uint64_t k)
 	return m;
 }
 
+/* The destination table's hash: keyed too, addresses come from the wire. */
+static uint64_t hash_daddr(const struct stack *st, const struct in6_addr *d)
+{
+	uint64_t a, b;
+
+	memcpy(&a, d->s6_addr, 8);
+	memcpy(&b, d->s6_addr + 8, 8);
+	return mum(a ^ st->hkey.k1 ^ 0x589965cc75374cc3ULL, b ^ st->hkey.k0 ^ 0x1d8e4e27c47d124fULL);
+}
+
+static int daddrs_init(struct sad_daddrs *da)
+{
+	da->d = malloc(16 * sizeof(da->d[0]));
+	da->head = calloc(16, sizeof(da->head[0]));
+	da->mask = 15;
+	da->cap = 16;
+	da->n = da->used = da->free = 0;
+	if (da->d && da->head)
+		return 0;
+	free(da->d);
+	free(da->head);
+	return -ENOMEM;
+}
+
+/* The number of @d, 0 if no index entry names it. */
+static uint32_t daddr_find(const struct stack *st, const struct sad_daddrs *da, const struct in6_addr *d)
+{
+	uint32_t i = da->head[hash_daddr(st, d) & da->mask];
+
+	while (i && !in6_equal(&da->d[i].a, d))
+		i = da->d[i].next;
+	return i;
+}
+
+/* Doubles the chains' buckets; on ENOMEM they stay (chains just get longer). */
+static void daddrs_rehash(const struct stack *st, struct sad_daddrs *da)
+{
+	uint32_t n = (da->mask + 1) * 2, *nh = calloc(n, sizeof(nh[0]));
+
+	if (!nh)
+		return;
+	for (uint32_t i = 1; i <= da->n; i++)
+		if (da->d[i].refs) {
+			uint32_t *h = &nh[hash_daddr(st, &da->d[i].a) & (n - 1)];
+
+			da->d[i].next = *h;
+			*h = i;
+		}
+	free(da->head);
+	da->head = nh;
+	da->mask = n - 1;
+}
+
+/* Takes a reference on @d's number, numbering it if new; 0 on ENOMEM. */
+static uint32_t daddr_ref(const struct stack *st, struct sad_daddrs *da, const struct in6_addr *d)
+{
+	uint32_t i = daddr_find(st, da, d), *h;
+
+	if (i) {
+		da->d[i].refs++;
+		return i;
+	}
+	if (da->free) {
+		i = da->free;
+		da->free = da->d[i].next;
+	} else {
+		if (da->n == SAD_DADDR_MAX)
+			return 0;
+		if (da->n + 1 >= da->cap) {
+			uint32_t cap = da->cap * 2;
+			struct sad_daddr *nd = realloc(da->d, (size_t)cap * sizeof(nd[0]));
+
+			if (!nd)
+				return 0;
+			da->d = nd;
+			da->cap = cap;
+		}
+		i = ++da->n;
+	}
+	da->d[i].a = *d;
+	da->d[i].refs = 1;
+	h = &da->head[hash_daddr(st, d) & da->mask];
+	da->d[i].next = *h;
+	*h = i;
+	if (++da->used > da->mask + 1)
+		daddrs_rehash(st, da);
+	return i;
+}
+
+static void daddr_unref(const struct stack *st, struct sad_daddrs *da, uint32_t i)
+{
+	uint32_t *p;
+
+	if (--da->d[i].refs)
+		return;
+	for (p = &da->head[hash_daddr(st, &da->d[i].a) & da->mask]; *p != i; p = &da->d[*p].next)
+		;
+	*p = da->d[i].next;
+	da->d[i].next = da->free;
+	da->free = i;
+	da->used--;
+}
+
 static int index_init(struct sad_index *ix, uint32_t buckets)
 {
 	ix->b = aligned_alloc(64, (size_t)buckets * sizeof(ix->b[0]));
@@ -148,8 +250,8 @@ static int index_init(struct sad_index *ix, uint32_t buckets)
 	return 0;
 }
 
-/* Enters @v (an SA whose key hashed to @h) into the first empty entry from its home on. */
-static void index_put(struct sad_index *ix, uint64_t h, uint32_t spi, uintptr_t v)
+/* Enters key @k (an SA whose id hashed to @h) into the first empty entry from its home on. */
+static void index_put(struct sad_index *ix, uint64_t h, uint64_t k, uintptr_t v)
 {
 	for (uint32_t i = (uint32_t)h & ix->mask;; i = (i + 1) & ix->mask) {
 		struct sad_bucket *b = &ix->b[i];
@@ -158,7 +260,7 @@ static void index_put(struct sad_index *ix, uint64_t h, uint32_t spi, uintptr_t 
 		if (e) {
 			unsigned w = (unsigned)__builtin_ctz(e);
 
-			b->key[w] = id_key(h, spi);
+			b->key[w] = k;
 			b->x[w] = v;
 			return;
 		}
@@ -178,20 +280,24 @@ static int index_grow(struct sad_index *ix)
 	for (uint32_t i = 0; i <= old.mask; i++)
 		for (unsigned w = 0; w < SAD_WAYS; w++)
 			if (old.b[i].key[w])
-				index_put(ix, entry_sa(old.b[i].x[w])->hash[SAD_BYID], (uint32_t)old.b[i].key[w],
+				index_put(ix, entry_sa(old.b[i].x[w])->hash[SAD_BYID], old.b[i].key[w],
 					  old.b[i].x[w]);
 	free(old.b);
 	return 0;
 }
 
-static int index_add(struct sad_index *ix, struct xfrm_state *x)
+static int index_add(const struct stack *st, struct sad_index *ix, struct xfrm_state *x)
 {
 	uint64_t n = ((uint64_t)ix->mask + 1) * SAD_WAYS;
+	uint32_t nr;
 
 	/* One entry always stays empty: lookups stop at it. */
 	if (((uint64_t)ix->count + 1) * 2 > n && index_grow(ix) < 0 && ix->count + 1 >= n)
 		return -ENOMEM;
-	index_put(ix, x->hash[SAD_BYID], x->c.id.spi, (uintptr_t)x | xfrm_state_usable(x));
+	if (!(nr = daddr_ref(st, &ix->da, &x->c.id.daddr)))
+		return -ENOMEM;
+	index_put(ix, x->hash[SAD_BYID], id_key(nr, x->c.id.spi, x->c.id.proto),
+		  (uintptr_t)x | xfrm_state_usable(x));
 	ix->count++;
 	return 0;
 }
@@ -200,18 +306,19 @@ static int index_add(struct sad_index *ix, struct xfrm_state *x)
 static uintptr_t *index_find(const struct stack *st, const struct sad_index *ix,
 			     const struct in6_addr *d, uint32_t spi, uint8_t proto)
 {
-	uint64_t h = hash_id(st, d, spi, proto), k = id_key(h, spi);
+	uint64_t h = hash_id(st, d, spi, proto), k;
+	uint32_t nr;
 
+	__builtin_prefetch(&ix->b[(uint32_t)h & ix->mask]);   /* loads while the number is found */
+	if (!(nr = daddr_find(st, &ix->da, d)))
+		return NULL;
+	k = id_key(nr, spi, proto);
 	for (uint32_t i = (uint32_t)h & ix->mask;; i = (i + 1) & ix->mask) {
 		struct sad_bucket *b = &ix->b[i];
+		unsigned m = bucket_match(b, k);
 
-		for (unsigned m = bucket_match(b, k); m; m &= m - 1) {
-			unsigned w = (unsigned)__builtin_ctz(m);
-			const struct xfrm_state *x = entry_sa(b->x[w]);
-
-			if (x->c.id.proto == proto && in6_equal(&x->c.id.daddr, d))
-				return &b->x[w];
-		}
+		if (m)
+			return &b->x[__builtin_ctz(m)];
 		if (bucket_match(b, 0))
 			return NULL;
 	}
@@ -222,9 +329,9 @@ static uintptr_t *index_find(const struct stack *st, const struct sad_index *ix,
  * bucket from its home up to j is full, so entries after the hole whose
  * home lies cyclically at or before the hole move back into it.
  */
-static void index_del(struct sad_index *ix, struct xfrm_state *x)
+static void index_del(const struct stack *st, struct sad_index *ix, struct xfrm_state *x)
 {
-	uint32_t i = (uint32_t)x->hash[SAD_BYID] & ix->mask, j;
+	uint32_t i = (uint32_t)x->hash[SAD_BYID] & ix->mask, j, nr;
 	unsigned hw = SAD_WAYS;
 
 	for (;; i = (i + 1) & ix->mask) {
@@ -236,6 +343,7 @@ static void index_del(struct sad_index *ix, struct xfrm_state *x)
 		if (bucket_match(&ix->b[i], 0))
 			return;
 	}
+	nr = (uint32_t)(ix->b[i].key[hw] >> 40);
 	for (j = i;;) {
 		struct sad_bucket *b;
 		unsigned empty, w;
@@ -258,6 +366,7 @@ static void index_del(struct sad_index *ix, struct xfrm_state *x)
 	ix->b[i].key[hw] = 0;
 	ix->b[i].x[hw] = 0;
 	ix->count--;
+	daddr_unref(st, &ix->da, nr);
 }
 
 void sad_index_usable(struct stack *st, struct xfrm_state *x)
@@ -280,8 +389,9 @@ int xfrm_sad_init(struct stack *st)
 	sad->acq_tokens = ratelimit_full(SAD_ACQUIRE_COST_MS, SAD_ACQUIRE_BURST);
 	sad->acq_last = st->now;
 	if (index_init(&sad->byid, SAD_MIN_BUCKETS) < 0 ||
-	    table_init(&sad->tab[SAD_BYADDR], SAD_MIN_BUCKETS) < 0) {
+	    table_init(&sad->tab[SAD_BYADDR], SAD_MIN_BUCKETS) < 0 || daddrs_init(&sad->byid.da) < 0) {
 		free(sad->byid.b);
+		free(sad->tab[SAD_BYADDR].b);
 		free(sad);
 		return -ENOMEM;
 	}
@@ -318,6 +428,8 @@ void xfrm_sad_fini(struct stack *st)
 	if (held)
 		log_warn(st, "sad: %u SAs still referenced at exit", held);
 	free(sad->byid.b);
+	free(sad->byid.da.d);
+	free(sad->byid.da.head);
 	free(sad->tab[SAD_BYADDR].b);
 	free(sad);
 	st->sad = NULL;
@@ -392,7 +504,7 @@ struct xfrm_state *sad_alloc(struct stack *st)
 int sad_hash_id(struct stack *st, struct xfrm_state *x)
 {
 	x->hash[SAD_BYID] = hash_id(st, &x->c.id.daddr, x->c.id.spi, x->c.id.proto);
-	return index_add(&st->sad->byid, x);
+	return index_add(st, &st->sad->byid, x);
 }
 
 int sad_link(struct stack *st, struct xfrm_state *x)
@@ -420,7 +532,7 @@ void sad_unlink(struct stack *st, struct xfrm_state *x)
 	if (x->state == XFRM_STATE_DEAD)
 		return;
 	if (x->c.id.spi)
-		index_del(&sad->byid, x);
+		index_del(st, &sad->byid, x);
 	table_del(&sad->tab[SAD_BYADDR], SAD_BYADDR, x);
 	if (x->state == XFRM_STATE_LARVAL)
 		dlist_del(&x->larval_node);

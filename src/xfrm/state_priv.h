@@ -15,25 +15,46 @@ struct sad_table {
 
 /*
  * The by-id index: 64-byte buckets of four entries, linearly probed at load
- * <= 1/2 of the entries. An entry is the SPI with a 32-bit tag (high half
- * of the key's keyed hash, never 0, so 0 marks an empty entry) and the SA
- * with its input usability in bit 0. An input lookup reads one bucket line
- * and compares its four keys without branches; it reads the SA only to
- * confirm a tag match (the caller reads it next anyway). A lookup stops at
- * the first bucket with an empty entry, so removal moves later entries back
- * into the hole (no tombstones).
+ * <= 1/2 of the entries. An entry holds the SA's whole id: its SPI, proto
+ * and the number of its destination address in the index's table of
+ * distinct destinations (inbound SAs share a few), never 0, so a zero key
+ * is an empty entry; and the SA with its input usability in bit 0. An input
+ * lookup finds the address's number in that small, hot table while the
+ * bucket line loads, then compares the line's four keys without branches:
+ * a hit is exact and never reads the SA. A lookup stops at the first bucket
+ * with an empty entry, so removal moves later entries back into the hole
+ * (no tombstones).
  */
 #define SAD_WAYS 4
+#define SAD_DADDR_MAX ((1u << 24) - 1)   /* key bits 40..63 */
 
 struct sad_bucket {
-	uint64_t key[SAD_WAYS];    /* (uint64_t)tag << 32 | spi; 0: empty */
+	uint64_t key[SAD_WAYS];    /* daddr number << 40 | proto << 32 | spi; 0: empty */
 	uintptr_t x[SAD_WAYS];     /* struct xfrm_state * | MATURE or DYING */
 } __attribute__((aligned(64)));
+
+/* A destination address named by index entries; numbers are reused once none does. */
+struct sad_daddr {
+	struct in6_addr a;
+	uint32_t refs;             /* index entries with this number; 0: free */
+	uint32_t next;             /* the hash chain's next number, or the free list's; 0 ends */
+};
+
+struct sad_daddrs {
+	struct sad_daddr *d;       /* by number; d[0] unused */
+	uint32_t *head;            /* hash buckets: the first number of each chain */
+	uint32_t mask;             /* buckets - 1 */
+	uint32_t n;                /* numbers handed out so far: d[1..n] */
+	uint32_t cap;              /* entries of d */
+	uint32_t used;             /* numbers with refs */
+	uint32_t free;             /* free list of numbers */
+};
 
 struct sad_index {
 	struct sad_bucket *b;
 	uint32_t mask;             /* buckets - 1 */
 	uint32_t count;            /* entries */
+	struct sad_daddrs da;
 };
 
 struct xfrm_sad {

@@ -13,6 +13,7 @@
 #include "core/stack.h"
 #include "proto/ip4.h"
 #include "xfrm/xfrm.h"
+#include "xfrm/state_priv.h"
 
 #define MAXEV 64
 struct evlog {
@@ -177,6 +178,54 @@ static void test_index_churn(void **state)
 			}
 	}
 	xfrm_state_flush(st, IPPROTO_ESP);
+	usagi_stack_free(st);
+}
+
+/* The index's destination table: one number per distinct daddr, counted, reused once unnamed. */
+static void test_daddr_refs(void **state)
+{
+	enum { N = 300, ND = 40 };
+	struct stack *st = new_stack(NULL);
+	const struct sad_daddrs *da = &st->sad->byid.da;
+	struct xfrm_state *x[N];
+
+	for (unsigned round = 0; round < 3; round++) {
+		for (unsigned i = 0; i < N; i++) {
+			struct xfrm_sa_cfg c = sa_cfg(1 + i % ND, 1, 0x1000 + i);
+
+			assert_int_equal(xfrm_state_add(st, &c, &x[i]), 0);
+		}
+		assert_int_equal(da->used, ND);
+		assert_true(da->n == ND);                     /* numbers reused, never new ones */
+		for (unsigned i = 0; i < N; i++) {
+			struct in6_addr d = addr6(1 + i % ND);
+			uint32_t nr = 0;
+
+			for (uint32_t k = 1; k <= da->n; k++)
+				if (da->d[k].refs && in6_equal(&da->d[k].a, &d))
+					nr = k;
+			assert_int_not_equal(nr, 0);
+			assert_int_equal(da->d[nr].refs, N / ND + (i % ND < N % ND) - i / ND);
+			xfrm_state_delete(st, x[i]);
+			assert_null(xfrm_state_get(st, &d, 0x1000 + i, IPPROTO_ESP));
+			if (i + ND < N)                        /* a later SA on the same daddr */
+				assert_ptr_equal(xfrm_state_get(st, &d, 0x1000 + i + ND, IPPROTO_ESP), x[i + ND]);
+		}
+		assert_int_equal(da->used, 0);
+	}
+	/* An unknown daddr and a known daddr with another proto find nothing. */
+	{
+		struct xfrm_sa_cfg c = sa_cfg(2, 1, 0x77);
+		struct in6_addr other = addr6(999);
+
+		assert_int_equal(xfrm_state_add(st, &c, &x[0]), 0);
+		assert_null(xfrm_state_get(st, &other, 0x77, IPPROTO_ESP));
+		assert_null(xfrm_state_get(st, &c.id.daddr, 0x77, IPPROTO_AH));
+		assert_ptr_equal(xfrm_state_lookup(st, &c.id.daddr, 0x77, IPPROTO_ESP), x[0]);
+		assert_int_equal(da->used, 1);
+		xfrm_state_delete(st, x[0]);
+		assert_int_equal(da->used, 0);
+	}
 	usagi_stack_free(st);
 }
 
@@ -556,6 +605,7 @@ int main(void)
 		cmocka_unit_test(test_ipv4_mapped),
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_index_churn),
+		cmocka_unit_test(test_daddr_refs),
 		cmocka_unit_test(test_output_find),
 		cmocka_unit_test(test_lifetime_packets_bytes),
 		cmocka_unit_test(test_lifetime_time),
