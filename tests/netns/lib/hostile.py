@@ -8,10 +8,11 @@ prints one line that the shell script compares exactly.
 usage: hostile.py CASE IFACE SRC_MAC DST_MAC SRC DST [ARG]
 """
 import sys
-import threading
 import time
 
-from scapy.all import (AsyncSniffer, Ether, IPv6, ICMPv6EchoRequest, ICMPv6EchoReply,
+import sniff
+
+from scapy.all import (Ether, IPv6, ICMPv6EchoRequest, ICMPv6EchoReply,
                        ICMPv6ParamProblem, ICMPv6ND_NS, ICMPv6ND_NA, ICMPv6ND_RA,
                        ICMPv6NDOptSrcLLAddr, ICMPv6NDOptPrefixInfo, IPv6ExtHdrRouting,
                        IPv6ExtHdrFragment, IPv6ExtHdrDestOpt, PadN, Raw, conf, raw, sendp)
@@ -30,17 +31,7 @@ def eth(dst=None):
 
 def exchange(frames, match, wait=2.0):
     """Sends @frames and returns the packets matching @match seen within @wait s."""
-    started = threading.Event()
-    sn = AsyncSniffer(iface=IFACE, store=True, lfilter=match,
-                      started_callback=started.set)
-    sn.start()
-    if not started.wait(5):
-        sys.exit("sniffer did not start")
-    time.sleep(0.2)
-    sendp(frames, iface=IFACE)
-    time.sleep(wait)
-    sn.stop()
-    return sn.results or []
+    return sniff.exchange(IFACE, frames, match, wait)
 
 
 def from_usagi(p):

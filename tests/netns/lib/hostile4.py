@@ -11,11 +11,12 @@ usage: hostile4.py CASE IFACE SRC_MAC DST_MAC SRC DST [ARG]
 import logging
 import struct
 import sys
-import threading
 import time
 
+import sniff
+
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
-from scapy.all import (AsyncSniffer, ARP, Ether, ICMP, IP, UDP, Raw, conf, raw,
+from scapy.all import (ARP, Ether, ICMP, IP, UDP, Raw, conf, raw,
                        sendp)
 
 conf.verb = 0
@@ -31,16 +32,7 @@ def eth(dst=None, etype=0x0800):
 
 def exchange(frames, match, wait=1.5):
     """Sends @frames and returns the packets matching @match seen within @wait s."""
-    started = threading.Event()
-    sn = AsyncSniffer(iface=IFACE, store=True, lfilter=match, started_callback=started.set)
-    sn.start()
-    if not started.wait(5):
-        sys.exit("sniffer did not start")
-    time.sleep(0.2)
-    sendp(frames, iface=IFACE)
-    time.sleep(wait)
-    sn.stop()
-    return sn.results or []
+    return sniff.exchange(IFACE, frames, match, wait)
 
 
 def from_usagi(p):
