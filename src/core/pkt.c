@@ -62,6 +62,7 @@ static void pkt_init(struct pkt *p, struct pkt_pool *pool, uint8_t *buf, size_t 
 	p->th = -1;
 	p->flags = 0;
 	p->tstamp = 0;
+	p->sp_len = 0;
 }
 
 struct pkt *pkt_alloc(struct pkt_pool *pool, size_t headroom, size_t len)
@@ -103,6 +104,8 @@ void pkt_free(struct pkt *p)
 
 	if (!p)
 		return;
+	if (p->sp_len)
+		pkt_sp_release(p);
 	pool = p->pool;
 	if (pool)
 		pool->in_use--;
@@ -149,6 +152,10 @@ struct pkt *pkt_copy(struct pkt_pool *pool, const struct pkt *src)
 	p->flags = src->flags;
 	p->tstamp = src->tstamp;
 	memcpy(p->cb, src->cb, sizeof(p->cb));
+	p->sp_len = src->sp_len;
+	memcpy(p->sp, src->sp, src->sp_len * sizeof(p->sp[0]));
+	if (p->sp_len)
+		pkt_sp_hold(p);
 	return p;
 }
 

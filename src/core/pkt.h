@@ -15,9 +15,11 @@
 
 struct netdev;
 struct pkt_pool;
+struct xfrm_state;
 
 #define PKT_HEADROOM 160        /* eth + IPv6 + tunnel + ESP + a HAO/RH2 */
 #define PKT_BUF_SIZE 2048       /* pool buffer, holds a 1500-byte frame + headroom */
+#define PKT_SP_MAX 6            /* SAs one packet may pass through on input (Linux: XFRM_MAX_DEPTH) */
 
 enum {
 	PKT_F_MCAST = 1 << 0,   /* link-layer multicast */
@@ -39,6 +41,14 @@ struct pkt {
 	int32_t th;                /* transport header offset from head, -1 unset */
 	uint32_t flags;            /* PKT_F_* */
 	uint64_t tstamp;           /* receive time (ns, stack clock) */
+	/*
+	 * The security path (RFC 4301 5.2): the SAs that decapsulated this
+	 * packet on input, outermost first, each held (xfrm_state_hold);
+	 * checked against the inbound/forward policy (xfrm_io.h). pkt_free
+	 * drops the references and pkt_copy takes its own.
+	 */
+	uint8_t sp_len;
+	struct xfrm_state *sp[PKT_SP_MAX];
 	/* Per-layer scratch space, owned by the layer holding the packet. */
 	union {
 		uint8_t cb[64];
@@ -63,8 +73,12 @@ struct pkt *pkt_alloc(struct pkt_pool *pool, size_t headroom, size_t len);
 struct pkt *pkt_from_bytes(struct pkt_pool *pool, const void *data, size_t len);
 /* A deep copy of @p (data, headroom, metadata). NULL on ENOMEM. */
 struct pkt *pkt_copy(struct pkt_pool *pool, const struct pkt *p);
-/* Frees @p (NULL is fine). */
+/* Frees @p (NULL is fine), dropping its security path. */
 void pkt_free(struct pkt *p);
+/* Drops the references of p->sp (xfrm/secpath.c); pkt_free calls it. */
+void pkt_sp_release(struct pkt *p);
+/* Takes references on p->sp[0..sp_len) after a copy (xfrm/secpath.c). */
+void pkt_sp_hold(struct pkt *p);
 /* Frees a ->next-linked chain. */
 void pkt_free_chain(struct pkt *p);
 

@@ -50,6 +50,9 @@ struct stack {
 	struct pktq loopback;        /* packets to local addresses, either family */
 	struct xfrm_spd *spd;        /* security policies (xfrm/policy.h) */
 	struct xfrm_sad *sad;        /* security associations (xfrm/xfrm.h) */
+	/* Kept by the SPD/SAD so the packet path skips IPsec in one test when unused. */
+	uint32_t xfrm_npol[3];       /* policies per direction (enum xfrm_dir) */
+	uint32_t xfrm_nencap;        /* SAs with UDP encapsulation (NAT-T, RFC 3948) */
 };
 
 /* Arms @t to fire @delay_ns from now. */

@@ -17,6 +17,8 @@ int xfrm_spd_init(struct stack *st)
 	st->spd->key = st->hkey;
 	st->spd->next_index = 1;
 	st->spd->next_reqid = XFRM_REQID_MANUAL_MAX + 1;
+	st->spd->npol = st->xfrm_npol;
+	memset(st->xfrm_npol, 0, sizeof(st->xfrm_npol));
 	return 0;
 }
 
@@ -140,6 +142,7 @@ static int order_append(struct xfrm_spd *spd, struct xfrm_policy *p)
 	spd->idx[spd->n] = p->index;
 	spd->pol[spd->n++] = p;
 	spd->live++;
+	spd->npol[p->dir]++;
 	return 0;
 }
 
@@ -183,6 +186,7 @@ static void policy_unlink(struct xfrm_spd *spd, struct xfrm_policy *p)
 	if (slot < spd->n && spd->pol[slot] == p) {
 		spd->pol[slot] = NULL;
 		spd->live--;
+		spd->npol[p->dir]--;
 	}
 	free(p);
 	order_compact(spd);
@@ -291,6 +295,7 @@ void xfrm_policy_flush(struct stack *st)
 	for (uint32_t i = 0; i < spd->n; i++)
 		free(spd->pol[i]);
 	spd->n = spd->live = 0;
+	memset(spd->npol, 0, XFRM_DIR_MAX * sizeof(spd->npol[0]));
 	memset(spd->plen_nodes, 0, sizeof(spd->plen_nodes));
 }
 

@@ -67,6 +67,7 @@ struct xfrm_spd {
 	uint32_t n, cap, live;
 	uint32_t next_index, next_reqid;
 	uint64_t next_seq;
+	uint32_t *npol;                 /* the stack's xfrm_npol: policies per direction */
 };
 
 /* policy_index.c */
