@@ -53,6 +53,8 @@ struct stack {
 	/* Kept by the SPD/SAD so the packet path skips IPsec in one test when unused. */
 	uint32_t xfrm_npol[3];       /* policies per direction (enum xfrm_dir) */
 	uint32_t xfrm_nencap;        /* SAs with UDP encapsulation (NAT-T, RFC 3948) */
+	struct timer xfrm_natt_timer; /* NAT-keepalives (xfrm_natt.c) */
+	uint32_t xfrm_natt_interval_s;
 };
 
 /* Arms @t to fire @delay_ns from now. */

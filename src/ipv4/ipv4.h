@@ -26,9 +26,12 @@ struct ip4_conf {
 struct ip4_cb {
 	int iif;
 	uint8_t flags;           /* IP4_CB_* */
+	uint16_t encap_sport;    /* IP4_CB_UDP_ENCAP: the UDP ports ESP came in (host order) */
+	uint16_t encap_dport;
 };
 #define IP4_CB(p) ((struct ip4_cb *)(p)->cb)
-enum { IP4_CB_BCAST = 1, IP4_CB_MCAST = 2, IP4_CB_REASM = 4 };
+enum { IP4_CB_BCAST = 1, IP4_CB_MCAST = 2, IP4_CB_REASM = 4,
+       IP4_CB_UDP_ENCAP = 8 /* ESP that arrived in UDP (RFC 3948), header removed */ };
 
 /* What a local sender asks of ip4_output(). Addresses in network order. */
 struct ip4_tx {
@@ -44,6 +47,7 @@ struct ip4_tx {
 	bool csum_no_pseudo;     /* ICMP: checksum without the pseudo-header */
 	bool df;                 /* set DF; fail with -EMSGSIZE rather than fragment */
 	bool src_any_ok;         /* keep 0.0.0.0 as source */
+	bool xfrm_bypass;        /* no IPsec policy applies (NAT-T keepalives, like IKE's socket bypass) */
 };
 void ip4_tx_init(struct ip4_tx *tx, uint32_t dst, uint8_t proto);
 
