@@ -165,6 +165,23 @@ int crypto_auth(struct crypto_ctx *c, const uint8_t *data, size_t len, uint8_t *
 int crypto_auth_verify(struct crypto_ctx *c, const uint8_t *data, size_t len,
 		       const uint8_t *icv);
 
+/* One piece of a MAC input: @len bytes at @base (crypto_auth_v). */
+struct crypto_iov {
+	const void *base;
+	size_t len;
+};
+
+/*
+ * crypto_auth / crypto_auth_verify over the concatenation of @n pieces,
+ * none of them copied: for an ICV over data that is not contiguous (AH: a
+ * header copy with mutable fields zeroed, the payload in place, ESN high
+ * bits). HMAC and AES-XCBC-MAC alike; same results and errors as the
+ * one-buffer calls on the concatenated bytes.
+ */
+int crypto_auth_v(struct crypto_ctx *c, const struct crypto_iov *v, size_t n, uint8_t *icv);
+int crypto_auth_verify_v(struct crypto_ctx *c, const struct crypto_iov *v, size_t n,
+			 const uint8_t *icv);
+
 /* Constant-time equality of @n bytes. */
 bool crypto_memeq(const void *a, const void *b, size_t n);
 /* Wipes @n bytes so the compiler cannot drop it. */
