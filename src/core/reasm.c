@@ -193,6 +193,16 @@ kill:
 	return -1;
 }
 
+void reasm_take_sp(struct pkt *np, struct reasm_q *q)
+{
+	struct pkt *first = q->frags;
+
+	/* The references move; reasm_destroy then frees the fragments without them. */
+	np->sp_len = first->sp_len;
+	memcpy(np->sp, first->sp, first->sp_len * sizeof(first->sp[0]));
+	first->sp_len = 0;
+}
+
 void reasm_trim(struct stack *st)
 {
 	struct reasm_budget *b = budget_of(st);

@@ -91,6 +91,14 @@ static inline bool reasm_complete(const struct reasm_q *q)
 	return q->total && q->meat == q->total;
 }
 void reasm_destroy(struct stack *st, struct reasm_q *q);
+/*
+ * The datagram @np built from complete @q keeps the security path of its
+ * first fragment (offset 0; Linux keeps the head's too): the references
+ * move to @np. The other fragments release theirs when freed. RFC 4301
+ * leaves reassembly before IPsec processing to the implementation; the
+ * inbound policy check then judges the datagram by that path.
+ */
+void reasm_take_sp(struct pkt *np, struct reasm_q *q);
 /* Destroys every queue holding a fragment that came in on @dev (it is going away). */
 void reasm_forget_dev(struct stack *st, const struct netdev *dev);
 /* Evicts the oldest queues (either family) until the budget holds. */

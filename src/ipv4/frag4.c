@@ -69,6 +69,7 @@ static struct pkt *fq4_reassemble(struct stack *st, struct reasm_q *q)
 	np->flags = first->flags | PKT_F_REASSEMBLED;
 	memcpy(np->cb, first->cb, sizeof(struct ip4_cb));
 	IP4_CB(np)->flags |= IP4_CB_REASM;
+	reasm_take_sp(np, q);
 	return np;
 }
 

@@ -9,6 +9,7 @@
 #include "ipv4/route4.h"
 #include "link/netdev.h"
 #include "proto/ip4.h"
+#include "xfrm/xfrm_io.h"
 
 static bool ip4_is_linklocal(uint32_t a) { return (ntohl(a) >> 16) == 0xa9fe; }
 
@@ -53,6 +54,9 @@ int ip4_forward(struct stack *st, struct pkt *p)
 		STAT_INC(st, ip4_fwd_l2_bcast);
 		goto drop;
 	}
+	/* RFC 4301 5.2: a forwarded packet's protection must match its forward policy. */
+	if (!xfrm_policy_pass(st, p, XFRM_DIR_FWD))
+		goto drop;
 	if (!ip4_fwd_addr_ok(ip4_get(h + 12), dst)) {
 		STAT_INC(st, ip4_fwd_bad_addr);
 		goto drop;
@@ -78,6 +82,15 @@ int ip4_forward(struct stack *st, struct pkt *p)
 	ip4_dec_ttl(h);
 	p->flags = PKT_F_FORWARDED;
 	STAT_INC(st, ip4_fwd_datagrams);
+	if (xfrm_output_needed(st)) {
+		struct xfrm_route xr = { .dev = rt->dev };
+		int rc;
+
+		ip4_to_mapped(&xr.nexthop, nexthop);
+		rc = xfrm_output(st, p, &xr);
+		if (rc != XFRM_OUT_PASS)
+			return rc;
+	}
 	return ip4_finish_output(st, p, rt->dev, nexthop);
 drop:
 	pkt_free(p);

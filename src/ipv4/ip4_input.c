@@ -10,14 +10,24 @@
 #include "ipv4/inet4.h"
 #include "link/netdev.h"
 #include "proto/ip4.h"
+#include "xfrm/xfrm_io.h"
 
 #define IP4_ALL_HOSTS htonl(0xe0000001u)   /* 224.0.0.1 (RFC 1112 4) */
 
 typedef int (*ip4_upper_input)(struct stack *st, struct pkt *p);
 
-static const ip4_upper_input ip4_protos[256] = {
-	[IPPROTO_ICMP] = icmp4_input,
-	[IPPROTO_UDP] = udp4_input,
+/* @ipsec: a step of IPsec input (xfrm_io.h); the policy is checked after it, not before. */
+static const struct {
+	ip4_upper_input input;
+	bool ipsec;
+} ip4_protos[256] = {
+	[IPPROTO_ICMP] = { icmp4_input },
+	[IPPROTO_UDP] = { udp4_input },
+	[IPPROTO_ESP] = { xfrm4_input, true },
+	[IPPROTO_AH] = { xfrm4_input, true },
+	[IPPROTO_COMP] = { xfrm4_input, true },
+	[IPPROTO_IPIP] = { xfrm4_iptnl_input, true },
+	[IPPROTO_IPV6] = { xfrm4_iptnl_input, true },
 };
 
 /* RFC 791 3.1, RFC 1122 3.2.1.1-3.2.1.3: fixed-header checks; trims link padding. */
@@ -94,15 +104,20 @@ static int ip4_deliver(struct stack *st, struct pkt *p)
 	}
 	proto = h[9];
 	pkt_pull(p, (size_t)(h[0] & 0x0f) * 4);
-	if (!ip4_protos[proto]) {
+	if (!ip4_protos[proto].input) {
 		STAT_INC(st, ip4_in_unknown_proto);
 		icmp4_send_error(st, p, ICMP4_DST_UNREACH, ICMP4_DU_PROTO, 0);
 		pkt_free(p);
 		return -EPROTONOSUPPORT;
 	}
+	/* RFC 4301 5.2: the SAs it came through must be the ones its policy asks for. */
+	if (!ip4_protos[proto].ipsec && !xfrm_policy_pass(st, p, XFRM_DIR_IN)) {
+		pkt_free(p);
+		return -EPERM;
+	}
 	STAT_INC(st, ip4_in_delivers);
 	pkt_set_th(p);
-	return ip4_protos[proto](st, p);
+	return ip4_protos[proto].input(st, p);
 }
 
 /* Not ours: forward if enabled; never multicast or broadcast. Consumes @p. */

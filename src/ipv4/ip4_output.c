@@ -11,6 +11,7 @@
 #include "ipv4/route4.h"
 #include "link/netdev.h"
 #include "proto/ip4.h"
+#include "xfrm/xfrm_io.h"
 
 
 /* Where a packet goes: out of @dev towards @nexthop, or to ourselves (@local). */
@@ -71,6 +72,21 @@ static int ip4_route(struct stack *st, const struct ip4_tx *tx, struct ip4_dst *
 			d->nexthop = rt->gw;
 		d->prefsrc = rt->prefsrc;
 	}
+	return 0;
+}
+
+int ip4_route_xfrm(struct stack *st, uint32_t dst, struct xfrm_route *rt)
+{
+	struct ip4_tx tx;
+	struct ip4_dst d;
+	int rc;
+
+	ip4_tx_init(&tx, dst, 0);
+	rc = ip4_route(st, &tx, &d);
+	if (rc < 0)
+		return rc;
+	*rt = (struct xfrm_route){ .dev = d.dev, .local = d.local };
+	ip4_to_mapped(&rt->nexthop, d.nexthop);
 	return 0;
 }
 
@@ -155,6 +171,9 @@ int ip4_output(struct stack *st, struct pkt *p, const struct ip4_tx *tx)
 	int rc;
 
 	STAT_INC(st, ip4_out_requests);
+	/* A reply built in the request's buffer must not carry its security path on. */
+	if (p->sp_len)
+		pkt_sp_release(p);
 	rc = ip4_route(st, tx, &d);
 	if (rc == 0)
 		rc = ip4_source(st, tx, &d, &src);
@@ -174,6 +193,15 @@ int ip4_output(struct stack *st, struct pkt *p, const struct ip4_tx *tx)
 	}
 	ip4_build_hdr(st, h, tx, src, p->len);
 	pkt_set_nh(p);
+	if (xfrm_output_needed(st)) {
+		struct xfrm_route xr = { .dev = d.dev, .local = d.local };
+
+		/* IPsec output owns the packet unless no policy asks for IPsec. */
+		ip4_to_mapped(&xr.nexthop, d.nexthop);
+		rc = xfrm_output(st, p, &xr);
+		if (rc != XFRM_OUT_PASS)
+			return rc;
+	}
 	if (d.local) {
 		ip4_loop_enqueue(st, p, d.dev);
 		return 0;

@@ -83,7 +83,10 @@ static void frag_strip(struct pkt *p, uint8_t *nxt)
 	*nxt = fnxt;
 }
 
-/* Builds the datagram from a complete queue; NULL on ENOMEM. Leaves the queue untouched. */
+/*
+ * Builds the datagram from a complete queue; the first fragment's security
+ * path moves to it. NULL on ENOMEM.
+ */
 static struct pkt *fq_reassemble(struct stack *st, struct reasm_q *q, uint8_t *nxt)
 {
 	struct pkt *first = q->frags, *np, *f;
@@ -108,6 +111,7 @@ static struct pkt *fq_reassemble(struct stack *st, struct reasm_q *q, uint8_t *n
 	np->flags = first->flags | PKT_F_REASSEMBLED;
 	memcpy(np->cb, first->cb, sizeof(struct ip6_cb));
 	IP6_CB(np)->flags |= IP6_CB_FRAG;
+	reasm_take_sp(np, q);
 	return np;
 }
 

@@ -8,6 +8,7 @@
 #include "ipv6/nd6.h"
 #include "link/netdev.h"
 #include "proto/ip6.h"
+#include "xfrm/xfrm_io.h"
 
 /* RFC 4861 8.2: the source is a neighbour on the link the packet leaves by. */
 static bool src_onlink(struct stack *st, const struct in6_addr *src, const struct netdev *dev)
@@ -47,6 +48,9 @@ int ip6_forward(struct stack *st, struct pkt *p)
 
 	if (!ip6)
 		goto drop;
+	/* RFC 4301 5.2: a forwarded packet's protection must match its forward policy. */
+	if (!xfrm_policy_pass(st, p, XFRM_DIR_FWD))
+		goto drop;
 	a = ip6_addrs_of(ip6);
 	if (fwd_precheck(st, p, ip6, &a) < 0)
 		goto drop;
@@ -80,6 +84,13 @@ int ip6_forward(struct stack *st, struct pkt *p)
 	ip6->hlim--;
 	p->flags |= PKT_F_FORWARDED;
 	STAT_INC(st, ip6_fwd_ok);
+	if (xfrm_output_needed(st)) {
+		const struct xfrm_route xr = { .dev = rt->dev, .nexthop = nexthop };
+		int rc = xfrm_output(st, p, &xr);
+
+		if (rc != XFRM_OUT_PASS)
+			return rc;
+	}
 	return nd6_output(st, rt->dev, &nexthop, p);
 drop:
 	pkt_free(p);

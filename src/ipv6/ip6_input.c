@@ -10,6 +10,7 @@
 #include "ipv6/mld6.h"
 #include "link/netdev.h"
 #include "proto/ip6.h"
+#include "xfrm/xfrm_io.h"
 
 /* RFC 8200 4.1: a Hop-by-Hop header anywhere but first is an unrecognised next header. */
 static int hbh_not_first(struct stack *st, struct pkt **pp, uint8_t *nxt)
@@ -48,6 +49,12 @@ static const struct {
 	[NH_ROUTING] = { .ext = exthdr_rt_input },
 	[NH_FRAGMENT] = { .ext = nested_frag },
 	[NH_NONE] = { .ext = no_next_header },
+	/* IPsec (xfrm_io.h): each removes its header and goes on, or re-enters a tunnel's packet. */
+	[NH_ESP] = { .ext = xfrm6_input },
+	[NH_AH] = { .ext = xfrm6_input },
+	[NH_IPCOMP] = { .ext = xfrm6_input },
+	[NH_IPV6] = { .ext = xfrm6_iptnl_input },
+	[NH_IPIP] = { .ext = xfrm6_iptnl_input },
 	[NH_ICMPV6] = { .upper = icmp6_input },
 	[NH_UDP] = { .upper = udp6_input },
 };
@@ -57,6 +64,11 @@ static int ip6_deliver(struct stack *st, struct pkt *p, uint8_t nxt)
 {
 	for (;;) {
 		if (ip6_protos[nxt].upper) {
+			/* RFC 4301 5.2: the SAs it came through must be the ones its policy asks for. */
+			if (!xfrm_policy_pass(st, p, XFRM_DIR_IN)) {
+				pkt_free(p);
+				return -EPERM;
+			}
 			STAT_INC(st, ip6_in_delivers);
 			pkt_set_th(p);
 			return ip6_protos[nxt].upper(st, p);

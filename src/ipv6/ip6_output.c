@@ -9,6 +9,7 @@
 #include "ipv6/frag6.h"
 #include "link/netdev.h"
 #include "proto/ip6.h"
+#include "xfrm/xfrm_io.h"
 
 
 /* Where a packet goes: out of @dev towards @nexthop, or to ourselves (@local). */
@@ -54,6 +55,20 @@ static int ip6_route(struct stack *st, const struct ip6_tx *tx, struct ip6_dst *
 	d->dev = tx->oif ? tx->oif : rt->dev;
 	if (rt && rt->dev == d->dev && !in6_is_unspec(&rt->gw))
 		d->nexthop = rt->gw;
+	return 0;
+}
+
+int ip6_route_xfrm(struct stack *st, const struct in6_addr *dst, struct xfrm_route *rt)
+{
+	struct ip6_tx tx;
+	struct ip6_dst d;
+	int rc;
+
+	ip6_tx_init(&tx, dst, 0);
+	rc = ip6_route(st, &tx, &d);
+	if (rc < 0)
+		return rc;
+	*rt = (struct xfrm_route){ .dev = d.dev, .nexthop = d.nexthop, .local = d.local };
 	return 0;
 }
 
@@ -150,6 +165,9 @@ int ip6_output(struct stack *st, struct pkt *p, const struct ip6_tx *tx)
 	int rc;
 
 	STAT_INC(st, ip6_out_requests);
+	/* A reply built in the request's buffer must not carry its security path on. */
+	if (p->sp_len)
+		pkt_sp_release(p);
 	rc = ip6_route(st, tx, &d);
 	if (rc == 0)
 		rc = ip6_source(st, tx, d.dev, &src);
@@ -169,6 +187,14 @@ int ip6_output(struct stack *st, struct pkt *p, const struct ip6_tx *tx)
 	}
 	ip6_build_hdr(st, h, tx, &src, d.dev, plen);
 	pkt_set_nh(p);
+	if (xfrm_output_needed(st)) {
+		const struct xfrm_route xr = { .dev = d.dev, .nexthop = d.nexthop, .local = d.local };
+
+		/* IPsec output owns the packet unless no policy asks for IPsec. */
+		rc = xfrm_output(st, p, &xr);
+		if (rc != XFRM_OUT_PASS)
+			return rc;
+	}
 	if (d.local) {
 		ip6_loop_enqueue(st, p, d.dev);
 		return 0;

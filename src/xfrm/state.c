@@ -396,6 +396,7 @@ int xfrm_sad_init(struct stack *st)
 		return -ENOMEM;
 	}
 	st->sad = sad;
+	st->xfrm_nencap = 0;
 	return 0;
 }
 
@@ -507,6 +508,16 @@ int sad_hash_id(struct stack *st, struct xfrm_state *x)
 	return index_add(st, &st->sad->byid, x);
 }
 
+/*
+ * st->xfrm_nencap counts the SAs in the SAD with UDP encapsulation, so the
+ * UDP input path tests one integer before looking for NAT-T (RFC 3948).
+ */
+static void encap_count(struct stack *st, const struct xfrm_state *x, int delta)
+{
+	if (x->c.encap.type)
+		st->xfrm_nencap += (uint32_t)delta;
+}
+
 int sad_link(struct stack *st, struct xfrm_state *x)
 {
 	struct xfrm_sad *sad = st->sad;
@@ -521,6 +532,7 @@ int sad_link(struct stack *st, struct xfrm_state *x)
 	x->hash[SAD_BYADDR] = hash_addr(st, &x->c.id.daddr, &x->c.saddr, x->c.id.proto);
 	table_add(&sad->tab[SAD_BYADDR], SAD_BYADDR, x);
 	sad->count++;
+	encap_count(st, x, 1);
 	sad_arm(st, x);
 	return 0;
 }
@@ -541,6 +553,7 @@ void sad_unlink(struct stack *st, struct xfrm_state *x)
 	x->acquire = false;
 	x->state = XFRM_STATE_DEAD;
 	sad->count--;
+	encap_count(st, x, -1);
 	stack_timer_cancel(st, &x->timer);
 }
 
@@ -780,8 +793,10 @@ static void mature(struct stack *st, struct xfrm_state *x, const struct xfrm_sa_
 	if (x->acquire)
 		sad->nacquire--;
 	x->acquire = false;
+	encap_count(st, x, -1);
 	explicit_bzero(&x->c, sizeof(x->c));
 	x->c = *cfg;
+	encap_count(st, x, 1);
 	commit_parts(x, p);
 	x->state = XFRM_STATE_MATURE;
 	sad_index_usable(st, x);
@@ -810,7 +825,9 @@ int xfrm_state_update(struct stack *st, const struct xfrm_sa_cfg *cfg, struct xf
 		mature(st, x, cfg, &parts);
 	} else {
 		x->c.lft = cfg->lft;
+		encap_count(st, x, -1);
 		x->c.encap = cfg->encap;
+		encap_count(st, x, 1);
 	}
 	sad_arm(st, x);
 	STAT_INC(st, xfrm_sa_updated);

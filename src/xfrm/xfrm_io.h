@@ -36,6 +36,32 @@
  * tunnel-mode SA may be left unmatched. A packet that arrived in clear
  * where the policy demands IPsec fails. No policy: pass, unless the path
  * holds a tunnel-mode SA.
+ *
+ * Details of the packet path (docs/ipsec.md, "The packet path"):
+ * - Templates are matched from the outermost (the last applied on output)
+ *   against the path from its outermost SA. A transport-mode SA the
+ *   templates do not name may be stepped over (Linux does the same); a
+ *   tunnel-mode SA may not. A `use` template of either mode may be missing
+ *   as long as no tunnel-mode SA is stepped over: output skips a missing
+ *   `use` SA of either mode, so input must accept what output sends.
+ *   IPComp templates are always optional on input: a payload that did not
+ *   compress travels without IPComp header (RFC 3173 2.2).
+ * - Input: an SA is used in the mode it was made with. A tunnel-mode SA
+ *   whose payload is not IPv6 (41) or IPv4 (4) is a counted drop; a
+ *   transport-mode SA whose payload is IP-in-IP delivers that payload to
+ *   the next-header table like any other (RFC 4301 treats it as transport
+ *   of protocol 41/4; Linux hands it to an ip6tnl/ipip device if one is
+ *   configured), where only an IPComp tunnel-mode SA takes it (below).
+ * - IP-in-IP (41, 4) arriving where an IPComp tunnel-mode SA exists for
+ *   (outer destination, outer source) is that SA's uncompressed traffic
+ *   (RFC 3173 2.2): the SA joins the security path and the inner packet is
+ *   re-injected. Without such an SA, IP-in-IP stays an unknown protocol.
+ * - The security path is released once the policy check passes before
+ *   delivery or forwarding (nothing above the IP layer reads it), and a
+ *   packet a host sends carries none.
+ * - Per-SA lifetimes count, per packet, the bytes an SA protects: on
+ *   output what follows the header part (transport) or the inner packet
+ *   (tunnel), on input the IPsec header and everything after it.
  */
 #ifndef USAGI_XFRM_XFRM_IO_H
 #define USAGI_XFRM_XFRM_IO_H
@@ -70,14 +96,40 @@ static inline bool xfrm_output_needed(const struct stack *st)
  * Returns XFRM_OUT_PASS with @p untouched when no IPsec applies (no policy,
  * or allow); otherwise consumes @p: 0 when sent (or queued to loopback),
  * -EPERM (block policy), -EAGAIN (SA being acquired), -ENETUNREACH,
- * -ENOBUFS, -EMSGSIZE, -EKEYEXPIRED, -EIO. Every drop is counted.
+ * -ENOBUFS, -EMSGSIZE, -EKEYEXPIRED, -EIO, -EINVAL (headers that cannot
+ * be walked, a policy whose bundle cannot be resolved, an SA without
+ * algorithms), -EOVERFLOW (sequence numbers used up). Every drop is
+ * counted. A packet handed to xfrm_output must not carry a security path
+ * it means to keep: it is released. The outer packet is fragmented by
+ * ip6_finish_output/ip4_finish_output (an outer IPv4 header copies DF
+ * from an inner IPv4 one, so such a packet too big is dropped there).
  */
 int xfrm_output(struct stack *st, struct pkt *p, const struct xfrm_route *rt);
 
+/*
+ * Routes an outer destination the way ip6_output/ip4_output route a local
+ * packet (defined there, so the route logic is not duplicated): 0 and
+ * @rt filled, or -ENETUNREACH (counted by the IP layer).
+ */
+int ip6_route_xfrm(struct stack *st, const struct in6_addr *dst, struct xfrm_route *rt);
+int ip4_route_xfrm(struct stack *st, uint32_t dst, struct xfrm_route *rt);
+
 /* IPv6 input chain step for NH_ESP, NH_AH and NH_IPCOMP (exthdr.h's ip6_ext_input). */
 int xfrm6_input(struct stack *st, struct pkt **pp, uint8_t *nxt);
-/* IPv4 upper-layer input for ESP, AH and IPComp: data at that header, nh at the IPv4 header. Consumes @p. */
+/*
+ * IPv4 upper-layer input for ESP, AH and IPComp: data at that header, nh
+ * at the IPv4 header. Consumes @p.
+ */
 int xfrm4_input(struct stack *st, struct pkt *p);
+/*
+ * IP-in-IP (next header 41 or 4) in either family: taken by an IPComp
+ * tunnel-mode SA for (outer destination, outer source), else treated as an
+ * unknown protocol (counted, ICMP error as ip6_input/ip4_input send it).
+ * xfrm6_iptnl_input is an IPv6 chain step, xfrm4_iptnl_input an IPv4
+ * upper-layer input (data past the IPv4 header). Consume @p.
+ */
+int xfrm6_iptnl_input(struct stack *st, struct pkt **pp, uint8_t *nxt);
+int xfrm4_iptnl_input(struct stack *st, struct pkt *p);
 
 /*
  * NAT traversal (RFC 3948) input: a UDP datagram to port 4500 (data at the
@@ -102,6 +154,23 @@ static inline bool xfrm_policy_check_needed(const struct stack *st, const struct
  * is counted here). Accounts the policy that matched.
  */
 bool xfrm_policy_check(struct stack *st, struct pkt *p, int dir);
+
+/*
+ * What ip6_input/ip4_input (dir IN, before the upper layer) and
+ * ip6_forward/ip4_forward (dir FWD) call: true to go on, with the security
+ * path released (it has served its purpose; sockets and neighbour queues
+ * never hold SA references); false: drop @p (counted).
+ */
+static inline bool xfrm_policy_pass(struct stack *st, struct pkt *p, int dir)
+{
+	if (!xfrm_policy_check_needed(st, p, dir))
+		return true;
+	if (!xfrm_policy_check(st, p, dir))
+		return false;
+	if (p->sp_len)
+		pkt_sp_release(p);
+	return true;
+}
 
 /*
  * NAT-T keepalives (RFC 3948 2.3): one 0xff octet in UDP from the SA's

@@ -1,0 +1,242 @@
+/*
+ * Headers around the IPsec transforms: where a transport-mode header goes
+ * (RFC 4303 3.1.1, RFC 4302 3.1.1), the outer header of tunnel mode (RFC
+ * 4301 5.1.2, ECN per RFC 6040), lengths, and buffer room.
+ */
+#include "core/stack.h"
+#include "proto/ip4.h"
+#include "proto/ip6.h"
+#include "xfrm/xfrm_io_priv.h"
+
+/* True if the Destination Options header at @h (@hl bytes) carries a Home Address option. */
+static bool dst_has_hao(const uint8_t *h, size_t hl)
+{
+	size_t i = 2;
+
+	while (i < hl) {
+		if (h[i] == OPT6_PAD1) {
+			i++;
+			continue;
+		}
+		if (i + 2 > hl)
+			return false;
+		if (h[i] == OPT6_HAO)
+			return true;
+		i += 2 + (size_t)h[i + 1];
+	}
+	return false;
+}
+
+/*
+ * RFC 4303 3.1.1: ESP/AH go after Hop-by-Hop, Routing and Fragment; a
+ * Destination Options header stays in front when a Routing header follows
+ * it or when it carries the Home Address (RFC 6275 6.3), else it goes
+ * inside. The walk is bounded: every step consumes at least 8 bytes.
+ */
+static int hdr_part6(const uint8_t *h, size_t len, size_t *hoff, size_t *nhoff)
+{
+	size_t off = IPV6_HLEN, cur;
+	uint8_t nxt;
+
+	if (len < IPV6_HLEN)
+		return -EINVAL;
+	*hoff = IPV6_HLEN;
+	*nhoff = offsetof(struct ip6_hdr, nxt);
+	nxt = h[*nhoff];
+	while (nxt == NH_HOPOPTS || nxt == NH_ROUTING || nxt == NH_DSTOPTS || nxt == NH_FRAGMENT) {
+		size_t hl;
+		bool ends;
+
+		if (nxt == NH_HOPOPTS && off != IPV6_HLEN)
+			break;
+		if (len - off < 8)
+			return -EINVAL;
+		hl = nxt == NH_FRAGMENT ? 8 : ((size_t)h[off + 1] + 1) * 8;
+		if (hl > len - off)
+			return -EINVAL;
+		ends = nxt != NH_DSTOPTS || dst_has_hao(h + off, hl);
+		cur = off;
+		nxt = h[off];
+		off += hl;
+		if (ends) {
+			*hoff = off;
+			*nhoff = cur;
+		}
+	}
+	return 0;
+}
+
+int xfrm_hdr_part(const struct pkt *p, size_t *hoff, size_t *nhoff)
+{
+	const uint8_t *h = p->data;
+	size_t ihl;
+
+	if (p->len < IPV4_HLEN)
+		return -EINVAL;
+	if (h[0] >> 4 == 6)
+		return hdr_part6(h, p->len, hoff, nhoff);
+	if (h[0] >> 4 != 4)
+		return -EINVAL;
+	ihl = (size_t)(h[0] & 0x0f) * 4;
+	if (ihl < IPV4_HLEN || ihl > p->len)
+		return -EINVAL;
+	*hoff = ihl;
+	*nhoff = offsetof(struct ip4_hdr, proto);
+	return 0;
+}
+
+void xfrm_fix_lengths(struct pkt *p)
+{
+	uint8_t *h = p->data;
+
+	if (h[0] >> 4 == 6) {
+		put_be16(h + 4, (uint16_t)(p->len - IPV6_HLEN));
+		return;
+	}
+	put_be16(h + 2, (uint16_t)p->len);
+	ip4_set_csum(h, (size_t)(h[0] & 0x0f) * 4);
+}
+
+/* Moves @p into a new packet with @head/@tail room; the old one is freed. */
+static struct pkt *room_copy(struct stack *st, struct pkt *p, size_t head, size_t tail)
+{
+	struct pkt *np = pkt_alloc(st->pool, head + XFRM_ROOM_SLACK,
+				   p->len + tail + XFRM_ROOM_SLACK);
+	int32_t shift;
+
+	if (!np)
+		return NULL;
+	memcpy(pkt_put(np, p->len), p->data, p->len);
+	shift = (int32_t)pkt_headroom(np) - (int32_t)pkt_headroom(p);
+	np->nh = p->nh >= 0 ? p->nh + shift : -1;
+	np->th = p->th >= 0 ? p->th + shift : -1;
+	np->dev = p->dev;
+	np->flags = p->flags;
+	np->tstamp = p->tstamp;
+	memcpy(np->cb, p->cb, sizeof(np->cb));
+	np->sp_len = p->sp_len;
+	memcpy(np->sp, p->sp, p->sp_len * sizeof(p->sp[0]));
+	p->sp_len = 0;          /* the references moved */
+	pkt_free(p);
+	return np;
+}
+
+int xfrm_room(struct stack *st, struct pkt **pp, size_t head, size_t tail)
+{
+	struct pkt *p = *pp, *np;
+	size_t hr = pkt_headroom(p), tr = pkt_tailroom(p);
+
+	if (hr >= head && tr >= tail)
+		return 0;
+	if (hr < head && tr >= tail + (head - hr))
+		return pkt_reserve_headroom(p, head) == 0 ? 0 : -ENOBUFS;
+	np = room_copy(st, p, head, tail);
+	if (!np) {
+		STAT_INC(st, xfrm_out_nobufs);
+		return -ENOBUFS;
+	}
+	STAT_INC(st, xfrm_out_copy);
+	*pp = np;
+	return 0;
+}
+
+uint8_t xfrm_dsfield(const uint8_t *h)
+{
+	return h[0] >> 4 == 4 ? h[1] : (uint8_t)(get_be16(h) >> 4);
+}
+
+static void build_outer6(struct stack *st, uint8_t *h, const struct xfrm_state *x,
+			 const uint8_t *inner, size_t plen)
+{
+	bool in4 = inner[0] >> 4 == 4;
+	/* RFC 6437 3: the inner flow's label marks the same flow outside. */
+	uint32_t fl = in4 ? 0 : ip6_flowlabel((const struct ip6_hdr *)inner);
+
+	ip6_set_vtcfl((struct ip6_hdr *)h, xfrm_dsfield(inner), fl);
+	put_be16(h + 4, (uint16_t)plen);
+	h[6] = in4 ? NH_IPIP : NH_IPV6;
+	h[7] = (uint8_t)st->ip6.dflt.hop_limit;
+	memcpy(h + 8, &x->c.saddr, 16);
+	memcpy(h + 24, &x->c.id.daddr, 16);
+}
+
+/* RFC 4301 5.1.2.1: DF copied from an inner IPv4 header, clear over IPv6 (RFC 2473 7.1 fragments it). */
+static void build_outer4(struct stack *st, uint8_t *h, const struct xfrm_state *x,
+			 const uint8_t *inner, size_t tot)
+{
+	bool in4 = inner[0] >> 4 == 4;
+
+	h[0] = 0x45;
+	h[1] = xfrm_dsfield(inner);
+	put_be16(h + 2, (uint16_t)tot);
+	put_be16(h + 4, st->ip4.ip_id++);
+	put_be16(h + 6, in4 ? get_be16(inner + 6) & IP4_DF : 0);
+	h[8] = (uint8_t)st->ip4.default_ttl;
+	h[9] = in4 ? IPPROTO_IPIP : IPPROTO_IPV6;
+	ip4_put(h + 12, ip4_from_mapped(&x->c.saddr));
+	ip4_put(h + 16, ip4_from_mapped(&x->c.id.daddr));
+	ip4_set_csum(h, IPV4_HLEN);
+}
+
+int xfrm_tunnel_push(struct stack *st, struct pkt **pp, const struct xfrm_state *x)
+{
+	bool out6 = x->c.family == AF_INET6;
+	size_t ohl = out6 ? IPV6_HLEN : IPV4_HLEN, inner_len = (*pp)->len;
+	uint8_t *h;
+	int rc;
+
+	if (inner_len > 65535 - (out6 ? 0 : ohl)) {
+		STAT_INC(st, xfrm_out_too_big);
+		return -EMSGSIZE;
+	}
+	rc = xfrm_room(st, pp, ohl + XFRM_LL_RESERVE, 0);
+	if (rc < 0)
+		return rc;
+	h = pkt_push(*pp, ohl);
+	/* RFC 6040 4.1 normal mode: the outer ECN field (with the DSCP) is the inner one. */
+	if (out6)
+		build_outer6(st, h, x, h + ohl, inner_len);
+	else
+		build_outer4(st, h, x, h + ohl, ohl + inner_len);
+	pkt_set_nh(*pp);
+	return 0;
+}
+
+enum { ECN_NOT_ECT = 0, ECN_ECT1 = 1, ECN_ECT0 = 2, ECN_CE = 3 };
+
+/* RFC 6040 4.2, Figure 4: the inner ECN field after decapsulation, -1 = drop. */
+static int ecn_combine(unsigned inner, unsigned outer)
+{
+	if (inner == ECN_NOT_ECT)
+		return outer == ECN_CE ? -1 : ECN_NOT_ECT;
+	if (outer == ECN_CE)
+		return ECN_CE;
+	if (outer == ECN_ECT1 && inner == ECN_ECT0)
+		return ECN_ECT1;
+	return (int)inner;
+}
+
+int xfrm_ecn_decap(struct pkt *p, uint8_t outer_ds)
+{
+	uint8_t *h = p->data;
+	uint8_t ds = xfrm_dsfield(h);
+	int ecn = ecn_combine(ds & 3, outer_ds & 3);
+	size_t ihl;
+
+	if (ecn < 0)
+		return -1;
+	if (ecn == (ds & 3))
+		return 0;
+	ds = (uint8_t)((ds & ~3u) | (unsigned)ecn);
+	if (h[0] >> 4 == 6) {
+		put_be16(h, (uint16_t)((get_be16(h) & 0xf00f) | ds << 4));
+		return 0;
+	}
+	/* A malformed inner header is ip4_input's to drop; only a sane one is rewritten. */
+	ihl = (size_t)(h[0] & 0x0f) * 4;
+	if (ihl < IPV4_HLEN || ihl > p->len)
+		return 0;
+	h[1] = ds;
+	ip4_set_csum(h, ihl);
+	return 0;
+}
