@@ -14,6 +14,8 @@ static const struct cmd_entry commands[] = {
 	{ "stats", cmd_stats },
 	{ "service", cmd_service },
 	{ "ra", cmd_ra },
+	{ "setkey", cmd_setkey },
+	{ "ipsec", cmd_ipsec },
 	{ "log", cmd_log },
 	{ "help", cmd_help },
 };
@@ -40,6 +42,10 @@ static const char help_text[] =
 	"  ra NAME on|off\n"
 	"  ra NAME prefix PREFIX/LEN [valid S] [preferred S] [noautonomous] [noonlink]\n"
 	"  ra NAME interval MIN MAX | lifetime S | mtu N | managed on|off | other on|off\n"
+	"  setkey -f FILE | -e STATEMENTS... | -D | -DP | -F | -FP   (setkey(8) language)\n"
+	"  ipsec sa [show [nokeys] | flush]\n"
+	"  ipsec policy [show | flush]\n"
+	"  ipsec esp-sa FILE\n"
 	"  log error|warn|info|debug\n"
 	"  help\n";
 

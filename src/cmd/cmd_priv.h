@@ -67,6 +67,8 @@ int cmd_stats(struct cmd_env *env, int argc, char **argv);
 int cmd_service(struct cmd_env *env, int argc, char **argv);
 int cmd_ra(struct cmd_env *env, int argc, char **argv);
 int cmd_log(struct cmd_env *env, int argc, char **argv);
+int cmd_setkey(struct cmd_env *env, int argc, char **argv);
+int cmd_ipsec(struct cmd_env *env, int argc, char **argv);
 int cmd_help(struct cmd_env *env, int argc, char **argv);
 
 /* Stops every running ping of @env without calling env->done (cmd_ping.c). */

@@ -479,33 +479,12 @@ static int send_all(int fd, const char *s, size_t n)
 	return 0;
 }
 
-int ctl_main(int argc, char **argv)
+int ctl_send_line(const char *dir, const char *line, size_t len)
 {
-	const char *opt = NULL;
-	char path[108], line[CTL_LINE_MAX + 1];
-	size_t len = 0;
-	int i = 1, fd;
+	char path[108];
+	int fd, rc;
 
-	if (argc > 2 && !strcmp(argv[1], "--control")) {
-		opt = argv[2];
-		i = 3;
-	}
-	if (i >= argc) {
-		fprintf(stderr, "usage: usagi ctl [--control DIR] COMMAND...\n");
-		return 2;
-	}
-	for (; i < argc; i++) {
-		size_t n = strlen(argv[i]);
-
-		if (len + n + 2 > sizeof(line)) {
-			fprintf(stderr, "usagi: command line too long\n");
-			return 2;
-		}
-		memcpy(line + len, argv[i], n);
-		len += n;
-		line[len++] = i + 1 < argc ? ' ' : '\n';
-	}
-	if (ctl_path(path, sizeof(path), control_dir(opt)) < 0)
+	if (ctl_path(path, sizeof(path), dir) < 0)
 		return 1;
 	fd = ctl_connect(path);
 	if (fd < 0) {
@@ -517,7 +496,39 @@ int ctl_main(int argc, char **argv)
 		close(fd);
 		return 1;
 	}
-	i = ctl_relay(fd);
+	rc = ctl_relay(fd);
 	close(fd);
-	return i;
+	return rc;
+}
+
+int ctl_main(int argc, char **argv)
+{
+	const char *opt = NULL;
+	char line[CTL_LINE_MAX + 1];
+	size_t len = 0;
+	int i = 1;
+
+	if (argc > 2 && !strcmp(argv[1], "--control")) {
+		opt = argv[2];
+		i = 3;
+	}
+	if (i >= argc) {
+		fprintf(stderr, "usage: usagi ctl [--control DIR] COMMAND...\n");
+		return 2;
+	}
+	/* `setkey -c`: statements from standard input, one connection each (ctl_setkey.c). */
+	if (argc == i + 2 && !strcmp(argv[i], "setkey") && !strcmp(argv[i + 1], "-c"))
+		return ctl_setkey_stdin(control_dir(opt));
+	for (; i < argc; i++) {
+		size_t n = strlen(argv[i]);
+
+		if (len + n + 2 > sizeof(line)) {
+			fprintf(stderr, "usagi: command line too long\n");
+			return 2;
+		}
+		memcpy(line + len, argv[i], n);
+		len += n;
+		line[len++] = i + 1 < argc ? ' ' : '\n';
+	}
+	return ctl_send_line(control_dir(opt), line, len);
 }

@@ -43,6 +43,15 @@ void ctl_server_serve(struct ctl_server *srv, const struct pollfd *pfd, size_t n
 /* Where clients and the node meet: --control DIR, else $USAGI_CONTROL, else /run/usagi. */
 const char *control_dir(const char *opt);
 
+/*
+ * Sends one command line (@len bytes, ending in '\n') to the node at @dir,
+ * copies its output to stdout/stderr and returns the command's exit status
+ * (1 when the node cannot be reached).
+ */
+int ctl_send_line(const char *dir, const char *line, size_t len);
+/* `usagi ctl setkey -c`: setkey statements from stdin, each sent as `setkey -e` (ctl_setkey.c). */
+int ctl_setkey_stdin(const char *dir);
+
 int node_main(int argc, char **argv);
 int ctl_main(int argc, char **argv);
 int sim_main(int argc, char **argv);
