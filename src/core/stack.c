@@ -5,6 +5,7 @@
 #include "ipv4/route4.h"
 #include "xfrm/policy.h"
 #include "xfrm/xfrm.h"
+#include "xfrm/xfrm_natt.h"
 
 /* Layer init/fini in order; fini runs in reverse. */
 static const struct {
@@ -21,6 +22,7 @@ static const struct {
 	{ "sock", sock_init, sock_fini },
 	{ "sad", xfrm_sad_init, xfrm_sad_fini },   /* before spd: bundles hold SAs */
 	{ "spd", xfrm_spd_init, xfrm_spd_fini },
+	{ "natt", xfrm_natt_init, xfrm_natt_fini },
 };
 
 struct stack *usagi_stack_new(const struct usagi_stack_config *cfg)

@@ -110,6 +110,9 @@ static int ip4_deliver(struct stack *st, struct pkt *p)
 		pkt_free(p);
 		return -EPROTONOSUPPORT;
 	}
+	/* RFC 3948: ESP in UDP is IPsec input, checked by policy once decapsulated. */
+	if (proto == IPPROTO_UDP && st->xfrm_nencap && xfrm4_udp_encap_input(st, p) == 0)
+		return 0;
 	/* RFC 4301 5.2: the SAs it came through must be the ones its policy asks for. */
 	if (!ip4_protos[proto].ipsec && !xfrm_policy_pass(st, p, XFRM_DIR_IN)) {
 		pkt_free(p);

@@ -193,7 +193,7 @@ int ip4_output(struct stack *st, struct pkt *p, const struct ip4_tx *tx)
 	}
 	ip4_build_hdr(st, h, tx, src, p->len);
 	pkt_set_nh(p);
-	if (xfrm_output_needed(st)) {
+	if (xfrm_output_needed(st) && !tx->xfrm_bypass) {
 		struct xfrm_route xr = { .dev = d.dev, .local = d.local };
 
 		/* IPsec output owns the packet unless no policy asks for IPsec. */

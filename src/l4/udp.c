@@ -19,7 +19,6 @@
 #include "ipv6/icmp6.h"
 #include "link/netdev.h"
 
-#define UDP_HLEN 8
 
 static struct dlist *udp_bucket(struct stack *st, uint16_t port)
 {

@@ -11,7 +11,6 @@
 #include "ipv4/ipv4.h"
 #include "ipv4/icmp4.h"
 
-#define UDP_HLEN 8
 
 static const struct udp_stat_ids udp4_ids = {
 	STAT_udp4_truncated, STAT_udp4_bad_len, STAT_udp4_short,

@@ -172,5 +172,6 @@ struct udp_hdr {
 	uint8_t len[2];
 	uint8_t cksum[2];
 } PACKED;
+#define UDP_HLEN 8
 
 #endif

@@ -16,6 +16,7 @@
 #include "core/stack.h"
 #include "proto/ip4.h"
 #include "xfrm/state_priv.h"
+#include "xfrm/xfrm_natt.h"
 
 #define SAD_MIN_BUCKETS 64
 
@@ -514,8 +515,11 @@ int sad_hash_id(struct stack *st, struct xfrm_state *x)
  */
 static void encap_count(struct stack *st, const struct xfrm_state *x, int delta)
 {
-	if (x->c.encap.type)
-		st->xfrm_nencap += (uint32_t)delta;
+	if (!x->c.encap.type)
+		return;
+	st->xfrm_nencap += (uint32_t)delta;
+	if (delta > 0)
+		xfrm_natt_sa_added(st);
 }
 
 int sad_link(struct stack *st, struct xfrm_state *x)

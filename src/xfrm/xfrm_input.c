@@ -13,6 +13,7 @@
 #include "proto/ip6.h"
 #include "xfrm/esp.h"
 #include "xfrm/xfrm_io_priv.h"
+#include "xfrm/xfrm_natt.h"
 
 /* The outer destination of the packet at nh, IPv4 mapped: the SA's id. */
 static struct in6_addr outer_daddr(const struct pkt *p)
@@ -101,7 +102,7 @@ static int xfrm_rcv(struct stack *st, struct pkt **pp, uint8_t proto, size_t nho
 	uint64_t seq64;
 	int rc;
 
-	if (in_state(st, *pp, t, &x, &seq64) < 0)
+	if (in_state(st, *pp, t, &x, &seq64) < 0 || !xfrm_natt_input_ok(st, x, *pp))
 		goto drop;
 	rc = t->input(st, x, pp, hoff, (uint32_t)(seq64 >> 32));
 	if (rc < 0) {

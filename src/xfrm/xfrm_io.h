@@ -132,12 +132,15 @@ int xfrm6_iptnl_input(struct stack *st, struct pkt **pp, uint8_t *nxt);
 int xfrm4_iptnl_input(struct stack *st, struct pkt *p);
 
 /*
- * NAT traversal (RFC 3948) input: a UDP datagram to port 4500 (data at the
- * UDP header, nh at the IPv4 header). ESP (non-zero first four octets)
- * goes to ESP input with the UDP header removed; a NAT-keepalive (one
- * octet 0xff) is counted and dropped. Returns 1 without touching @p when
- * the datagram is neither (an IKE message with the non-ESP marker: the
- * socket layer delivers it), else consumes @p and returns 0.
+ * NAT traversal (RFC 3948) input, called by IPv4 delivery for every UDP
+ * datagram to this host while an SA uses UDP encapsulation, before the
+ * policy check (data at the UDP header, nh at the IPv4 header). A
+ * datagram to port 4500 with a sound UDP header (zero or correct checksum)
+ * holding ESP (non-zero first four octets) goes to ESP input with the UDP
+ * header removed; a NAT-keepalive (one octet 0xff) is counted and dropped.
+ * Returns 1 without touching @p for anything else (an IKE message with the
+ * non-ESP marker, other ports: the UDP layer takes it), else consumes @p
+ * and returns 0.
  */
 int xfrm4_udp_encap_input(struct stack *st, struct pkt *p);
 

@@ -29,6 +29,9 @@ int xfrm_natt_output(struct stack *st, const struct xfrm_state *x, struct pkt *p
  */
 bool xfrm_natt_input_ok(struct stack *st, const struct xfrm_state *x, const struct pkt *p);
 
+/* An SA with UDP encapsulation was added: starts the keepalive timer if it is off. */
+void xfrm_natt_sa_added(struct stack *st);
+
 int xfrm_natt_init(struct stack *st);
 void xfrm_natt_fini(struct stack *st);
 

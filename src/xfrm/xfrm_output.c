@@ -8,6 +8,7 @@
 #include "proto/ip4.h"
 #include "proto/ip6.h"
 #include "xfrm/xfrm_io_priv.h"
+#include "xfrm/xfrm_natt.h"
 
 /* The SAs one packet goes through, in application order; NULL: an optional step skipped. */
 struct xfrm_bundle {
@@ -78,7 +79,8 @@ static int xfrm_insert(struct stack *st, struct pkt **pp, struct xfrm_state *x)
 		STAT_INC(st, xfrm_out_expired);
 		return -EKEYEXPIRED;
 	}
-	if ((rc = xfrm_room(st, pp, gap + XFRM_LL_RESERVE, tail)) < 0)
+	if ((rc = xfrm_room(st, pp, gap + XFRM_LL_RESERVE + (x->c.encap.type ? UDP_HLEN : 0),
+			    tail)) < 0)
 		return rc;
 	p = *pp;
 	/* Open the gap: the header part moves towards the head, the payload stays. */
@@ -101,6 +103,9 @@ static int xfrm_insert(struct stack *st, struct pkt **pp, struct xfrm_state *x)
 	}
 	xfrm_fix_lengths(p);
 	pkt_set_nh(p);
+	/* RFC 3948 2.1: ESP of an SA with UDP encapsulation travels in UDP. */
+	if (x->c.encap.type && (rc = xfrm_natt_output(st, x, p)) < 0)
+		return rc;
 	return 0;
 }
 
