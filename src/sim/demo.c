@@ -10,6 +10,10 @@
  *   ==========lan2 2001:db8:2::/64, 198.51.100.0/24========
  *           |
  *        B (SLAAC, 198.51.100.10)
+ *
+ * Act 8: A <-> B under IPsec: IPv6 with IPComp (use) + ESP (aes-gcm-16),
+ * IPv4 with AH (hmac-sha256), keys written in the sim so the demo's
+ * esp_sa file lets Wireshark read the captures.
  */
 #include "sim/simfile.h"
 
@@ -73,4 +77,34 @@ const char simfile_demo[] =
 	"\n"
 	"at 24s heading Act 7: what R learned about its neighbours (ARP and ND)\n"
 	"at 24s R neigh show\n"
-	"run 25s\n";
+	"\n"
+	"at 25s heading Act 8: A and B protect their traffic with IPsec; R forwards what it cannot read\n"
+	"at 25s A setkey -e add 2001:db8:1::ff:fe00:a01 2001:db8:2::ff:fe00:b01 esp 0x1001 -m transport -r 64 -E aes-gcm-16 0x00112233445566778899aabbccddeeff01020304 ;\n"
+	"at 25s A setkey -e add 2001:db8:2::ff:fe00:b01 2001:db8:1::ff:fe00:a01 esp 0x1002 -m transport -r 64 -E aes-gcm-16 0xffeeddccbbaa99887766554433221100a1a2a3a4 ;\n"
+	"at 25s A setkey -e add 2001:db8:1::ff:fe00:a01 2001:db8:2::ff:fe00:b01 ipcomp 0x3001 -C deflate ;\n"
+	"at 25s A setkey -e add 2001:db8:2::ff:fe00:b01 2001:db8:1::ff:fe00:a01 ipcomp 0x3002 -C deflate ;\n"
+	"at 25s A setkey -e add 192.0.2.10 198.51.100.10 ah 0x2001 -A hmac-sha256 0x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f ;\n"
+	"at 25s A setkey -e add 198.51.100.10 192.0.2.10 ah 0x2002 -A hmac-sha256 0x1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100 ;\n"
+	"at 25s A setkey -e spdadd 2001:db8:1::ff:fe00:a01 2001:db8:2::ff:fe00:b01 any -P out ipsec ipcomp/transport//use esp/transport//require ;\n"
+	"at 25s A setkey -e spdadd 2001:db8:2::ff:fe00:b01 2001:db8:1::ff:fe00:a01 any -P in ipsec ipcomp/transport//use esp/transport//require ;\n"
+	"at 25s A setkey -e spdadd 192.0.2.10 198.51.100.10 any -P out ipsec ah/transport//require ;\n"
+	"at 25s A setkey -e spdadd 198.51.100.10 192.0.2.10 any -P in ipsec ah/transport//require ;\n"
+	"at 25s B setkey -e add 2001:db8:1::ff:fe00:a01 2001:db8:2::ff:fe00:b01 esp 0x1001 -m transport -r 64 -E aes-gcm-16 0x00112233445566778899aabbccddeeff01020304 ;\n"
+	"at 25s B setkey -e add 2001:db8:2::ff:fe00:b01 2001:db8:1::ff:fe00:a01 esp 0x1002 -m transport -r 64 -E aes-gcm-16 0xffeeddccbbaa99887766554433221100a1a2a3a4 ;\n"
+	"at 25s B setkey -e add 2001:db8:1::ff:fe00:a01 2001:db8:2::ff:fe00:b01 ipcomp 0x3001 -C deflate ;\n"
+	"at 25s B setkey -e add 2001:db8:2::ff:fe00:b01 2001:db8:1::ff:fe00:a01 ipcomp 0x3002 -C deflate ;\n"
+	"at 25s B setkey -e add 192.0.2.10 198.51.100.10 ah 0x2001 -A hmac-sha256 0x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f ;\n"
+	"at 25s B setkey -e add 198.51.100.10 192.0.2.10 ah 0x2002 -A hmac-sha256 0x1f1e1d1c1b1a191817161514131211100f0e0d0c0b0a09080706050403020100 ;\n"
+	"at 25s B setkey -e spdadd 2001:db8:2::ff:fe00:b01 2001:db8:1::ff:fe00:a01 any -P out ipsec ipcomp/transport//use esp/transport//require ;\n"
+	"at 25s B setkey -e spdadd 2001:db8:1::ff:fe00:a01 2001:db8:2::ff:fe00:b01 any -P in ipsec ipcomp/transport//use esp/transport//require ;\n"
+	"at 25s B setkey -e spdadd 198.51.100.10 192.0.2.10 any -P out ipsec ah/transport//require ;\n"
+	"at 25s B setkey -e spdadd 192.0.2.10 198.51.100.10 any -P in ipsec ah/transport//require ;\n"
+	"at 25.5s heading A pings B under ESP (IPv6): lan1 and lan2 carry only ESP\n"
+	"at 25.5s A ping 2001:db8:2::ff:fe00:b01 -c 2 -i 0.5\n"
+	"at 27s heading 1400-byte pings: IPComp shrinks them, then ESP seals them\n"
+	"at 27s A ping 2001:db8:2::ff:fe00:b01 -c 2 -s 1400 -i 0.5\n"
+	"at 28.5s heading A pings B over IPv4 under AH (readable, but signed)\n"
+	"at 28.5s A ping 198.51.100.10 -c 2 -i 0.5\n"
+	"at 30s heading B's security associations and what went through them\n"
+	"at 30s B ipsec sa show nokeys\n"
+	"run 31s\n";

@@ -7,14 +7,17 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "link/sim.h"
 #include "usagi/stack.h"
 #include "sim/simfile_priv.h"
+#include "setkey/setkey.h"
 
 #define SF_MAX_ARGS 32
 
@@ -492,11 +495,69 @@ static void reset_names(struct simfile *sf)
 	sf->ran_until = sf->last_at = 0;
 }
 
+/* Appends the lines of @text that @all does not hold yet (SAs both ends know are written once). */
+static void append_new_lines(char **all, size_t *len, const char *text)
+{
+	for (const char *s = text; *s;) {
+		const char *nl = strchr(s, '\n');
+		size_t n = nl ? (size_t)(nl - s + 1) : strlen(s);
+		char *line = strndup(s, n), *grown;
+
+		if (line && !(*all && strstr(*all, line)) &&
+		    (grown = realloc(*all, *len + n + 1))) {
+			memcpy(grown + *len, line, n + 1);
+			*all = grown;
+			*len += n;
+		}
+		free(line);
+		s += n;
+	}
+}
+
+/*
+ * Next to the captures, DIR/esp_sa: Wireshark's records for every ESP SA
+ * of every host, so a person can open the pcaps and read the ESP inside.
+ */
+static void write_esp_sa(struct simfile *sf)
+{
+	char path[4096], *all = NULL, *buf = NULL;
+	size_t len = 0, blen = 0;
+	unsigned n = 0;
+	struct dlist *pos, *tmp;
+	FILE *f = NULL;
+	int fd;
+
+	if (!sf->o->outdir || !sf->w)
+		return;
+	dlist_for_each_safe(pos, tmp, &sf->hosts) {
+		struct sf_host *h = dlist_entry(pos, struct sf_name, node)->obj;
+		FILE *m;
+
+		if (!h || !(m = open_memstream(&buf, &blen)))
+			continue;
+		n += setkey_write_esp_sa(m, h->st);
+		fclose(m);
+		append_new_lines(&all, &len, buf);
+		free(buf);
+		buf = NULL;
+	}
+	snprintf(path, sizeof(path), "%s/esp_sa", sf->o->outdir);
+	/* The records hold keys: 0600, like `ipsec esp-sa`. */
+	if (n && all && (fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) >= 0 &&
+	    ((f = fdopen(fd, "w")) || (close(fd), false))) {
+		fputs(all, f);
+		fclose(f);
+		fprintf(sf->out, "Wireshark ESP SAs: %s (copy to ~/.config/wireshark/esp_sa)\n", path);
+	}
+	free(all);
+}
+
 static void teardown(struct simfile *sf)
 {
 	struct dlist *pos, *tmp;
 
 	sf_cmds_finish(sf);
+	write_esp_sa(sf);
 	/* Interfaces going down as the world is freed are not part of the story. */
 	dlist_for_each_safe(pos, tmp, &sf->hosts) {
 		struct sf_host *h = dlist_entry(pos, struct sf_name, node)->obj;

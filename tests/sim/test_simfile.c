@@ -199,8 +199,31 @@ static void test_demo(void **state)
 	expect(out, "A: 4008 bytes from 198.51.100.10: icmp_seq=1 ttl=63 time=");
 	expect(out, "R: 192.0.2.10 dev eth0 lladdr 02:00:00:00:0a:01");
 	expect(out, "R: 198.51.100.10 dev eth1 lladdr 02:00:00:00:0b:01");
+	/* Act 8: ESP (with IPComp for the large pings) and AH between A and B. */
+	expect(out, "A: 1408 bytes from 2001:db8:2::ff:fe00:b01: icmp_seq=2 ttl=63 time=");
+	expect(out, "B: 	proto esp spi 0x00001001 reqid 0 mode transport");
+	expect(out, "B: 	proto comp spi 0x00003001 reqid 0 mode transport");
+	expect(out, "B: 	proto ah spi 0x00002001 reqid 0 mode transport");
+	expect(out, "Wireshark ESP SAs: ");
 	assert_null(strstr(out, "failed: "));
 	assert_int_equal(rc, SIMFILE_OK);
+	{
+		struct stat sb;
+		FILE *f;
+		char line[512];
+		int records = 0;
+
+		snprintf(path, sizeof(path), "%s/esp_sa", dir);
+		assert_int_equal(stat(path, &sb), 0);
+		assert_int_equal(sb.st_mode & 0777, 0600);   /* it holds keys */
+		f = fopen(path, "r");
+		assert_non_null(f);
+		while (fgets(line, sizeof(line), f))
+			records += line[0] == '"';
+		fclose(f);
+		assert_int_equal(records, 2);   /* both ESP SAs, each once though A and B both know it */
+		assert_int_equal(unlink(path), 0);
+	}
 	for (int i = 1; i <= 2; i++) {
 		snprintf(path, sizeof(path), "%s/lan%d.pcap", dir, i);
 		assert_int_equal(unlink(path), 0);
