@@ -113,6 +113,13 @@ struct lab_pair {
 	int a, b, k;
 	unsigned base_a, base_b;   /* pool packets in use once set up */
 };
+/* The pair's stacks, and the short address names the tests use. */
+#define SA(t) lab_st((t)->l, (t)->a)
+#define SB(t) lab_st((t)->l, (t)->b)
+#define A6 LAB_A6
+#define B6 LAB_B6
+#define A4 LAB_A4
+#define B4 LAB_B4
 int lab_pair_setup(void **state);
 int lab_pair_teardown(void **state);
 /* Once the wire is quiet, both pools are back at their baseline (close sockets first). */

@@ -23,13 +23,6 @@
 #include "usagi/socket.h"
 #include "xfrm/xfrm.h"
 
-#define A6 LAB_A6
-#define B6 LAB_B6
-#define A4 LAB_A4
-#define B4 LAB_B4
-#define SA(t) lab_st((t)->l, (t)->a)
-#define SB(t) lab_st((t)->l, (t)->b)
-
 /* --- AH and IPComp, alone and combined with ESP. --- */
 
 struct step {

@@ -24,13 +24,6 @@
 #include "xfrm/esp.h"
 #include "xfrm/xfrm_io_priv.h"
 
-#define A6 LAB_A6
-#define B6 LAB_B6
-#define A4 LAB_A4
-#define B4 LAB_B4
-#define SA(t) lab_st((t)->l, (t)->a)
-#define SB(t) lab_st((t)->l, (t)->b)
-
 /* An ESP packet A -> B (transport, UDP inside) sealed with @x, nh set, data at ESP. */
 static struct pkt *esp_packet(struct stack *st, struct xfrm_state *x, uint64_t seq)
 {

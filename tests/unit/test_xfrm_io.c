@@ -31,13 +31,6 @@
 #include "xfrm/esp.h"
 #include "xfrm/xfrm_io_priv.h"
 
-#define A6 LAB_A6
-#define B6 LAB_B6
-#define A4 LAB_A4
-#define B4 LAB_B4
-#define SA(t) lab_st((t)->l, (t)->a)
-#define SB(t) lab_st((t)->l, (t)->b)
-
 /* ESP transport A <-> B, SAs and policies on both; *@a_out, *@b_in: A's and B's A->B SA. */
 static void esp_transport(struct lab_pair *t, bool v6, enum lab_alg alg, struct xfrm_state **a_out,
 			  struct xfrm_state **b_in, int level)

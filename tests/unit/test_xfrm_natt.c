@@ -24,8 +24,6 @@
 #include "xfrm/xfrm_io.h"
 #include "xfrm/xfrm_natt.h"
 
-#define SA(t) lab_st((t)->l, (t)->a)
-#define SB(t) lab_st((t)->l, (t)->b)
 #define KEY "0x0102030405060708090a0b0c0d0e0f1011121314"
 
 /* ESP-in-UDP SAs A<->B and policies for UDP between them, on both hosts. */
