@@ -12,7 +12,9 @@ struct cmd_env;
 struct cmd_pending;
 
 #define CMD_PENDING 1000      /* cmd_exec result: runs on, env->done is called later */
-#define CMD_MAX_ARGS 64
+/* A control line is at most 4095 bytes, so it never holds more words than this;
+   `setkey -e` with a whole configuration on one line needs many. */
+#define CMD_MAX_ARGS 2048
 
 /*
  * Creates the link for `link add NAME type KIND ARGS...`; @argv starts at
