@@ -15,38 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* PF_KEY algorithm ids (RFC 2367, KAME and Linux <linux/pfkeyv2.h>). */
-enum {
-	SADB_AALG_NONE = 0,
-	SADB_AALG_MD5HMAC = 2,
-	SADB_AALG_SHA1HMAC = 3,
-	SADB_X_AALG_SHA2_256HMAC = 5,
-	SADB_X_AALG_SHA2_384HMAC = 6,
-	SADB_X_AALG_SHA2_512HMAC = 7,
-	SADB_X_AALG_RIPEMD160HMAC = 8,
-	SADB_X_AALG_AES_XCBC_MAC = 9,
-	SADB_X_AALG_NULL = 251,
-};
-enum {
-	SADB_EALG_NONE = 0,
-	SADB_EALG_DESCBC = 2,
-	SADB_EALG_3DESCBC = 3,
-	SADB_X_EALG_CASTCBC = 6,
-	SADB_X_EALG_BLOWFISHCBC = 7,
-	SADB_EALG_NULL = 11,
-	SADB_X_EALG_AESCBC = 12,
-	SADB_X_EALG_AESCTR = 13,
-	SADB_X_EALG_AES_GCM_ICV8 = 18,
-	SADB_X_EALG_AES_GCM_ICV12 = 19,
-	SADB_X_EALG_AES_GCM_ICV16 = 20,
-	SADB_X_EALG_CHACHA20_POLY1305 = 28,
-	SADB_X_EALG_SERPENTCBC = 252,
-	SADB_X_EALG_TWOFISHCBC = 253,
-};
-enum {
-	SADB_X_CALG_NONE = 0,
-	SADB_X_CALG_DEFLATE = 2,
-};
+/* PF_KEY algorithm ids (SADB_AALG_*, SADB_EALG_*, SADB_X_CALG_*): the wire header owns them. */
+#include "usagi/pfkeyv2.h"
 
 enum crypto_kind {
 	CRYPTO_ENC,     /* cipher only (ESP needs an auth alg beside it, or null) */
