@@ -24,6 +24,7 @@
 
 struct xfrm_spd;
 struct xfrm_sad;
+struct pfkey_server;
 
 struct stack {
 	char name[32];
@@ -55,6 +56,7 @@ struct stack {
 	uint32_t xfrm_nencap;        /* SAs with UDP encapsulation (NAT-T, RFC 3948) */
 	struct timer xfrm_natt_timer; /* NAT-keepalives (xfrm_natt.c) */
 	uint32_t xfrm_natt_interval_s;
+	struct pfkey_server *pfkey;  /* PF_KEY sockets (pfkey/pfkey_server.h); NULL while none is open */
 };
 
 /* Arms @t to fire @delay_ns from now. */

@@ -8,8 +8,9 @@
  *                   name, number, address and key is checked here; nothing
  *                   touches a stack. The whole text is parsed before any of
  *                   it runs: one syntax error and nothing is applied.
- *   setkey_apply()  one op -> a stack (SAD/SPD calls). Issue 5 sends the
- *                   same ops as PF_KEY messages instead.
+ *   setkey_apply()  one op -> a stack (SAD/SPD calls): the node's own
+ *                   `setkey` command. `usagi setkey` sends the same ops
+ *                   as PF_KEY messages instead (setkey_pfkey.h).
  * Each statement applies completely or not at all. Key bytes live in the
  * ops until setkey_op_wipe()/setkey_prog_free() wipe them; no message,
  * log line or error ever contains them.
@@ -117,6 +118,26 @@ int setkey_run(struct stack *st, const char *text, size_t len, unsigned opts, bo
 
 /* `setkey -D` / `-DP` (ipsec-tools' output format). */
 void setkey_print_sa(FILE *f, const struct stack *st, const struct xfrm_state *x, unsigned seq);
+
+/*
+ * What `setkey -D` shows of one SA, whether it comes from a stack's SAD
+ * (setkey_print_sa fills it) or from a PF_KEY message (setkey_pfkey.c):
+ * one printer for both, so both paths print the same text.
+ */
+struct setkey_sa_view {
+	const struct xfrm_sa_cfg *c;  /* addresses, SPI, mode, reqid, algorithms, lifetimes */
+	unsigned state;               /* enum xfrm_sa_state (= SADB_SASTATE_*) */
+	uint64_t seq_out;             /* last output sequence number */
+	unsigned replay;              /* window in packets */
+	struct xfrm_lifetime_cur cur; /* bytes, packets, add/use time (ns, stack clock) */
+	uint64_t now;                 /* ns, stack clock: `current:` and `diff:` */
+	unsigned sadb_seq;            /* the dump's countdown */
+	uint32_t pid;                 /* sadb_msg_pid of the message (0 from the SAD) */
+	bool no_lifetimes;            /* a message without a current lifetime: no time lines */
+};
+void setkey_print_sa_view(FILE *f, const struct setkey_sa_view *v);
+/* setkey_print_policy with the message's sadb_msg_pid (PF_KEY path; the SAD path prints 0). */
+void setkey_print_policy_pid(FILE *f, const struct xfrm_policy *pol, unsigned seq, uint32_t pid);
 void setkey_print_policy(FILE *f, const struct stack *st, const struct xfrm_policy *pol, unsigned seq);
 void setkey_dump_sad(FILE *f, struct stack *st, uint8_t proto);
 void setkey_dump_spd(FILE *f, struct stack *st);

@@ -77,9 +77,8 @@ static void print_key_line(FILE *f, char tag, const struct xfrm_algo *a)
 
 static const char *const state_names[] = { "larval", "mature", "dying", "dead" };
 
-static void print_sa_head(FILE *f, const struct xfrm_state *x)
+static void print_sa_head(FILE *f, const struct xfrm_sa_cfg *c)
 {
-	const struct xfrm_sa_cfg *c = &x->c;
 	bool natt = c->encap.type != 0 && c->id.proto == IPPROTO_ESP;
 	char a[INET6_ADDRSTRLEN];
 
@@ -102,20 +101,16 @@ static void print_sa_head(FILE *f, const struct xfrm_state *x)
 	print_key_line(f, 'A', &c->auth);
 }
 
-void setkey_print_sa(FILE *f, const struct stack *st, const struct xfrm_state *x, unsigned seq)
+static void print_sa_lifetimes(FILE *f, const struct setkey_sa_view *v)
 {
-	const struct xfrm_lifetime *l = &x->c.lft;
-	const struct xfrm_lifetime_cur *cur = &x->cur;
+	const struct xfrm_lifetime *l = &v->c->lft;
+	const struct xfrm_lifetime_cur *cur = &v->cur;
 	char t1[24], t2[24];
 
-	print_sa_head(f, x);
-	fprintf(f, "\tseq=0x%08x replay=%u flags=0x%08x state=%s \n",
-		(uint32_t)x->seq_out, x->replay ? x->replay->size : 0,
-		x->c.flags & XFRM_SA_F_ESN ? SETKEY_SAFLAG_ESN : 0, state_names[x->state & 3]);
 	fprintf(f, "\tcreated: %s\tcurrent: %s\n", setkey_ctime(cur->add_time, t1),
-		setkey_ctime(st->now, t2));
+		setkey_ctime(v->now, t2));
 	fprintf(f, "\tdiff: %llu(s)\thard: %llu(s)\tsoft: %llu(s)\n",
-		(unsigned long long)((st->now - MIN(st->now, cur->add_time)) / NS_PER_SEC),
+		(unsigned long long)((v->now - MIN(v->now, cur->add_time)) / NS_PER_SEC),
 		(unsigned long long)l->hard_add_s, (unsigned long long)l->soft_add_s);
 	fprintf(f, "\tlast: %s\thard: %llu(s)\tsoft: %llu(s)\n",
 		cur->use_time ? setkey_ctime(cur->use_time, t1) : "                    ",
@@ -126,7 +121,34 @@ void setkey_print_sa(FILE *f, const struct stack *st, const struct xfrm_state *x
 	fprintf(f, "\tallocated: %llu\thard: %llu\tsoft: %llu\n",
 		(unsigned long long)cur->packets, (unsigned long long)l->hard_packets,
 		(unsigned long long)l->soft_packets);
-	fprintf(f, "\tsadb_seq=%u pid=0 refcnt=0\n", seq);
+}
+
+/*
+ * The one SA printer: the SAD path (setkey_print_sa) and the PF_KEY path
+ * (`usagi setkey -D`, from a parsed SADB_DUMP reply) both fill a view, so
+ * both print the same text.
+ */
+void setkey_print_sa_view(FILE *f, const struct setkey_sa_view *v)
+{
+	print_sa_head(f, v->c);
+	fprintf(f, "\tseq=0x%08x replay=%u flags=0x%08x state=%s \n",
+		(uint32_t)v->seq_out, v->replay,
+		v->c->flags & XFRM_SA_F_ESN ? SETKEY_SAFLAG_ESN : 0, state_names[v->state & 3]);
+	/* A PF_KEY message without a current lifetime (a request, a larval SA): no times, as setkey. */
+	if (!v->no_lifetimes)
+		print_sa_lifetimes(f, v);
+	fprintf(f, "\tsadb_seq=%u pid=%u refcnt=0\n", v->sadb_seq, v->pid);
+}
+
+void setkey_print_sa(FILE *f, const struct stack *st, const struct xfrm_state *x, unsigned seq)
+{
+	struct setkey_sa_view v = {
+		.c = &x->c, .state = x->state, .seq_out = x->seq_out,
+		.replay = x->replay ? x->replay->size : 0, .cur = x->cur, .now = st->now,
+		.sadb_seq = seq,
+	};
+
+	setkey_print_sa_view(f, &v);
 }
 
 static bool has_type(uint8_t proto)
@@ -197,6 +219,12 @@ static const char *const action_names[] = { "none", "discard", "ipsec" };
 
 void setkey_print_policy(FILE *f, const struct stack *st, const struct xfrm_policy *pol, unsigned seq)
 {
+	setkey_print_policy_pid(f, pol, seq, 0);
+}
+
+/* The one policy printer (the SPD path above, the PF_KEY path with the message's pid). */
+void setkey_print_policy_pid(FILE *f, const struct xfrm_policy *pol, unsigned seq, uint32_t pid)
+{
 	const struct xfrm_selector *s = &pol->sel;
 	const char *pname = setkey_proto_name(s->proto);
 	char t1[24], t2[24];
@@ -217,7 +245,7 @@ void setkey_print_policy(FILE *f, const struct stack *st, const struct xfrm_poli
 	fprintf(f, "\tcreated: %s  lastused: %s\n", setkey_ctime(pol->add_time, t1),
 		pol->use_time ? setkey_ctime(pol->use_time, t2) : "                    ");
 	fprintf(f, "\tlifetime: 0(s) validtime: 0(s)\n");
-	fprintf(f, "\tspid=%u seq=%u pid=0\n\trefcnt=1\n", pol->index, seq);
+	fprintf(f, "\tspid=%u seq=%u pid=%u\n\trefcnt=1\n", pol->index, seq, pid);
 }
 
 struct dump_ctx {

@@ -19,6 +19,7 @@
 #include "link/pcap.h"
 #include "link/tap.h"
 #include "sim/linefile.h"
+#include "pfkey_srv.h"
 #include "usagi.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -26,6 +27,7 @@ static volatile sig_atomic_t stop_requested;
 struct node {
 	struct stack *st;
 	struct ctl_server srv;
+	struct pfk_server pfk;       /* DIR/pfkey (pfkey_srv.c) */
 	uint64_t t0;
 	const char *conf;
 	int line;                    /* config line being run */
@@ -268,18 +270,20 @@ static int event_loop(struct node *n, const sigset_t *waitmask)
 	size_t cap = 0;
 
 	while (!stop_requested) {
-		size_t k, m;
+		size_t k, m, p;
 		struct timespec ts;
 
 		usagi_stack_advance(n->st, node_now(n));
-		if (!grow(&pfd, &idx, &cap, count_netdevs(n->st) + ctl_server_nfds(&n->srv))) {
+		if (!grow(&pfd, &idx, &cap, count_netdevs(n->st) + ctl_server_nfds(&n->srv) +
+			  pfk_server_nfds(&n->pfk))) {
 			fprintf(stderr, "usagi: out of memory\n");
 			break;
 		}
 		flush_captures(n->st);
 		k = fill_netdevs(n, pfd, idx);
 		m = ctl_server_fill(&n->srv, pfd + k);
-		if (ppoll(pfd, k + m, wait_time(n, &ts), waitmask) < 0) {
+		p = pfk_server_fill(&n->pfk, pfd + k + m);
+		if (ppoll(pfd, k + m + p, wait_time(n, &ts), waitmask) < 0) {
 			if (errno == EINTR)
 				continue;
 			fprintf(stderr, "usagi: poll: %s\n", strerror(errno));
@@ -288,6 +292,7 @@ static int event_loop(struct node *n, const sigset_t *waitmask)
 		usagi_stack_advance(n->st, node_now(n));
 		serve_netdevs(n, pfd, idx, k);
 		ctl_server_serve(&n->srv, pfd + k, m);
+		pfk_server_serve(&n->pfk, pfd + k + m, p);
 	}
 	free(pfd);
 	free(idx);
@@ -380,12 +385,13 @@ int node_main(int argc, char **argv)
 				       .ctx = &n, .done = conf_done };
 	n.conf_env.err = linefile_open(conf_err_line, &n);
 	if (n.conf_env.err && ctl_server_open(&n.srv, control_dir(ctl)) == 0) {
-		if (run_config(&n, &held) == 0) {
+		if (pfk_server_open(&n.pfk, n.st, control_dir(ctl)) == 0 && run_config(&n, &held) == 0) {
 			log_info(n.st, "running; control socket %s", n.srv.path);
 			rc = event_loop(&n, &waitmask);
 			log_info(n.st, "stopping");
 		}
 		cmd_cancel(&n.conf_env);
+		pfk_server_close(&n.pfk);
 		ctl_server_close(&n.srv);
 	}
 	usagi_stack_free(n.st);

@@ -54,6 +54,7 @@ int ctl_setkey_stdin(const char *dir);
 
 int node_main(int argc, char **argv);
 int ctl_main(int argc, char **argv);
+int setkey_main(int argc, char **argv);   /* setkey.c: ipsec-tools' setkey over DIR/pfkey */
 int sim_main(int argc, char **argv);
 int demo_main(int argc, char **argv);
 

@@ -1,0 +1,132 @@
+/*
+ * PF_KEY policy messages (KAME's SPD extensions, as Linux serves them):
+ * X_SPDADD, X_SPDUPDATE, X_SPDSETIDX, X_SPDDELETE, X_SPDDELETE2,
+ * X_SPDGET, X_SPDFLUSH. Changes are broadcast to every socket with the
+ * policy as the SPD now holds it (its id = the policy's index); lookups
+ * answer the sender alone. X_SPDDUMP is in pfkey_server_dump.c.
+ */
+#include "pfkey/pfkey_server_priv.h"
+#include "pfkey/pfkey_server_util.h"
+
+static int to_policy(struct pfkey_sock *s, const struct pfkey_msg *m, struct xfrm_policy *pol)
+{
+	const char *why = NULL;
+	int rc = pfkey_to_policy(m, pol, &why);
+
+	if (rc < 0)
+		log_debug(s->srv->st, "pfkey: %s refused: %s", pfkey_msg_type_name(m->hdr->sadb_msg_type),
+			  why ? why : "invalid");
+	return rc;
+}
+
+/* The request's header with policy @pol, to the sender or to all. */
+static int send_policy(struct pfkey_sock *s, const struct pfkey_msg *m, const struct xfrm_policy *pol,
+		       enum pfkey_to to)
+{
+	struct pfkey_buf b;
+	int rc;
+
+	pfkey_buf_reply(&b, m->hdr, 0);
+	pfkey_add_policy(&b, pol);
+	rc = pfkey_deliver(s->srv, &b, to, s, 0);
+	pfkey_buf_free(&b);
+	return rc;
+}
+
+/*
+ * X_SPDADD: a new policy (EEXIST if one has the same selector and
+ * direction). X_SPDUPDATE: replaces that one's action, priority and
+ * templates, or adds. X_SPDSETIDX: KAME's "set a policy for this index
+ * (selector)": served as X_SPDADD. Any policy id in the request is
+ * ignored: the SPD assigns it, and the broadcast tells it.
+ */
+int pfkey_h_spdadd(struct pfkey_sock *s, const struct pfkey_msg *m)
+{
+	int flags = m->hdr->sadb_msg_type == SADB_X_SPDUPDATE ? XFRM_POLICY_F_UPDATE : 0;
+	struct xfrm_policy pol, *out;
+	int rc;
+
+	if ((rc = to_policy(s, m, &pol)) < 0)
+		return rc;
+	rc = xfrm_policy_add(s->srv->st, &pol, flags, &out);
+	if (rc < 0)
+		return rc;
+	return send_policy(s, m, out, PFKEY_TO_ALL);
+}
+
+/*
+ * X_SPDDELETE: by selector and direction. The broadcast echoes the
+ * request's selector and X_POLICY (KAME), since the policy is gone.
+ */
+int pfkey_h_spddelete(struct pfkey_sock *s, const struct pfkey_msg *m)
+{
+	struct xfrm_policy pol;
+	struct pfkey_buf b;
+	int rc;
+
+	if ((rc = to_policy(s, m, &pol)) < 0)
+		return rc;
+	if ((rc = xfrm_policy_delete(s->srv->st, &pol.sel, pol.dir)) < 0)
+		return rc;
+	pfkey_buf_reply(&b, m->hdr, 0);
+	pfkey_copy_exts(&b, m, PFKEY_EXT_BIT(SADB_EXT_ADDRESS_SRC) | PFKEY_EXT_BIT(SADB_EXT_ADDRESS_DST) |
+			PFKEY_EXT_BIT(SADB_X_EXT_POLICY));
+	rc = pfkey_deliver(s->srv, &b, PFKEY_TO_ALL, s, 0);
+	pfkey_buf_free(&b);
+	return rc;
+}
+
+/* The policy named by the request's X_POLICY id, or -ENOENT. */
+static int by_id(struct pfkey_sock *s, const struct pfkey_msg *m, struct xfrm_policy **out)
+{
+	const struct sadb_x_policy *xp = PFKEY_EXT(m, SADB_X_EXT_POLICY, sadb_x_policy);
+
+	if (!xp)
+		return -EINVAL;
+	*out = xfrm_policy_get(s->srv->st, xp->sadb_x_policy_id);
+	return *out ? 0 : -ENOENT;
+}
+
+/* X_SPDDELETE2: by id; the broadcast carries the policy as it was. */
+int pfkey_h_spddelete2(struct pfkey_sock *s, const struct pfkey_msg *m)
+{
+	struct xfrm_policy *p;
+	struct pfkey_buf b;
+	uint32_t index;
+	int rc;
+
+	if ((rc = by_id(s, m, &p)) < 0)
+		return rc;
+	index = p->index;
+	pfkey_buf_reply(&b, m->hdr, 0);
+	pfkey_add_policy(&b, p);
+	/* Built before the delete: a message that cannot be built leaves the policy in place. */
+	if ((rc = pfkey_buf_finish(&b)) == 0) {
+		xfrm_policy_delete_index(s->srv->st, index);
+		rc = pfkey_deliver(s->srv, &b, PFKEY_TO_ALL, s, 0);
+	}
+	pfkey_buf_free(&b);
+	return rc;
+}
+
+/* X_SPDGET: by id, to the sender. */
+int pfkey_h_spdget(struct pfkey_sock *s, const struct pfkey_msg *m)
+{
+	struct xfrm_policy *p;
+	int rc = by_id(s, m, &p);
+
+	return rc < 0 ? rc : send_policy(s, m, p, PFKEY_TO_ONE);
+}
+
+/* X_SPDFLUSH: every policy; broadcast. */
+int pfkey_h_spdflush(struct pfkey_sock *s, const struct pfkey_msg *m)
+{
+	struct pfkey_buf b;
+	int rc;
+
+	xfrm_policy_flush(s->srv->st);
+	pfkey_buf_reply(&b, m->hdr, 0);
+	rc = pfkey_deliver(s->srv, &b, PFKEY_TO_ALL, s, 0);
+	pfkey_buf_free(&b);
+	return rc;
+}
