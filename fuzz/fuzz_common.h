@@ -1,7 +1,8 @@
 /*
- * Shared by fuzz_frame.c and fuzz_ip4.c: one host per process, with eth0
- * (the interface inputs arrive on) and eth1 (MTU 1280, for forwarding),
- * both dropping what they transmit, and the per-input clock.
+ * Shared by fuzz_frame.c, fuzz_ip4.c and fuzz_xfrm.c: one host per
+ * process, with eth0 (the interface inputs arrive on) and eth1 (MTU 1280,
+ * for forwarding), both dropping what they transmit, and the per-input
+ * clock.
  */
 #ifndef USAGI_FUZZ_COMMON_H
 #define USAGI_FUZZ_COMMON_H
@@ -40,7 +41,7 @@ static struct netdev *fuzz_host_setup(const char *name)
 }
 
 /* After an input: the clock moves 1 ms, or @period_ns every 64th input. */
-static void fuzz_tick(uint64_t period_ns)
+static inline void fuzz_tick(uint64_t period_ns)
 {
 	if (++inputs % 64 == 0)
 		usagi_stack_advance(st, st->now + period_ns);

@@ -17,26 +17,61 @@ static inline uint32_t fold32(uint64_t s)
 	return (uint32_t)s;
 }
 
+/* One's-complement add of two 64-bit words (the carry wraps around). */
+static inline uint64_t add_oc(uint64_t a, uint64_t b)
+{
+	uint64_t s = a + b;
+
+	return s + (s < b);
+}
+
+static inline uint64_t load64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+/*
+ * RFC 1071 2(B): the sum is independent of byte order. Words are loaded
+ * 64 bits at a time in the host's order and added with end-around carry;
+ * folded to 16 bits, the result is the big-endian sum byte-swapped on a
+ * little-endian host, so it is swapped back once at the end.
+ */
 uint32_t csum_partial(const void *data, size_t len, uint32_t sum)
 {
 	const uint8_t *p = data;
-	uint64_t acc = sum;
+	uint64_t a = 0, b = 0;
+	uint8_t tail[8] = { 0 };
+	uint32_t s;
 
-	/* 8 bytes per step into a 64-bit accumulator: no carry can be lost below 2^32 steps. */
+	while (len >= 32) {
+		a = add_oc(a, load64(p));
+		b = add_oc(b, load64(p + 8));
+		a = add_oc(a, load64(p + 16));
+		b = add_oc(b, load64(p + 24));
+		p += 32;
+		len -= 32;
+	}
 	while (len >= 8) {
-		acc += (uint32_t)(p[0] << 8 | p[1]) + (uint32_t)(p[2] << 8 | p[3]) +
-		       (uint32_t)(p[4] << 8 | p[5]) + (uint32_t)(p[6] << 8 | p[7]);
+		a = add_oc(a, load64(p));
 		p += 8;
 		len -= 8;
 	}
-	while (len >= 2) {
-		acc += (uint32_t)(p[0] << 8 | p[1]);
-		p += 2;
-		len -= 2;
+	/* The last 0..7 bytes at their offsets in a zeroed word: an odd byte gets its zero pad (RFC 1071 4.1). */
+	if (len) {
+		memcpy(tail, p, len);
+		b = add_oc(b, load64(tail));
 	}
-	if (len)
-		acc += (uint32_t)p[0] << 8;
-	return fold32(acc);
+	a = add_oc(a, b);
+	s = fold32(a);
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	s = (uint32_t)__builtin_bswap16((uint16_t)s);
+#endif
+	return fold32((uint64_t)s + sum);
 }
 
 uint16_t csum_fold(uint32_t sum)

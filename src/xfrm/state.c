@@ -3,8 +3,8 @@
  * output lookups, walks, and the event listeners. Lifetimes are in
  * state_lifetime.c, SPI allocation and ACQUIRE in spi.c.
  *
- * Tables are chained hashes keyed with siphash13 under st->hkey (SPIs and
- * addresses come from the wire): BYID on (daddr, spi, proto) for input,
+ * Tables are chained hashes keyed with st->hkey (SPIs and addresses come
+ * from the wire; hash_id, hash_addr): BYID on (daddr, spi, proto) for input,
  * BYADDR on (daddr, saddr, proto) for output and ACQUIRE. Each doubles
  * when it holds more SAs than buckets, so BYID chains stay about one long;
  * SAs between the same two addresses share a BYADDR chain (an output
@@ -45,12 +45,20 @@ static uint64_t hash_id(const struct stack *st, const struct in6_addr *d, uint32
 		   st->hkey.k0);
 }
 
+/* The output lookup's hash (xfrm_state_find, per packet too): the same keyed folds over both addresses. */
 static uint64_t hash_addr(const struct stack *st, const struct in6_addr *d, const struct in6_addr *s,
 			  uint8_t proto)
 {
-	struct { struct in6_addr d, s; uint32_t proto; } k = { *d, *s, proto };
+	uint64_t d0, d1, s0, s1;
 
-	return siphash13(&st->hkey, &k, sizeof(k));
+	memcpy(&d0, d->s6_addr, 8);
+	memcpy(&d1, d->s6_addr + 8, 8);
+	memcpy(&s0, s->s6_addr, 8);
+	memcpy(&s1, s->s6_addr + 8, 8);
+	return mum(mum(d0 ^ st->hkey.k0 ^ 0xa0761d6478bd642fULL, d1 ^ st->hkey.k1 ^ 0xe7037ed1a0b428dbULL) ^
+		   proto ^ 0x8ebc6af09c88c6e3ULL,
+		   mum(s0 ^ st->hkey.k1 ^ 0x589965cc75374cc3ULL, s1 ^ st->hkey.k0 ^ 0x1d8e4e27c47d124fULL) ^
+		   st->hkey.k0);
 }
 
 static int table_init(struct sad_table *t, uint32_t buckets)

@@ -11,8 +11,10 @@
  * the node's file; otherwise it works in a temporary directory.
  */
 /* GCC inlines pkt_alloc's buffer as the bytes past struct pkt and warns falsely. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Warray-bounds"
 #pragma GCC diagnostic ignored "-Wstringop-overflow"
+#endif
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

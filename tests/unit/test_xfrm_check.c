@@ -6,8 +6,10 @@
  * following SAs with UDP encapsulation.
  */
 /* GCC inlines pkt_alloc's buffer as the bytes past struct pkt and warns falsely. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Warray-bounds"
 #pragma GCC diagnostic ignored "-Wstringop-overflow"
+#endif
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

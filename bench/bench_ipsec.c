@@ -1,0 +1,363 @@
+/*
+ * The whole ESP packet path, per core, in process, no I/O, against raw
+ * libgcrypt doing the same cryptographic work in the same run
+ * (bench_crypto_base.h):
+ *
+ *   A 2001:db8:1::1 eth0 (null device) ....... eth0 2001:db8:1::2 B
+ *     SA 0x1000 ESP transport A -> B; A: OUT policy, B: IN policy (udp to 7000)
+ *
+ *   ipsec-out-ALG-SIZE  usagi_sendto() on A: UDP, ip6_output, SPD lookup,
+ *                       bundle resolve, SA find, sequence number, esp_encap,
+ *                       ip6_finish_output, the neighbour (PERMANENT) and the
+ *                       device's xmit, which frees the frame;
+ *   ipsec-in-ALG-SIZE   A's frames (captured once, 256 consecutive sequence
+ *                       numbers) fed to netdev_rx() on B: Ethernet, ip6_input,
+ *                       SA lookup, replay check, esp_decap, replay advance,
+ *                       policy check, UDP, the socket, and usagi_recvfrom()
+ *                       (B's window is cleared every 256 frames, as if the
+ *                       sender went on counting).
+ *
+ * SIZE is the ESP payload (UDP header + data), the size bench_esp uses, so
+ * the baseline is the same work bench_esp's is: the raw encapsulation for
+ * output, copy + raw decapsulation for input. Target (the issue): ratio
+ * >= 0.9 at 1420 bytes, >= 0.5 at 64. Devices have MTU 9000, so no size
+ * is fragmented. Each figure is the best of 5 alternating runs.
+ *
+ * With `stages`, a breakdown follows each line (not in the DESIGN.md
+ * format, starting with `#`): ns per packet of the full path, of the same
+ * UDP path on hosts without any policy, and of the ESP codec alone (all
+ * measured in turn with the line's own runs); the rest is the IPsec glue
+ * (SPD, SAD, replay, header moves).
+ *
+ * Usage: bench_ipsec [stages] [out|in] [64|512|1420] [ALG-substring]
+ */
+#include <stdio.h>
+
+#include "cmd/cmd.h"
+#include "core/stack.h"
+#include "ipv6/nd6.h"
+#include "link/ether.h"
+#include "link/netdev.h"
+#include "setkey/setkey.h"
+#include "usagi/socket.h"
+#include "usagi/stack.h"
+#include "xfrm/xfrm.h"
+
+#include "bench_crypto_base.h"
+
+#define NFRAMES 256
+#define RUNS 5
+#define PORT 7000
+#define SPI 0x1000
+#define A6 "2001:db8:1::1"
+#define B6 "2001:db8:1::2"
+
+struct frame {
+	uint8_t b[2048];
+	size_t len;
+};
+
+/* One host: a stack with eth0, whose xmit frees frames or (capturing) keeps copies. */
+struct host {
+	struct stack *st;
+	struct netdev *dev;
+	struct usock *sock;
+	uint64_t tx;
+	struct frame *cap;          /* non-NULL: capturing into cap[ncap] */
+	unsigned ncap;
+};
+
+static void die(const char *what)
+{
+	fprintf(stderr, "bench_ipsec: %s\n", what);
+	exit(1);
+}
+
+static int host_xmit(struct netdev *dev, struct pkt *p)
+{
+	struct host *h = dev->priv;
+
+	h->tx++;
+	if (h->cap && h->ncap < NFRAMES && p->len <= sizeof(h->cap[0].b)) {
+		memcpy(h->cap[h->ncap].b, p->data, p->len);
+		h->cap[h->ncap++].len = p->len;
+	}
+	pkt_free(p);
+	return 0;
+}
+
+static int fd_none(const struct netdev *dev) { return -1; }
+static const struct netdev_ops null_ops = { .kind = "null", .xmit = host_xmit, .fd = fd_none };
+
+static void run_cmd(struct cmd_env *env, const char *cmd, const char *arg)
+{
+	char line[128];
+
+	snprintf(line, sizeof(line), cmd, arg);
+	if (cmd_exec_line(env, line) != 0)
+		die(cmd);
+}
+
+static void hex(char *out, size_t n)
+{
+	uint8_t k[BENCH_KEY_MAX];
+
+	bench_key(k);
+	out += sprintf(out, "0x");
+	for (size_t i = 0; i < n; i++)
+		out += sprintf(out, "%02x", k[i]);
+}
+
+/* The SA A -> B of @alg and the policy of @dir ("out" on A, "in" on B) as setkey text. */
+static void sad_spd(char *text, const struct bench_alg *alg, const char *dir)
+{
+	char ek[2 * BENCH_KEY_MAX + 3], auth[2 * BENCH_KEY_MAX + 48] = "";
+
+	hex(ek, alg->eklen);
+	if (alg->auth) {
+		sprintf(auth, " -A %s ", alg->auth);
+		hex(auth + strlen(auth), alg->aklen);
+	}
+	sprintf(text, "add " A6 " " B6 " esp %#x -m transport -r 64 -E %s %s%s;"
+		"spdadd " A6 " " B6 "[%d] udp -P %s ipsec esp/transport//require;",
+		SPI, alg->enc, ek, auth, PORT, dir);
+}
+
+/* Host @me (@mac, address @addr) whose neighbour @peer is at @peer_mac; ESP of @alg unless NULL. */
+static void host_init(struct host *h, const uint8_t *mac, const char *addr, const char *peer,
+		      const uint8_t *peer_mac, const struct bench_alg *alg, const char *dir)
+{
+	struct usagi_stack_config cfg = { .name = addr, .seed = 1, .now = NS_PER_SEC,
+					  .pool_packets = 4096 };
+	struct cmd_env env = { .out = fopen("/dev/null", "w"), .err = stderr };
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(PORT) };
+	struct in6_addr pa;
+	char line[512];
+
+	memset(h, 0, sizeof(*h));
+	h->st = env.st = usagi_stack_new(&cfg);
+	if (!h->st || !env.out)
+		die("usagi_stack_new");
+	usagi_stack_set_log_level(h->st, 0);
+	h->dev = netdev_create(h->st, "eth0", &null_ops, h, mac);
+	if (!h->dev || netdev_set_up(h->dev, true) < 0)
+		die("netdev");
+	run_cmd(&env, "link set dev eth0 mtu %s", "9000");
+	run_cmd(&env, "sysctl -w net.ipv6.conf.eth0.mtu=%s", "9000");
+	run_cmd(&env, "addr add %s/64 dev eth0 nodad", addr);
+	inet_pton(AF_INET6, peer, &pa);
+	if (nd6_neigh_add_permanent(h->st, h->dev, &pa, peer_mac) < 0)
+		die("neighbour");
+	if (alg) {
+		sad_spd(line, alg, dir);
+		if (setkey_run(h->st, line, strlen(line), SETKEY_PARSE_KERNEL, false, NULL, env.out,
+			       stderr))
+			die("setkey");
+	}
+	fclose(env.out);
+	h->sock = usagi_socket(h->st, AF_INET6, SOCK_DGRAM, 0);
+	if (!h->sock || usagi_bind(h->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die("socket");
+	usagi_stack_advance(h->st, h->st->now + NS_PER_SEC);
+}
+
+static void host_fini(struct host *h)
+{
+	usagi_close(h->sock);
+	usagi_stack_free(h->st);
+}
+
+/* A -> B with ESP of @alg, or without any policy (alg NULL: the plain UDP path). */
+struct path {
+	struct host a, b;
+	struct sockaddr_in6 dst;
+	uint8_t data[2048];
+	size_t dlen;
+	struct frame frames[NFRAMES];   /* A's output, B's input */
+	unsigned next;
+	struct xfrm_replay *win;        /* B's window: cleared every NFRAMES frames */
+	uint64_t sent, fed, got;
+};
+
+static void window_clear(struct xfrm_replay *w)
+{
+	w->top = 0;
+	memset(w->bits, 0, (w->mask + 1) * sizeof(w->bits[0]));
+}
+
+static void out_one(void *ctx)
+{
+	struct path *t = ctx;
+
+	usagi_sendto(t->a.sock, t->data, t->dlen, 0, (struct sockaddr *)&t->dst, sizeof(t->dst));
+	t->sent++;
+}
+
+static void in_one(void *ctx)
+{
+	static uint8_t buf[2048];
+	struct path *t = ctx;
+	struct pkt *p;
+
+	if (t->next == NFRAMES) {
+		t->next = 0;
+		if (t->win)
+			window_clear(t->win);
+	}
+	p = pkt_from_bytes(t->b.st->pool, t->frames[t->next].b, t->frames[t->next].len);
+	if (!p)
+		die("packet pool exhausted");
+	t->next++;
+	netdev_rx(t->b.dev, p);
+	if (usagi_recvfrom(t->b.sock, buf, sizeof(buf), 0, NULL, NULL) == (ssize_t)t->dlen)
+		t->got++;
+	t->fed++;
+}
+
+/* Both hosts, NFRAMES of A's frames captured, and one checked pass of them through B. */
+static void path_init(struct path *t, const struct bench_alg *alg, size_t size)
+{
+	static const uint8_t mac_a[6] = { 2, 0, 0, 0, 0, 0xa }, mac_b[6] = { 2, 0, 0, 0, 0, 0xb };
+	struct in6_addr b6;
+
+	host_init(&t->a, mac_a, A6, B6, mac_b, alg, "out");
+	host_init(&t->b, mac_b, B6, A6, mac_a, alg, "in");
+	t->dst = (struct sockaddr_in6){ .sin6_family = AF_INET6, .sin6_port = htons(PORT) };
+	inet_pton(AF_INET6, B6, &t->dst.sin6_addr);
+	t->dlen = size - 8;
+	memset(t->data, 0x42, t->dlen);
+	t->a.cap = t->frames;
+	t->a.tx = 0;
+	for (unsigned i = 0; i < NFRAMES; i++)
+		out_one(t);
+	t->a.cap = NULL;
+	if (t->a.ncap != NFRAMES || t->a.tx != NFRAMES)
+		die("output: not every datagram left as one frame");
+	for (unsigned i = 0; i < NFRAMES; i++)
+		if (t->frames[i].b[ETH_HLEN + 6] != (alg ? IPPROTO_ESP : IPPROTO_UDP))
+			die("output: a frame that is not the datagram");
+	if (alg && STAT_GET(t->a.st, xfrm_out_ok) != NFRAMES)
+		die("output: not every datagram went through ESP");
+	inet_pton(AF_INET6, B6, &b6);
+	if (alg)
+		t->win = xfrm_state_lookup(t->b.st, &b6, SPI, IPPROTO_ESP)->replay;
+	for (unsigned i = 0; i < NFRAMES; i++)
+		in_one(t);
+	if (t->got != NFRAMES || (alg && STAT_GET(t->b.st, xfrm_in_ok) != NFRAMES))
+		die("input: not every frame was decapsulated and delivered");
+}
+
+/* After the timed runs: every call sent one frame, every frame fed was delivered. */
+static void path_check(struct path *t)
+{
+	if (t->a.tx != t->sent || t->got != t->fed)
+		die("packets lost during the runs");
+}
+
+static void path_fini(struct path *t)
+{
+	host_fini(&t->a);
+	host_fini(&t->b);
+}
+
+static void print_line(const char *dir, const struct bench_alg *alg, size_t size, double v, double base)
+{
+	printf("bench ipsec-%s-%s-%zu %.3f Mpps baseline gcrypt-%s-%zu %.3f ratio %.2f\n", dir,
+	       alg->name, size, v / 1e6, alg->base, size, base / 1e6, v / base);
+	fflush(stdout);
+}
+
+/* ns per packet: the full path, the plain UDP path, the codec alone, and what is left. */
+static void print_stages(const char *dir, const struct bench_alg *alg, size_t size, double full,
+			 double plain, double codec)
+{
+	printf("# ipsec-%s-%s-%zu ns/packet: full %.0f = udp path %.0f + esp codec %.0f + glue %.0f\n",
+	       dir, alg->name, size, 1e9 / full, 1e9 / plain, 1e9 / codec,
+	       1e9 / full - 1e9 / plain - 1e9 / codec);
+	fflush(stdout);
+}
+
+enum { DIR_OUT = 1, DIR_IN = 2 };
+
+/* What to run: `stages`, `out` / `in`, a size, an algorithm (substring). */
+struct opts {
+	bool stages;
+	int dirs;
+	size_t size;
+	const char *alg;
+};
+
+/* One line (and its stages) for direction @in of @t against the raw baseline, all measured in turn. */
+static void bench_dir(const struct bench_alg *alg, size_t size, bool in, struct path *t,
+		      struct path *plain, struct bench_esp_run *codec)
+{
+	const char *dir = in ? "in" : "out";
+	struct bench_raw raw;
+	struct bench_fn f[4] = {
+		{ in ? in_one : out_one, t }, { bench_raw_one, &raw },
+		{ in ? in_one : out_one, plain },
+		{ in ? bench_esp_decap_one : bench_esp_encap_one, codec },
+	};
+
+	if (bench_raw_open(&raw, alg, bench_esp_hdr(codec), bench_esp_ct_len(codec), in,
+			   in ? codec->sealed : NULL, in ? codec->sealed_len : 0))
+		die("libgcrypt");
+	bench_best(f, plain ? 4 : 2, RUNS);
+	print_line(dir, alg, size, f[0].best, f[1].best);
+	if (plain)
+		print_stages(dir, alg, size, f[0].best, f[2].best, f[3].best);
+	bench_raw_close(&raw);
+}
+
+static void bench_one(const struct bench_alg *alg, size_t size, const struct opts *o)
+{
+	struct path *t = calloc(1, sizeof(*t)), *plain = o->stages ? calloc(1, sizeof(*plain)) : NULL;
+	struct bench_esp_run *codec = calloc(1, sizeof(*codec));
+
+	if (!t || !codec || (o->stages && !plain) || bench_esp_open(codec, alg, size) < 0)
+		die("setup");
+	path_init(t, alg, size);
+	if (plain)
+		path_init(plain, NULL, size);
+	if (o->dirs & DIR_OUT)
+		bench_dir(alg, size, false, t, plain, codec);
+	if (o->dirs & DIR_IN)
+		bench_dir(alg, size, true, t, plain, codec);
+	if (plain) {
+		path_check(plain);
+		path_fini(plain);
+	}
+	path_check(t);
+	path_fini(t);
+	bench_esp_close(codec);
+	free(t);
+	free(plain);
+	free(codec);
+}
+
+int main(int argc, char **argv)
+{
+	static const size_t sizes[] = { 64, 512, 1420 };
+	struct opts o = { .dirs = DIR_OUT | DIR_IN };
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "stages"))
+			o.stages = true;
+		else if (!strcmp(argv[i], "out") || !strcmp(argv[i], "in"))
+			o.dirs = argv[i][0] == 'o' ? DIR_OUT : DIR_IN;
+		else if (strtoul(argv[i], NULL, 10))
+			o.size = strtoul(argv[i], NULL, 10);
+		else
+			o.alg = argv[i];
+	}
+	if (crypto_init())
+		return 1;
+	for (size_t i = 0; i < BENCH_NALGS; i++) {
+		if (o.alg && !strstr(bench_algs[i].name, o.alg))
+			continue;
+		for (size_t j = 0; j < sizeof(sizes) / sizeof(sizes[0]); j++)
+			if (!o.size || o.size == sizes[j])
+				bench_one(&bench_algs[i], sizes[j], &o);
+	}
+	return 0;
+}
