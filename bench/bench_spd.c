@@ -1,10 +1,21 @@
 /*
  * SPD lookup against a naive linear scan of the same policies, measured in
- * the same run. Policies: half IPv6 (destination /48../128), half IPv4
- * (/16../32), random sources and prefix lengths, a mix of protocols and
- * ports, random priorities, all three directions, plus a few wildcards.
- * Flows: half aimed at a policy (its addresses, random host bits), half
- * random.
+ * the same run.
+ *
+ * spd-lookup-10, spd-lookup-100k: a stress for the index. Policies: half
+ * IPv6 (destination /48../128), half IPv4 (/16../32), random sources and
+ * prefix lengths, a mix of protocols and ports, random priorities, all
+ * three directions, plus a few wildcards. Flows: half aimed at a policy
+ * (its selector's own addresses), half random; families, directions and
+ * aimed or not all interleaved, so no lookup predicts the next.
+ *
+ * spd-lookup-100k-hosts: the shape of a large SPD in use, a gateway with a
+ * policy per peer and direction: out from the local /64 (or /24) to the
+ * peer's /128 (/32), in from the peer to the local prefix, two peers in
+ * three IPv6, and a catch-all per family and direction ranked last. Flows:
+ * each within a random policy's selector, one in ten with its destination's
+ * last byte changed (to another peer, or to none).
+ *
  * Prints: bench <name> <value> <unit> baseline <name> <value> ratio <value/baseline>
  */
 #include <stdio.h>
@@ -104,7 +115,90 @@ static void make_flows(struct rng *r, struct xfrm_policy *const *v, unsigned n, 
 	}
 }
 
-static void run(unsigned npol, unsigned naive_lookups, const char *name, const char *bname)
+/* A peer's policies: @i picks the peer, the direction and the family (2 in 3 IPv6). */
+static void host_sel(struct rng *r, unsigned i, struct xfrm_policy *req)
+{
+	unsigned peer = i / 2;
+	bool out = i % 2, v6 = peer % 3 != 0;
+
+	memset(req, 0, sizeof(*req));
+	req->dir = out ? XFRM_DIR_OUT : XFRM_DIR_IN;
+	req->action = XFRM_ACT_BLOCK;
+	req->priority = 1000 + rng_below(r, 100);
+	req->sel.family = v6 ? AF_INET6 : AF_INET;
+	struct in6_addr peer_a, local;
+	if (v6) {
+		inet_pton(AF_INET6, "2001:db8::", &peer_a);
+		inet_pton(AF_INET6, "2001:db8:ffff::", &local);
+		put_be32(peer_a.s6_addr + 8, (uint32_t)rng_next(r));
+		put_be32(peer_a.s6_addr + 12, peer);
+	} else {
+		ip4_to_mapped(&peer_a, htonl(0x0a000000u | (peer & 0xffffff)));
+		ip4_to_mapped(&local, htonl(0xc0000200u));
+	}
+	unsigned host = v6 ? 128 : 32, net = v6 ? 64 : 24;
+	/* Out: local net -> peer; in: peer -> local net. */
+	req->sel.src = out ? local : peer_a;
+	req->sel.dst = out ? peer_a : local;
+	req->sel.splen = (uint8_t)(out ? net : host);
+	req->sel.dplen = (uint8_t)(out ? host : net);
+}
+
+static unsigned fill_hosts(struct stack *st, struct rng *r, struct xfrm_policy **v, unsigned n)
+{
+	unsigned got = 0;
+
+	for (unsigned i = 0; i + 8 < n; i++) {
+		struct xfrm_policy req;
+
+		host_sel(r, i, &req);
+		if (xfrm_policy_add(st, &req, 0, &v[got]) == 0)
+			got++;
+	}
+	/* Catch-alls, ranked after every peer's policy. */
+	for (unsigned i = 0; i < 6; i++) {
+		struct xfrm_policy req = { .dir = (uint8_t)(i % 3), .action = XFRM_ACT_ALLOW, .priority = 100000 };
+
+		req.sel.family = i < 3 ? AF_INET6 : AF_INET;
+		if (xfrm_policy_add(st, &req, 0, &v[got]) == 0)
+			got++;
+	}
+	return got;
+}
+
+/* @a with random bits past @plen (in the 128-bit space). */
+static void host_bits(struct rng *r, struct in6_addr *a, unsigned plen)
+{
+	for (unsigned bit = plen; bit < 128; bit++)
+		if (rng_below(r, 2))
+			a->s6_addr[bit / 8] ^= (uint8_t)(0x80 >> (bit % 8));
+}
+
+/* Flows within a random policy's selector; one in ten with the destination's last byte changed. */
+static void make_host_flows(struct rng *r, struct xfrm_policy *const *v, unsigned n, struct xfrm_flow *f,
+			    int *dir, unsigned nf)
+{
+	for (unsigned i = 0; i < nf; i++) {
+		const struct xfrm_policy *p = v[rng_below(r, n)];
+		unsigned base = p->sel.family == AF_INET ? 96 : 0;
+
+		memset(&f[i], 0, sizeof(f[i]));
+		f[i].family = p->sel.family;
+		f[i].proto = rng_below(r, 2) ? IPPROTO_TCP : IPPROTO_UDP;
+		f[i].sport = (uint16_t)rng_next(r);
+		f[i].dport = (uint16_t)rng_next(r);
+		f[i].src = p->sel.src;
+		f[i].dst = p->sel.dst;
+		/* Host bits past the prefixes random; some to another peer or to none. */
+		host_bits(r, &f[i].src, base + p->sel.splen);
+		host_bits(r, &f[i].dst, base + p->sel.dplen);
+		if (rng_below(r, 10) == 0)
+			f[i].dst.s6_addr[15] ^= (uint8_t)(1 + rng_below(r, 255));
+		dir[i] = p->dir;
+	}
+}
+
+static void run(unsigned npol, unsigned naive_lookups, const char *name, const char *bname, bool hosts)
 {
 	struct usagi_stack_config cfg = { .name = "bench", .seed = npol };
 	struct stack *st = usagi_stack_new(&cfg);
@@ -119,8 +213,13 @@ static void run(unsigned npol, unsigned naive_lookups, const char *name, const c
 	if (!st || !v || !flows || !dirs)
 		exit(1);
 	rng_seed(&r, npol);
-	n = fill(st, &r, v, npol);
-	make_flows(&r, v, n, flows, dirs, NLOOKUP);
+	if (hosts) {
+		n = fill_hosts(st, &r, v, npol);
+		make_host_flows(&r, v, n, flows, dirs, NLOOKUP);
+	} else {
+		n = fill(st, &r, v, npol);
+		make_flows(&r, v, n, flows, dirs, NLOOKUP);
+	}
 	for (unsigned i = 0; i < NLOOKUP; i++) /* warm up: also settles the parent caches */
 		hits += xfrm_policy_lookup(st, dirs[i], &flows[i]) != NULL;
 	t0 = now_ns();
@@ -137,7 +236,7 @@ static void run(unsigned npol, unsigned naive_lookups, const char *name, const c
 			fprintf(stderr, "%s: lookup %u differs from the naive scan\n", name, i);
 	}
 	slow = (now_ns() - t0) / naive_lookups;
-	printf("bench %s %.1f ns baseline %s %.1f ns ratio %.4f\n", name, fast, bname, slow, fast / slow);
+	printf("bench %s %.1f ns baseline %s %.1f ns ratio %.6f\n", name, fast, bname, slow, fast / slow);
 	fprintf(stderr, "# %s: %u policies, %.0f%% of flows matched a policy\n", name, n, 100.0 * hits / NLOOKUP);
 	if (sink == 42)
 		puts("");
@@ -149,7 +248,8 @@ static void run(unsigned npol, unsigned naive_lookups, const char *name, const c
 
 int main(void)
 {
-	run(10, NLOOKUP, "spd-lookup-10", "naive-linear-10");
-	run(100000, 2000, "spd-lookup-100k", "naive-linear-100k");
+	run(10, NLOOKUP, "spd-lookup-10", "naive-linear-10", false);
+	run(100000, 2000, "spd-lookup-100k", "naive-linear-100k", false);
+	run(100000, 2000, "spd-lookup-100k-hosts", "naive-linear-100k-hosts", true);
 	return 0;
 }

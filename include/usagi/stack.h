@@ -14,6 +14,7 @@ struct usagi_stack_config {
 	const char *name;          /* for logs, "host" if NULL */
 	uint64_t seed;             /* RNG and hash keys; fixed for deterministic runs */
 	uint64_t now;              /* initial clock, ns */
+	uint64_t epoch_ns;         /* wall clock (ns since 1970, UTC) at clock 0; 0 = unknown (1970) */
 	unsigned pool_packets;     /* packet buffers, 0 = 4096 */
 };
 

@@ -34,6 +34,7 @@ struct stack *usagi_stack_new(const struct usagi_stack_config *cfg)
 		return NULL;
 	snprintf(st->name, sizeof(st->name), "%s", cfg && cfg->name ? cfg->name : "host");
 	st->now = cfg ? cfg->now : 0;
+	st->epoch_ns = cfg ? cfg->epoch_ns : 0;
 	rng_seed(&st->rng, cfg ? cfg->seed : 0);
 	st->hkey.k0 = rng_next(&st->rng);
 	st->hkey.k1 = rng_next(&st->rng);

@@ -25,10 +25,18 @@
 struct xfrm_spd;
 struct xfrm_sad;
 struct pfkey_server;
+struct spd_listeners;
 
 struct stack {
 	char name[32];
 	uint64_t now;                /* ns, set by the driver (usagi_stack_advance) */
+	/*
+	 * The wall clock (ns since 1970-01-01 UTC) at stack time 0, for what
+	 * must show real dates (PF_KEY add/use times, RFC 2367 2.3.3; setkey
+	 * -D). 0: unknown, times show as 1970 (simulations and tests, which
+	 * stay deterministic). The core never reads a clock: the owner sets it.
+	 */
+	uint64_t epoch_ns;
 	struct rng rng;
 	struct siphash_key hkey;     /* keys every wire-fed hash table */
 	struct timer_wheel timers;
@@ -57,6 +65,7 @@ struct stack {
 	struct timer xfrm_natt_timer; /* NAT-keepalives (xfrm_natt.c) */
 	uint32_t xfrm_natt_interval_s;
 	struct pfkey_server *pfkey;  /* PF_KEY sockets (pfkey/pfkey_server.h); NULL while none is open */
+	struct spd_listeners *spd_listeners; /* SPD event listeners (xfrm/policy_events.c); NULL while none */
 };
 
 /* Arms @t to fire @delay_ns from now. */

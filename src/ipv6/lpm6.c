@@ -1,5 +1,6 @@
 #include "ipv6/lpm6.h"
 #include <stdlib.h>
+#include <sys/mman.h>
 
 /* See lpm6.h for the shape. Bits are numbered from the top of the address. */
 
@@ -14,9 +15,20 @@
 /*
  * v.pfx is the longest prefix ending in this node that covers the entry and
  * v a copy of its value, so a match ending in a node reads no prefix object.
+ * Where no prefix covers the entry and a bucket hangs below, the entry says
+ * instead which top bits every prefix in the bucket starts with: most
+ * addresses that reach a bucket match none of it (random tables leave one
+ * or two prefixes per root entry), and the filter spares them the read of
+ * a bucket that is rarely cached.
  */
 struct lpm6_entry {
-	struct lpm6_val v;         /* all zero if no prefix covers the entry */
+	union {
+		struct lpm6_val v;
+		struct {
+			uint64_t hi, mask; /* address bits [0, 64) under mask, as in every item below */
+			const void *pfx;   /* NULL, as v.pfx */
+		} f;
+	};
 	uintptr_t child;           /* node (| TAG_SKIP), or struct bucket * | TAG_BUCKET */
 };
 
@@ -41,7 +53,10 @@ struct lpm6_node {
 _Static_assert(sizeof(struct lpm6_entry) == 32 && offsetof(struct lpm6_node, e) == 32,
 	       "entries must not straddle cache lines");
 
-/* Masks kept inline so a scan touches only the bucket's own lines. */
+/*
+ * Masks kept inline so a scan touches only the bucket's own lines. A table
+ * with a payload (lpm6_new_payload) follows each item with a copy of it.
+ */
 struct bitem {
 	uint64_t hi, lo, mhi, mlo;
 	struct lpm6_val v;         /* copy of v of the prefix, v.pfx is the prefix */
@@ -50,20 +65,59 @@ struct bitem {
 /*
  * Cache-line aligned: the header and the first item (56 bytes) fill one
  * line, the next item the next, and most buckets hold one or two items.
+ * Items are t->isz apart (sizeof(struct bitem) plus the payload): reach
+ * them through item(), never by indexing.
  */
 #define BUCKET_ALIGN 64
 struct bucket {
 	uint32_t n, cap;           /* items sorted longest prefix first */
-	struct bitem it[];
+	unsigned char it[] __attribute__((aligned(8)));
+};
+
+/*
+ * Buckets come from chunks the table owns, by size class (64 << k bytes),
+ * freed ones kept on a list per class for reuse; chunks go back only with
+ * the table. A lookup's one random read is a bucket, and with 4 KiB pages
+ * a big table's buckets cost a TLB miss each (a long one under a
+ * hypervisor): so chunks grow to 2 MiB, aligned, and are offered to the
+ * kernel as huge pages. A small table stays in one small chunk.
+ */
+#define ARENA_FIRST (16u << 10)
+#define ARENA_HUGE (2u << 20)
+#define ARENA_CLASSES 6            /* 64 .. 2048 bytes */
+
+struct arena {
+	void **chunks;
+	unsigned nchunks, cap;
+	unsigned char *cur, *end;  /* the unused part of the last chunk */
+	void *free[ARENA_CLASSES];
 };
 
 struct lpm6 {
 	struct lpm6_node *root;
 	struct lpm6_pfx *dflt;     /* ::/0 */
+	unsigned isz, psize;       /* bucket item stride; payload bytes after each lpm6_pfx */
 	struct siphash_key key;
 	struct lpm6_pfx **hash;
 	unsigned hmask, count;
+	struct arena mem;          /* buckets */
 };
+
+_Static_assert(sizeof(struct bucket) + LPM6_BUCKET_MAX * (sizeof(struct bitem) + LPM6_PAYLOAD_MAX) <=
+	       (size_t)64 << (ARENA_CLASSES - 1), "the largest bucket fits the largest size class");
+
+static inline struct bitem *item(const struct lpm6 *t, const struct bucket *b, uint32_t i)
+{
+	return (struct bitem *)(uintptr_t)(b->it + (size_t)i * t->isz);
+}
+
+/* Refreshes the copy of @p (its value and payload) in bucket item @it. */
+static void item_fill(const struct lpm6 *t, struct bitem *it, struct lpm6_pfx *p)
+{
+	it->v = p->v;
+	it->v.pfx = p;
+	memcpy(it + 1, p + 1, t->psize);
+}
 
 static inline uint64_t load_be64(const uint8_t *b)
 {
@@ -166,6 +220,85 @@ static void hash_unlink(struct lpm6 *t, struct lpm6_pfx *p)
 	p->hnext = NULL;
 }
 
+/* ---- bucket memory ---- */
+
+static unsigned size_class(size_t size)
+{
+	unsigned k = 0;
+
+	while (((size_t)64 << k) < size)
+		k++;
+	return k;
+}
+
+static int arena_grow(struct arena *a, size_t need)
+{
+	size_t size = a->nchunks ? MIN((size_t)ARENA_HUGE, (size_t)ARENA_FIRST << a->nchunks) : ARENA_FIRST;
+	void *c;
+
+	if (a->nchunks == a->cap) {
+		unsigned cap = a->cap ? a->cap * 2 : 8;
+		void **nc = realloc(a->chunks, cap * sizeof(*nc));
+
+		if (!nc)
+			return -ENOMEM;
+		a->chunks = nc;
+		a->cap = cap;
+	}
+	size = MAX(size, need);
+	c = aligned_alloc(size >= ARENA_HUGE ? ARENA_HUGE : BUCKET_ALIGN, size);
+	if (!c)
+		return -ENOMEM;
+#ifdef MADV_HUGEPAGE
+	if (size >= ARENA_HUGE)
+		madvise(c, size, MADV_HUGEPAGE);    /* advice only: 4 KiB pages work too */
+#endif
+	a->chunks[a->nchunks++] = c;
+	a->cur = c;
+	a->end = a->cur + size;
+	return 0;
+}
+
+/* Room for @size bytes (<= 64 << (ARENA_CLASSES - 1)), 64-byte aligned; NULL on ENOMEM. */
+static void *arena_alloc(struct arena *a, size_t size)
+{
+	unsigned k = size_class(size);
+	size_t bytes = (size_t)64 << k;
+	void *p = a->free[k];
+
+	if (p) {
+		memcpy(&a->free[k], p, sizeof(void *));
+		return p;
+	}
+	if ((size_t)(a->end - a->cur) < bytes && arena_grow(a, bytes) < 0)
+		return NULL;
+	p = a->cur;
+	a->cur += bytes;
+	return p;
+}
+
+static void arena_free(struct arena *a, void *p, size_t size)
+{
+	unsigned k = size_class(size);
+
+	memcpy(p, &a->free[k], sizeof(void *));
+	a->free[k] = p;
+}
+
+static void arena_fini(struct arena *a)
+{
+	for (unsigned i = 0; i < a->nchunks; i++)
+		free(a->chunks[i]);
+	free(a->chunks);
+}
+
+static size_t bucket_size(const struct lpm6 *t, uint32_t cap);
+
+static void bucket_free(struct lpm6 *t, struct bucket *b)
+{
+	arena_free(&t->mem, b, bucket_size(t, b->cap));
+}
+
 /* ---- nodes and buckets ---- */
 
 /* Key bits [0, off) of the node are taken from @hi/@lo. */
@@ -213,17 +346,17 @@ static inline bool key_in(const struct lpm6_node *n, uint64_t hi, uint64_t lo)
 	return (((hi ^ n->khi) & mhi) | ((lo ^ n->klo) & mlo)) == 0;
 }
 
-static void child_free(uintptr_t c)
+static void child_free(struct lpm6 *t, uintptr_t c)
 {
 	if (!c)
 		return;
 	if (c & TAG_BUCKET) {
-		free((void *)(c & ~TAG_BUCKET));
+		bucket_free(t, (struct bucket *)(c & ~TAG_BUCKET));
 		return;
 	}
 	struct lpm6_node *n = child_node(c);
 	for (size_t i = 0; i < ((size_t)1 << n->bits); i++)
-		child_free(n->e[i].child);
+		child_free(t, n->e[i].child);
 	node_free(n);
 }
 
@@ -243,50 +376,80 @@ static unsigned split_level(const struct lpm6_pfx *p, uint64_t hi, uint64_t lo,
 	return s;
 }
 
-/* A copy of @b (may be NULL) with room for @cap items; NULL on ENOMEM, @b left intact. */
-static struct bucket *bucket_realloc(struct bucket *b, uint32_t cap)
+static size_t bucket_size(const struct lpm6 *t, uint32_t cap)
 {
-	size_t size = sizeof(*b) + cap * sizeof(b->it[0]);
-	struct bucket *nb = aligned_alloc(BUCKET_ALIGN, (size + BUCKET_ALIGN - 1) & ~(size_t)(BUCKET_ALIGN - 1));
+	return sizeof(struct bucket) + cap * t->isz;
+}
+
+/* Recomputes @e's bucket filter; to be called whenever its bucket or its v.pfx changes. */
+static void entry_filter(const struct lpm6 *t, struct lpm6_entry *e)
+{
+	const struct bucket *b = (const struct bucket *)(e->child & ~TAG_BUCKET);
+	uint64_t hi = 0, mask = ~0ULL;
+
+	if (e->v.pfx || !(e->child & TAG_BUCKET))
+		return;
+	for (uint32_t i = 0; i < b->n; i++) {
+		const struct bitem *it = item(t, b, i);
+		uint64_t diff = i ? (it->hi ^ hi) & mask : 0;
+
+		/* Keep the bits all items fix and agree on: the common leading run. */
+		mask &= it->mhi;
+		if (diff)
+			mask &= ~(~0ULL >> __builtin_clzll(diff));
+		hi = it->hi & mask;
+	}
+	e->f.hi = hi;
+	e->f.mask = b->n ? mask : 0;
+}
+
+/* A copy of @b (may be NULL) with room for @cap items; NULL on ENOMEM, @b left intact. */
+static struct bucket *bucket_realloc(struct lpm6 *t, struct bucket *b, uint32_t cap)
+{
+	struct bucket *nb = arena_alloc(&t->mem, bucket_size(t, cap));
 
 	if (!nb)
 		return NULL;
 	nb->n = 0;
 	if (b) {
-		memcpy(nb, b, sizeof(*b) + b->n * sizeof(b->it[0]));
-		free(b);
+		memcpy(nb, b, bucket_size(t, b->n));
+		bucket_free(t, b);
 	}
 	nb->cap = cap;
 	return nb;
 }
 
-static struct bucket *bucket_add(struct bucket *b, struct lpm6_pfx *p)
+/* Buckets start with room for one item: most hold one, and the smaller the table the more stays cached. */
+static struct bucket *bucket_add(struct lpm6 *t, struct bucket *b, struct lpm6_pfx *p)
 {
 	uint32_t n = b ? b->n : 0, cap = b ? b->cap : 0, i;
+	struct bitem *it;
 
 	if (n == cap) {
-		b = bucket_realloc(b, cap ? cap * 2 : 2);
+		b = bucket_realloc(t, b, cap ? cap * 2 : 1);
 		if (!b)
 			return NULL;
 	}
-	for (i = b->n; i > 0 && b->it[i - 1].v.pfx->plen < p->plen; i--)
-		b->it[i] = b->it[i - 1];
-	b->it[i] = (struct bitem){ .hi = p->hi, .lo = p->lo, .v = p->v };
-	b->it[i].v.pfx = p;
-	pfx_masks(p->plen, &b->it[i].mhi, &b->it[i].mlo);
+	for (i = b->n; i > 0 && item(t, b, i - 1)->v.pfx->plen < p->plen; i--)
+		memcpy(item(t, b, i), item(t, b, i - 1), t->isz);
+	it = item(t, b, i);
+	it->hi = p->hi;
+	it->lo = p->lo;
+	pfx_masks(p->plen, &it->mhi, &it->mlo);
+	item_fill(t, it, p);
 	b->n++;
 	return b;
 }
 
-static void bucket_del(struct bucket *b, const struct lpm6_pfx *p)
+static void bucket_del(const struct lpm6 *t, struct bucket *b, const struct lpm6_pfx *p)
 {
 	uint32_t i = 0;
 
-	while (i < b->n && b->it[i].v.pfx != p)
+	while (i < b->n && item(t, b, i)->v.pfx != p)
 		i++;
 	if (i == b->n)
 		return;
-	memmove(&b->it[i], &b->it[i + 1], (b->n - i - 1) * sizeof(b->it[0]));
+	memmove(item(t, b, i), item(t, b, i + 1), (b->n - i - 1) * t->isz);
 	b->n--;
 }
 
@@ -297,30 +460,30 @@ static size_t pfx_span(const struct lpm6_node *n, const struct lpm6_pfx *p, unsi
 	return (size_t)1 << (n->off + n->bits - p->plen);
 }
 
-static int node_insert(struct lpm6_node *n, struct lpm6_pfx *p);
+static int node_insert(struct lpm6 *t, struct lpm6_node *n, struct lpm6_pfx *p);
 
 /*
  * Turns a full bucket at an entry of a node ending at @off, plus @p, into a
  * node: at the deepest stride boundary that all of them pass through, linked
  * with TAG_SKIP if that is below @off. The bucket stays on failure.
  */
-static int bucket_split(struct lpm6_entry *e, unsigned off, struct lpm6_pfx *p)
+static int bucket_split(struct lpm6 *t, struct lpm6_entry *e, unsigned off, struct lpm6_pfx *p)
 {
 	struct bucket *b = (struct bucket *)(e->child & ~TAG_BUCKET);
 	unsigned s = split_level(p, p->hi, p->lo, off, 128);
 
 	for (uint32_t i = 0; i < b->n; i++)
-		s = split_level(b->it[i].v.pfx, p->hi, p->lo, off, s);
+		s = split_level(item(t, b, i)->v.pfx, p->hi, p->lo, off, s);
 	struct lpm6_node *c = node_new(s, NODE_BITS, p->hi, p->lo);
-	int err = c ? node_insert(c, p) : -ENOMEM;
+	int err = c ? node_insert(t, c, p) : -ENOMEM;
 
 	for (uint32_t i = 0; i < b->n && !err; i++)
-		err = node_insert(c, b->it[i].v.pfx);
+		err = node_insert(t, c, item(t, b, i)->v.pfx);
 	if (err) {
-		child_free((uintptr_t)c);
+		child_free(t, (uintptr_t)c);
 		return err;
 	}
-	free(b);
+	bucket_free(t, b);
 	e->child = node_link(c, off);
 	return 0;
 }
@@ -344,7 +507,7 @@ static struct lpm6_node *skip_split(struct lpm6_entry *e, unsigned end, struct l
 	return m;
 }
 
-static int node_insert(struct lpm6_node *n, struct lpm6_pfx *p)
+static int node_insert(struct lpm6 *t, struct lpm6_node *n, struct lpm6_pfx *p)
 {
 	for (;;) {
 		unsigned end = n->off + n->bits, first;
@@ -378,13 +541,14 @@ static int node_insert(struct lpm6_node *n, struct lpm6_pfx *p)
 		struct bucket *b = (struct bucket *)(e->child & ~TAG_BUCKET);
 
 		if (b && b->n >= LPM6_BUCKET_MAX)
-			return bucket_split(e, end, p);
-		b = bucket_add(b, p);
+			return bucket_split(t, e, end, p);
+		b = bucket_add(t, b, p);
 		if (!b)
 			return -ENOMEM;
 		if (!e->child)
 			n->used++;
 		e->child = (uintptr_t)b | TAG_BUCKET;
+		entry_filter(t, e);
 		return 0;
 	}
 }
@@ -436,7 +600,7 @@ static void merge_single(struct lpm6_entry *e, unsigned end)
 }
 
 /* Removes @p below @n; true if @n is left empty (the caller frees it). */
-static bool node_remove(const struct lpm6 *t, struct lpm6_node *n, const struct lpm6_pfx *p)
+static bool node_remove(struct lpm6 *t, struct lpm6_node *n, const struct lpm6_pfx *p)
 {
 	unsigned end = n->off + n->bits, first;
 
@@ -449,6 +613,7 @@ static bool node_remove(const struct lpm6 *t, struct lpm6_node *n, const struct 
 			struct lpm6_pfx *q = entry_cover(t, n, (unsigned)i, p);
 			n->e[i].v = q ? q->v : (struct lpm6_val){ 0 };
 			n->e[i].v.pfx = q;
+			entry_filter(t, &n->e[i]);
 		}
 		return --n->used == 0;
 	}
@@ -459,10 +624,12 @@ static bool node_remove(const struct lpm6 *t, struct lpm6_node *n, const struct 
 	if (e->child & TAG_BUCKET) {
 		struct bucket *b = (struct bucket *)(e->child & ~TAG_BUCKET);
 
-		bucket_del(b, p);
-		if (b->n)
+		bucket_del(t, b, p);
+		if (b->n) {
+			entry_filter(t, e);
 			return false;
-		free(b);
+		}
+		bucket_free(t, b);
 	} else if (node_remove(t, child_node(e->child), p)) {
 		node_free(child_node(e->child));
 	} else {
@@ -477,10 +644,17 @@ static bool node_remove(const struct lpm6 *t, struct lpm6_node *n, const struct 
 
 struct lpm6 *lpm6_new(const struct siphash_key *key)
 {
-	struct lpm6 *t = calloc(1, sizeof(*t));
+	return lpm6_new_payload(key, 0);
+}
+
+struct lpm6 *lpm6_new_payload(const struct siphash_key *key, size_t psize)
+{
+	struct lpm6 *t = psize <= LPM6_PAYLOAD_MAX ? calloc(1, sizeof(*t)) : NULL;
 
 	if (!t)
 		return NULL;
+	t->psize = (unsigned)psize;
+	t->isz = (unsigned)((sizeof(struct bitem) + psize + 7) & ~(size_t)7);
 	t->key = *key;
 	t->hmask = 63;
 	t->hash = calloc(t->hmask + 1, sizeof(*t->hash));
@@ -497,7 +671,8 @@ void lpm6_free(struct lpm6 *t)
 	if (!t)
 		return;
 	if (t->root)
-		child_free((uintptr_t)t->root);
+		child_free(t, (uintptr_t)t->root);
+	arena_fini(&t->mem);
 	free(t->hash);
 	free(t);
 }
@@ -508,8 +683,9 @@ int lpm6_insert(struct lpm6 *t, struct lpm6_pfx *p)
 
 	if (t->count > t->hmask && hash_grow(t) < 0)
 		return -ENOMEM;
+	p->v.pfx = p;    /* lpm6_match() may hand back the prefix's own value */
 	if (p->plen > 0) {
-		int err = node_insert(t->root, p);
+		int err = node_insert(t, t->root, p);
 		if (err)
 			return err;
 	} else {
@@ -533,9 +709,9 @@ void lpm6_remove(struct lpm6 *t, struct lpm6_pfx *p)
 		node_remove(t, t->root, p); /* the root stays even when empty */
 }
 
-const struct lpm6_val *lpm6_match(const struct lpm6 *t, const struct in6_addr *a)
+static inline __attribute__((always_inline))
+const struct lpm6_val *match(const struct lpm6 *t, uint64_t hi, uint64_t lo)
 {
-	uint64_t hi = load_be64(a->s6_addr), lo = load_be64(a->s6_addr + 8);
 	const struct lpm6_entry *e = &t->root->e[hi >> (64 - ROOT_BITS)];
 	const struct lpm6_val *best = t->dflt ? &t->dflt->v : NULL;
 	unsigned off = ROOT_BITS;   /* where the node below @e starts, unless skipped */
@@ -546,13 +722,16 @@ const struct lpm6_val *lpm6_match(const struct lpm6 *t, const struct in6_addr *a
 		if (e->v.pfx)
 			best = &e->v;
 		if (!c)
-			return best;
-		if (c & TAG_BUCKET)
+			return t->psize && best ? &best->pfx->v : best;
+		if (c & TAG_BUCKET) {
+			if (!e->v.pfx && ((hi ^ e->f.hi) & e->f.mask))
+				return t->psize && best ? &best->pfx->v : best;
 			break;
+		}
 		const struct lpm6_node *n = child_node(c);
 		if (c & TAG_SKIP) {
 			if (!key_in(n, hi, lo))
-				return best;
+				return t->psize && best ? &best->pfx->v : best;
 			off = n->off;
 		}
 		e = &n->e[bits_at(hi, lo, off, NODE_BITS)];
@@ -560,13 +739,25 @@ const struct lpm6_val *lpm6_match(const struct lpm6 *t, const struct in6_addr *a
 	}
 	/* Longest first: the first hit is the longest match below this entry. */
 	const struct bucket *b = (const struct bucket *)(c & ~TAG_BUCKET);
-	for (uint32_t i = 0; i < b->n; i++) {
-		const struct bitem *it = &b->it[i];
+	const unsigned char *ip = b->it;
+	for (uint32_t i = 0; i < b->n; i++, ip += t->isz) {
+		const struct bitem *it = (const struct bitem *)(uintptr_t)ip;
 
 		if ((((hi ^ it->hi) & it->mhi) | ((lo ^ it->lo) & it->mlo)) == 0)
 			return &it->v;
 	}
-	return best;
+	/* An entry's copy is not followed by the payload: hand back the prefix's own. */
+	return t->psize && best ? &best->pfx->v : best;
+}
+
+const struct lpm6_val *lpm6_match(const struct lpm6 *t, const struct in6_addr *a)
+{
+	return match(t, load_be64(a->s6_addr), load_be64(a->s6_addr + 8));
+}
+
+const struct lpm6_val *lpm6_match_key(const struct lpm6 *t, uint64_t hi, uint64_t lo)
+{
+	return match(t, hi, lo);
 }
 
 void lpm6_set_val(struct lpm6 *t, struct lpm6_pfx *p, const void *val, uint64_t expires)
@@ -588,8 +779,8 @@ void lpm6_set_val(struct lpm6 *t, struct lpm6_pfx *p, const void *val, uint64_t 
 		}
 		struct bucket *b = (struct bucket *)(e->child & ~TAG_BUCKET);
 		for (uint32_t i = 0; i < b->n; i++)
-			if (b->it[i].v.pfx == p)
-				b->it[i].v = p->v;
+			if (item(t, b, i)->v.pfx == p)
+				item_fill(t, item(t, b, i), p);
 		return;
 	}
 	unsigned first;
@@ -621,6 +812,58 @@ void lpm6_walk(const struct lpm6 *t, void (*fn)(void *ctx, struct lpm6_pfx *p), 
 }
 
 unsigned lpm6_count(const struct lpm6 *t) { return t->count; }
+
+/* True if @q is longer than @p and inside it. */
+static bool pfx_inside(const struct lpm6_pfx *q, const struct lpm6_pfx *p)
+{
+	uint64_t mhi, mlo;
+
+	pfx_masks(p->plen, &mhi, &mlo);
+	return q->plen > p->plen && (((q->hi ^ p->hi) & mhi) | ((q->lo ^ p->lo) & mlo)) == 0;
+}
+
+/* Walks down to where @p ends; whatever hangs below it there is inside it. */
+bool lpm6_has_longer(const struct lpm6 *t, const struct lpm6_pfx *p)
+{
+	const struct lpm6_node *n = t->root;
+	uint64_t mhi, mlo;
+
+	if (p->plen == 0)
+		return t->count > (t->dflt == p);
+	pfx_masks(p->plen, &mhi, &mlo);
+	for (;;) {
+		unsigned end = n->off + n->bits, first;
+
+		if (p->plen <= end) {
+			size_t span = pfx_span(n, p, &first);
+
+			for (size_t i = first; i < first + span; i++)
+				if (n->e[i].child || (n->e[i].v.pfx && n->e[i].v.pfx->plen > p->plen))
+					return true;
+			return false;
+		}
+		const struct lpm6_entry *e = &n->e[bits_at(p->hi, p->lo, n->off, n->bits)];
+
+		if (!e->child)
+			return false;
+		if (e->child & TAG_BUCKET) {
+			const struct bucket *b = (const struct bucket *)(e->child & ~TAG_BUCKET);
+
+			for (uint32_t i = 0; i < b->n; i++)
+				if (pfx_inside(item(t, b, i)->v.pfx, p))
+					return true;
+			return false;
+		}
+		n = child_node(e->child);
+		if (e->child & TAG_SKIP) {
+			/* Everything below @n carries its key: all inside @p, or none. */
+			if (p->plen <= n->off)
+				return (((n->khi ^ p->hi) & mhi) | ((n->klo ^ p->lo) & mlo)) == 0;
+			if (!key_in(n, p->hi, p->lo))
+				return false;
+		}
+	}
+}
 
 unsigned lpm6_depth(const struct lpm6 *t, const struct in6_addr *a)
 {

@@ -13,6 +13,12 @@
  *
  * The caller owns the prefix objects (it embeds struct lpm6_pfx first in
  * its own struct) and keeps them alive while they are in the table.
+ *
+ * Payload: a table made with lpm6_new_payload(key, n) also copies the n
+ * bytes that follow struct lpm6_pfx in the caller's object into its
+ * buckets, refreshed by lpm6_set_val(), and every lpm6_val it hands back is
+ * followed by those n bytes (the bucket's copy or the object's own), so a
+ * caller whose hot data fits there reads nothing past the match.
  */
 #ifndef USAGI_IPV6_LPM6_H
 #define USAGI_IPV6_LPM6_H
@@ -36,7 +42,11 @@ struct lpm6_pfx {
 
 struct lpm6;
 
+#define LPM6_PAYLOAD_MAX 128
+
 struct lpm6 *lpm6_new(const struct siphash_key *key);
+/* A table with a payload of @psize bytes (<= LPM6_PAYLOAD_MAX), see above; NULL on ENOMEM or a bad size. */
+struct lpm6 *lpm6_new_payload(const struct siphash_key *key, size_t psize);
 /* Frees the table, not the prefixes. */
 void lpm6_free(struct lpm6 *t);
 /* Fills p->hi/lo/plen from @a masked to @plen (plen <= 128). */
@@ -48,12 +58,23 @@ struct lpm6_pfx *lpm6_find(const struct lpm6 *t, const struct lpm6_pfx *key);
 int lpm6_insert(struct lpm6 *t, struct lpm6_pfx *p);
 /* Removes @p, which must be in the table. */
 void lpm6_remove(struct lpm6 *t, struct lpm6_pfx *p);
-/* Sets the value of @p (in the table) and its bucket copy. */
+/* Sets the value of @p (in the table) and its bucket copy (with a payload table, the payload's too). */
 void lpm6_set_val(struct lpm6 *t, struct lpm6_pfx *p, const void *val, uint64_t expires);
-/* Value of the longest prefix containing @a, NULL if none; valid until the table changes. Hot path. */
+/*
+ * Value of the longest prefix containing @a, NULL if none; valid until the
+ * table changes. With a payload table, the payload follows it. Hot path.
+ */
 const struct lpm6_val *lpm6_match(const struct lpm6 *t, const struct in6_addr *a);
+/*
+ * The same for the address whose bits are @hi (0..63) and @lo (64..127),
+ * for callers that compute a key: passing it in registers spares the store
+ * a load would have to wait for.
+ */
+const struct lpm6_val *lpm6_match_key(const struct lpm6 *t, uint64_t hi, uint64_t lo);
 /* Longest prefix containing @a that is shorter than @plen (slow: one hash probe per length). */
 struct lpm6_pfx *lpm6_match_shorter(const struct lpm6 *t, const struct in6_addr *a, unsigned plen);
+/* True if the table holds a prefix longer than @p and inside it (@p itself need not be in the table). */
+bool lpm6_has_longer(const struct lpm6 *t, const struct lpm6_pfx *p);
 /* Calls @fn for every prefix, in no particular order; @fn must not change the table. */
 void lpm6_walk(const struct lpm6 *t, void (*fn)(void *ctx, struct lpm6_pfx *p), void *ctx);
 unsigned lpm6_count(const struct lpm6 *t);

@@ -114,6 +114,18 @@ int pfkey_check_why(const struct pfkey_msg *m, const char **why);
 /* Typed access to a parsed extension; NULL when absent. */
 #define PFKEY_EXT(m, type, ctype) ((const struct ctype *)(const void *)(m)->ext[(type)])
 
+/*
+ * Stack time @t_ns as PF_KEY carries add and use times (RFC 2367 2.3.3:
+ * seconds since the epoch): @epoch_ns is the wall clock at stack time 0
+ * (st->epoch_ns; 0 in simulations and tests, whose times then count from
+ * 1970 and stay deterministic). A use time of 0 means never used: callers
+ * send 0 for it, not this.
+ */
+static inline uint64_t pfkey_time_s(uint64_t t_ns, uint64_t epoch_ns)
+{
+	return (epoch_ns + t_ns) / 1000000000ull;
+}
+
 /* An address extension decoded. */
 struct pfkey_addr {
 	struct in6_addr addr;        /* IPv4 as ::ffff:a.b.c.d */
@@ -233,8 +245,24 @@ int pfkey_add_ident(struct pfkey_buf *b, uint16_t which, uint16_t type, uint64_t
  * port mask, no family); the interface index is not carried.
  */
 int pfkey_add_policy(struct pfkey_buf *b, const struct xfrm_policy *pol);
-/* LIFETIME_CURRENT of a policy: packets as allocations, bytes, add/use time in stack-clock seconds. */
-int pfkey_add_policy_current(struct pfkey_buf *b, const struct xfrm_policy *pol);
+/*
+ * LIFETIME_CURRENT of a policy: packets as allocations, bytes, add time
+ * and last use time (0: never used) in seconds since the epoch
+ * (pfkey_time_s with @epoch_ns).
+ */
+int pfkey_add_policy_current(struct pfkey_buf *b, const struct xfrm_policy *pol, uint64_t epoch_ns);
+/*
+ * LIFETIME_HARD / _SOFT of a policy when it has such limits (pol->lft):
+ * add time and use (idle) time in seconds, allocations and bytes 0 (KAME's
+ * "lifetime" and "validtime" are HARD's addtime and usetime).
+ */
+int pfkey_add_policy_lifetimes(struct pfkey_buf *b, const struct xfrm_policy *pol);
+/*
+ * Everything the node says of a policy it holds (SPDDUMP entries, SPDGET
+ * replies, SPD broadcasts, X_SPDEXPIRE's base): pfkey_add_policy, then
+ * LIFETIME_CURRENT and the limits (pfkey_add_policy_lifetimes).
+ */
+int pfkey_add_policy_state(struct pfkey_buf *b, const struct xfrm_policy *pol, uint64_t epoch_ns);
 /* X_POLICY alone, no requests: SPDGET/SPDDELETE2 by id, SPDFLUSH-style markers. */
 int pfkey_add_policy_id(struct pfkey_buf *b, uint8_t type, uint8_t dir, uint32_t id,
 			uint32_t priority);
@@ -252,12 +280,16 @@ int pfkey_add_sa_cfg(struct pfkey_buf *b, const struct xfrm_sa_cfg *cfg, bool wi
 
 /*
  * Everything a GET/DUMP/EXPIRE/ADD-reply carries for SA @x: as
- * pfkey_add_sa_cfg with the SA's state, the low 32 bits of its output
- * sequence number in X_SA2, and LIFETIME_CURRENT (packets as allocations,
- * bytes, add/use time in seconds of the stack clock) before HARD/SOFT.
- * A LARVAL SA gets only SA, X_SA2 and the addresses.
+ * pfkey_add_sa_cfg with the SA's state, the replay window the SAD runs
+ * (an ESN SA configured below 32 runs 32; no window: 0), the low 32 bits
+ * of its output sequence number in X_SA2, and LIFETIME_CURRENT (packets
+ * as allocations, bytes, add/use time in seconds since the epoch:
+ * pfkey_time_s with @epoch_ns, use time 0 while unused) before HARD/SOFT.
+ * A LARVAL SA has no keys and no algorithms; it carries its add time and
+ * the hard add-time lifetime it dies by (XFRM_LARVAL_LIFETIME_S), as
+ * Linux and KAME show larval SAs.
  */
-int pfkey_add_state(struct pfkey_buf *b, const struct xfrm_state *x, bool with_keys);
+int pfkey_add_state(struct pfkey_buf *b, const struct xfrm_state *x, bool with_keys, uint64_t epoch_ns);
 
 /* ---- Converting ----------------------------------------------------------------------- */
 
@@ -279,6 +311,17 @@ int pfkey_add_state(struct pfkey_buf *b, const struct xfrm_state *x, bool with_k
 int pfkey_to_sa_cfg(const struct pfkey_msg *m, struct xfrm_sa_cfg *cfg, const char **why);
 
 /*
+ * The SA a GET or DELETE names (RFC 2367 3.1.4, 3.1.5): the protocol from
+ * the satype, the SPI from the SA extension, the destination address.
+ * Nothing else is read: the SA extension's algorithms, window and flags,
+ * keys and lifetimes mean nothing here, and the source address is not part
+ * of the SAD's id (Linux does not compare it either). 0, or -EINVAL with
+ * *@why (@why may be NULL) when the satype is not AH/ESP/IPComp or the SA
+ * or DST extension is missing.
+ */
+int pfkey_to_sa_id(const struct pfkey_msg *m, struct xfrm_id *id, const char **why);
+
+/*
  * The SPD policy a parsed X_SPDADD/X_SPDUPDATE/X_SPDSETIDX/X_SPDDELETE
  * carries: selector from SRC/DST (prefix lengths, ports, upper-layer
  * protocol: IPSEC_ULPROTO_ANY and 0 -> XFRM_PROTO_ANY), direction (IN,
@@ -288,7 +331,9 @@ int pfkey_to_sa_cfg(const struct pfkey_msg *m, struct xfrm_sa_cfg *cfg, const ch
  * ESP/AH/IPComp, mode ANY taken as transport, BEET refused, level, reqid;
  * tunnel endpoints, an all-zero one as ::, none given: :: in the
  * selector's family; transport endpoints ignored as setkey does; at
- * most XFRM_TMPL_MAX; an ipsec policy needs one, others none). Without
+ * most XFRM_TMPL_MAX; an ipsec policy needs one, others none), and the
+ * lifetimes of LIFETIME_HARD / _SOFT (add time, use time; allocations
+ * and bytes are not policy limits and are ignored, as Linux does). Without
  * SRC/DST (SPDGET, SPDDELETE2) the selector stays zero; direction ANY is
  * refused, so read an id-only message's X_POLICY directly.
  * @pol is zeroed first. 0, or -EINVAL with *@why (@why may be NULL).

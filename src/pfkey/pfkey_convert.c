@@ -205,6 +205,26 @@ static int sa_extras(const struct pfkey_msg *m, struct xfrm_sa_cfg *cfg, const c
 	return 0;
 }
 
+int pfkey_to_sa_id(const struct pfkey_msg *m, struct xfrm_id *id, const char **why)
+{
+	const char *dummy;
+	struct pfkey_addr d;
+
+	if (!why)
+		why = &dummy;
+	*why = NULL;
+	memset(id, 0, sizeof(*id));
+	if (!(id->proto = pfkey_satype_to_proto(m->hdr->sadb_msg_satype)))
+		return bad(why, "SA type is not AH, ESP or IPComp");
+	if (!m->ext[SADB_EXT_SA])
+		return bad(why, "SA needs an SA extension (its SPI)");
+	if (pfkey_get_address(m, SADB_EXT_ADDRESS_DST, &d) < 0)
+		return bad(why, "SA needs a destination address");
+	id->daddr = d.addr;
+	id->spi = pfkey_get_spi(m);
+	return 0;
+}
+
 int pfkey_to_sa_cfg(const struct pfkey_msg *m, struct xfrm_sa_cfg *cfg, const char **why)
 {
 	const char *dummy;
@@ -248,8 +268,9 @@ static void cfg_lifetimes(struct pfkey_buf *b, const struct xfrm_lifetime *l)
 				   l->soft_add_s, l->soft_use_s);
 }
 
-/* SA and X_SA2 of @c, with the state and the output sequence number of a live SA. */
-static void cfg_sa(struct pfkey_buf *b, const struct xfrm_sa_cfg *c, uint8_t state, uint32_t seq)
+/* SA and X_SA2 of @c, with the state, window and the output sequence number of a live SA. */
+static void cfg_sa(struct pfkey_buf *b, const struct xfrm_sa_cfg *c, uint8_t state, uint32_t window,
+		   uint32_t seq)
 {
 	uint8_t auth = 0, enc = 0;
 	struct sadb_x_sa2 *sa2;
@@ -260,7 +281,7 @@ static void cfg_sa(struct pfkey_buf *b, const struct xfrm_sa_cfg *c, uint8_t sta
 		enc = alg_id(CRYPTO_ENC, c->enc.name);
 		auth = alg_id(CRYPTO_AUTH, c->auth.name);
 	}
-	pfkey_add_sa(b, c->id.spi, c->replay_window, state, auth, enc,
+	pfkey_add_sa(b, c->id.spi, window, state, auth, enc,
 		     (c->flags & XFRM_SA_F_ESN) ? SADB_X_SAFLAGS_ESN : 0);
 	if ((sa2 = pfkey_buf_ext(b, SADB_X_EXT_SA2, sizeof(*sa2)))) {
 		sa2->sadb_x_sa2_mode = pfkey_mode_from_xfrm(c->mode);
@@ -269,29 +290,40 @@ static void cfg_sa(struct pfkey_buf *b, const struct xfrm_sa_cfg *c, uint8_t sta
 	}
 }
 
+/* How an SA is described besides its configuration. */
+struct sa_desc {
+	uint8_t state;                       /* SADB_SASTATE_* */
+	uint32_t window;                     /* packets */
+	uint32_t seq;                        /* low 32 bits of the output sequence number */
+	const struct xfrm_lifetime_cur *cur; /* NULL: no LIFETIME_CURRENT */
+	uint64_t epoch_ns;                   /* for cur's times */
+};
+
 /*
  * The extensions of an SA in one order for every message:
  * SA, X_SA2, [X_SA_REPLAY], SRC, DST, [KEY_AUTH], [KEY_ENCRYPT],
  * [LIFETIME_CURRENT], [LIFETIME_HARD], [LIFETIME_SOFT], [NAT-T type,
- * sport, dport, [OA]]. @cur NULL: no CURRENT.
+ * sport, dport, [OA]].
  */
-static int add_cfg(struct pfkey_buf *b, const struct xfrm_sa_cfg *c, uint8_t state, uint32_t seq,
-		   const struct xfrm_lifetime_cur *cur, bool with_keys)
+static int add_cfg(struct pfkey_buf *b, const struct xfrm_sa_cfg *c, const struct sa_desc *d,
+		   bool with_keys)
 {
-	cfg_sa(b, c, state, seq);
-	if (c->replay_window > PFKEY_REPLAY_SA_MAX && state != SADB_SASTATE_LARVAL)
-		pfkey_add_sa_replay(b, c->replay_window);
+	const struct xfrm_lifetime_cur *cur = d->cur;
+	bool keys = with_keys && d->state != SADB_SASTATE_LARVAL;   /* a larval SA has none yet */
+
+	cfg_sa(b, c, d->state, d->window, d->seq);
+	if (d->window > PFKEY_REPLAY_SA_MAX)
+		pfkey_add_sa_replay(b, d->window);
 	pfkey_add_address(b, SADB_EXT_ADDRESS_SRC, &c->saddr, c->family, 0, 0xff, 0);
 	pfkey_add_address(b, SADB_EXT_ADDRESS_DST, &c->id.daddr, c->family, 0, 0xff, 0);
-	if (state == SADB_SASTATE_LARVAL)
-		return b->err;
-	if (with_keys && c->auth.key_len)
+	if (keys && c->auth.key_len)
 		pfkey_add_key(b, SADB_EXT_KEY_AUTH, c->auth.key_len * 8u, c->auth.key);
-	if (with_keys && c->enc.key_len)
+	if (keys && c->enc.key_len)
 		pfkey_add_key(b, SADB_EXT_KEY_ENCRYPT, c->enc.key_len * 8u, c->enc.key);
 	if (cur)
 		pfkey_add_lifetime(b, SADB_EXT_LIFETIME_CURRENT, clamp32(cur->packets), cur->bytes,
-				   cur->add_time / NS_PER_SEC, cur->use_time / NS_PER_SEC);
+				   pfkey_time_s(cur->add_time, d->epoch_ns),
+				   cur->use_time ? pfkey_time_s(cur->use_time, d->epoch_ns) : 0);
 	cfg_lifetimes(b, &c->lft);
 	if (c->encap.type) {
 		pfkey_add_natt(b, (uint8_t)c->encap.type, c->encap.sport, c->encap.dport);
@@ -304,13 +336,21 @@ static int add_cfg(struct pfkey_buf *b, const struct xfrm_sa_cfg *c, uint8_t sta
 
 int pfkey_add_sa_cfg(struct pfkey_buf *b, const struct xfrm_sa_cfg *cfg, bool with_keys)
 {
-	return add_cfg(b, cfg, SADB_SASTATE_MATURE, 0, NULL, with_keys);
+	struct sa_desc d = { .state = SADB_SASTATE_MATURE, .window = cfg->replay_window };
+
+	return add_cfg(b, cfg, &d, with_keys);
 }
 
-int pfkey_add_state(struct pfkey_buf *b, const struct xfrm_state *x, bool with_keys)
+int pfkey_add_state(struct pfkey_buf *b, const struct xfrm_state *x, bool with_keys, uint64_t epoch_ns)
 {
-	uint8_t state = pfkey_state_from_xfrm(x->state);
+	/*
+	 * The window the SAD runs (an ESN SA asked for less than 32 got 32), and
+	 * for a LARVAL SA its add time and the hard lifetime it dies by
+	 * (XFRM_LARVAL_LIFETIME_S), as Linux and KAME show a larval SA.
+	 */
+	struct sa_desc d = { .state = pfkey_state_from_xfrm(x->state),
+			     .window = x->replay ? x->replay->size : 0,
+			     .seq = (uint32_t)x->seq_out, .cur = &x->cur, .epoch_ns = epoch_ns };
 
-	return add_cfg(b, &x->c, state, (uint32_t)x->seq_out,
-		       state == SADB_SASTATE_LARVAL ? NULL : &x->cur, with_keys);
+	return add_cfg(b, &x->c, &d, with_keys);
 }

@@ -114,6 +114,22 @@ static int policy_tmpls(const struct sadb_x_policy *xp, struct xfrm_policy *pol,
 	return 0;
 }
 
+/* KAME/Linux SPDADD: HARD's addtime is the policy's lifetime, its usetime the idle time ("validtime"). */
+static void policy_lifetimes(const struct pfkey_msg *m, struct xfrm_policy_lifetime *l)
+{
+	const struct sadb_lifetime *h = PFKEY_EXT(m, SADB_EXT_LIFETIME_HARD, sadb_lifetime);
+	const struct sadb_lifetime *s = PFKEY_EXT(m, SADB_EXT_LIFETIME_SOFT, sadb_lifetime);
+
+	if (h) {
+		l->hard_add_s = h->sadb_lifetime_addtime;
+		l->hard_use_s = h->sadb_lifetime_usetime;
+	}
+	if (s) {
+		l->soft_add_s = s->sadb_lifetime_addtime;
+		l->soft_use_s = s->sadb_lifetime_usetime;
+	}
+}
+
 int pfkey_to_policy(const struct pfkey_msg *m, struct xfrm_policy *pol, const char **why)
 {
 	const struct sadb_x_policy *xp = PFKEY_EXT(m, SADB_X_EXT_POLICY, sadb_x_policy);
@@ -137,6 +153,7 @@ int pfkey_to_policy(const struct pfkey_msg *m, struct xfrm_policy *pol, const ch
 	}
 	pol->priority = xp->sadb_x_policy_priority;
 	pol->index = xp->sadb_x_policy_id;
+	policy_lifetimes(m, &pol->lft);
 	if ((rc = policy_selector(m, &pol->sel, why)) < 0)
 		return rc;
 	return policy_tmpls(xp, pol, why);
@@ -222,10 +239,32 @@ int pfkey_add_policy(struct pfkey_buf *b, const struct xfrm_policy *pol)
 	return policy_ext(b, pol);
 }
 
-int pfkey_add_policy_current(struct pfkey_buf *b, const struct xfrm_policy *pol)
+int pfkey_add_policy_current(struct pfkey_buf *b, const struct xfrm_policy *pol, uint64_t epoch_ns)
 {
 	return pfkey_add_lifetime(b, SADB_EXT_LIFETIME_CURRENT, (uint32_t)MIN(pol->packets, UINT32_MAX),
-				  pol->bytes, pol->add_time / NS_PER_SEC, pol->use_time / NS_PER_SEC);
+				  pol->bytes, pfkey_time_s(pol->add_time, epoch_ns),
+				  pol->use_time ? pfkey_time_s(pol->use_time, epoch_ns) : 0);
+}
+
+int pfkey_add_policy_lifetimes(struct pfkey_buf *b, const struct xfrm_policy *pol)
+{
+	const struct xfrm_policy_lifetime *l = &pol->lft;
+
+	if (l->hard_add_s || l->hard_use_s)
+		pfkey_add_lifetime(b, SADB_EXT_LIFETIME_HARD, 0, 0, l->hard_add_s, l->hard_use_s);
+	if (l->soft_add_s || l->soft_use_s)
+		pfkey_add_lifetime(b, SADB_EXT_LIFETIME_SOFT, 0, 0, l->soft_add_s, l->soft_use_s);
+	return b->err;
+}
+
+int pfkey_add_policy_state(struct pfkey_buf *b, const struct xfrm_policy *pol, uint64_t epoch_ns)
+{
+	int rc = pfkey_add_policy(b, pol);
+
+	if (rc < 0)
+		return rc;
+	pfkey_add_policy_current(b, pol, epoch_ns);
+	return pfkey_add_policy_lifetimes(b, pol);
 }
 
 /* ---- Algorithm lists ------------------------------------------------------------------ */

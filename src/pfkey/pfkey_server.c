@@ -2,7 +2,8 @@
  * The PF_KEY server core: sockets, delivery (one, all, registered,
  * promiscuous copies) and the input path: parse -> rules -> handler table
  * -> reply. The handlers live in pfkey_server_sa.c, _spd.c and _dump.c;
- * the SAD listener in pfkey_server_events.c.
+ * the SAD listener in pfkey_server_events.c, the SPD's in
+ * pfkey_server_spd_events.c.
  */
 #include <stdlib.h>
 #include "pfkey/pfkey_server_priv.h"
@@ -44,6 +45,11 @@ static struct pfkey_server *server_get(struct stack *st)
 		free(srv);
 		return NULL;
 	}
+	if (xfrm_spd_listen(st, pfkey_spd_event, srv) < 0) {
+		xfrm_unlisten(st, pfkey_sad_event, srv);
+		free(srv);
+		return NULL;
+	}
 	st->pfkey = srv;
 	return srv;
 }
@@ -59,6 +65,7 @@ struct pfkey_sock *pfkey_sock_open(struct stack *st, pfkey_send_fn send, void *c
 	if (!s) {
 		if (!srv->nsocks) {
 			xfrm_unlisten(st, pfkey_sad_event, srv);
+			xfrm_spd_unlisten(st, pfkey_spd_event, srv);
 			st->pfkey = NULL;
 			free(srv);
 		}
@@ -86,6 +93,7 @@ void pfkey_sock_close(struct pfkey_sock *s)
 	free(s);
 	if (--srv->nsocks == 0) {
 		xfrm_unlisten(srv->st, pfkey_sad_event, srv);
+		xfrm_spd_unlisten(srv->st, pfkey_spd_event, srv);
 		srv->st->pfkey = NULL;
 		free(srv);
 	}

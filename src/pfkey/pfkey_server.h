@@ -12,7 +12,9 @@
  *                        X_SPDDUMP, X_PROMISC, and every error reply;
  *   every socket         successful ADD, UPDATE, DELETE, FLUSH and
  *                        X_SPD{ADD,UPDATE,SETIDX,DELETE,DELETE2,FLUSH}
- *                        (RFC 2367 3.1: without key material), EXPIRE;
+ *                        (RFC 2367 3.1: without key material), the same
+ *                        changes made without PF_KEY (seq 0, pid 0),
+ *                        EXPIRE and X_SPDEXPIRE;
  *   registered sockets   ACQUIRE and REGISTER replies, for their SA type;
  *   promiscuous sockets  a copy of every message any other socket sends to
  *                        the server and of every message sent to another
@@ -24,7 +26,9 @@
  * whole dump exactly once (the SAD's and SPD's resumable walks).
  *
  * One server per stack, made with the first socket and freed with the
- * last; it listens to the SAD (xfrm_listen) while any socket is open.
+ * last; it listens to the SAD (xfrm_listen) and the SPD (xfrm_spd_listen)
+ * while any socket is open. Add and use times go out as wall-clock
+ * seconds: st->epoch_ns + the stack's clock (pfkey_time_s).
  * Nothing here blocks or does I/O.
  */
 #ifndef USAGI_PFKEY_PFKEY_SERVER_H

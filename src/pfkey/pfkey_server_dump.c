@@ -33,7 +33,7 @@ static bool fetch_sa(struct pfkey_sock *s)
 			continue;
 		pfkey_buf_init(&d->next, SADB_DUMP, pfkey_proto_to_satype(x->c.id.proto),
 			       d->req.sadb_msg_seq, d->req.sadb_msg_pid);
-		pfkey_add_state(&d->next, x, true);
+		pfkey_add_state(&d->next, x, true, st->epoch_ns);
 		if (pfkey_buf_finish(&d->next) == 0)
 			return true;
 		STAT_INC(st, pfkey_build_failed);
@@ -51,8 +51,8 @@ static bool fetch_policy(struct pfkey_sock *s)
 	while ((p = xfrm_policy_next(st, &d->cur))) {
 		pfkey_buf_init(&d->next, SADB_X_SPDDUMP, SADB_SATYPE_UNSPEC, d->req.sadb_msg_seq,
 			       d->req.sadb_msg_pid);
-		pfkey_add_policy(&d->next, p);
-		if (pfkey_buf_finish(&d->next) == 0)
+		/* With LIFETIME_CURRENT (created/lastused in setkey -DP) and the policy's limits. */
+		if (pfkey_add_policy_state(&d->next, p, st->epoch_ns) == 0 && pfkey_buf_finish(&d->next) == 0)
 			return true;
 		STAT_INC(st, pfkey_build_failed);
 		pfkey_buf_free(&d->next);

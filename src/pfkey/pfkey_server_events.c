@@ -81,7 +81,7 @@ static void send_expire(struct pfkey_server *srv, const struct xfrm_event *ev)
 
 	/* The SA as a whole message first, then all of it but the limit that did not run out. */
 	pfkey_buf_init(&full, SADB_EXPIRE, pfkey_proto_to_satype(x->c.id.proto), 0, 0);
-	pfkey_add_state(&full, x, false);
+	pfkey_add_state(&full, x, false, srv->st->epoch_ns);
 	if (pfkey_buf_finish(&full) < 0 || pfkey_parse(full.data, full.len, &m) < 0) {
 		STAT_INC(srv->st, pfkey_build_failed);
 		pfkey_buf_free(&full);
@@ -90,8 +90,6 @@ static void send_expire(struct pfkey_server *srv, const struct xfrm_event *ev)
 	/* In type order: SA, CURRENT, the limit, then addresses and the rest. */
 	pfkey_buf_init(&b, SADB_EXPIRE, pfkey_proto_to_satype(x->c.id.proto), 0, 0);
 	pfkey_copy_exts(&b, &m, PFKEY_EXT_BIT(SADB_EXT_SA) | PFKEY_EXT_BIT(SADB_EXT_LIFETIME_CURRENT));
-	if (!m.ext[SADB_EXT_LIFETIME_CURRENT])   /* a larval SA: never used */
-		pfkey_add_lifetime(&b, SADB_EXT_LIFETIME_CURRENT, 0, 0, x->cur.add_time / NS_PER_SEC, 0);
 	add_limit(&b, x, ev->type == XFRM_EV_EXPIRE_HARD);
 	pfkey_copy_exts(&b, &m, rest);
 	if (pfkey_deliver(srv, &b, PFKEY_TO_ALL, NULL, 0) == 0)
@@ -118,11 +116,11 @@ static void send_change(struct pfkey_server *srv, const struct xfrm_event *ev)
 		struct pfkey_buf full;
 
 		pfkey_buf_init(&full, SADB_DELETE, 0, 0, 0);
-		pfkey_add_state(&full, x, false);
+		pfkey_add_state(&full, x, false, srv->st->epoch_ns);
 		pfkey_copy_buf_exts(&b, &full, DELETE_EXTS);
 		pfkey_buf_free(&full);
 	} else {
-		pfkey_add_state(&b, x, false);
+		pfkey_add_state(&b, x, false, srv->st->epoch_ns);
 	}
 	if (pfkey_deliver(srv, &b, PFKEY_TO_ALL, NULL, 0) == 0 && srv->req)
 		srv->req_answered = true;

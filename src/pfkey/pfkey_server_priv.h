@@ -65,6 +65,8 @@ void pfkey_event_hdr(const struct pfkey_server *srv, uint32_t *seq, uint32_t *pi
 
 /* pfkey_server_events.c: the SAD listener (ACQUIRE, EXPIRE, ADD, UPDATE, DELETE, FLUSH). */
 void pfkey_sad_event(struct stack *st, const struct xfrm_event *ev, void *ctx);
+/* pfkey_server_spd_events.c: the SPD listener (X_SPDADD/UPDATE/DELETE/FLUSH/EXPIRE). */
+void pfkey_spd_event(struct stack *st, const struct xfrm_spd_event *ev, void *ctx);
 
 /* Message handlers: 0 once answered, or -errno for pfkey_sock_input to send back. */
 typedef int (*pfkey_handler)(struct pfkey_sock *s, const struct pfkey_msg *m);

@@ -33,7 +33,7 @@ static int reply_state(struct pfkey_sock *s, const struct pfkey_msg *m, const st
 	int rc;
 
 	pfkey_buf_reply(&b, m->hdr, 0);
-	pfkey_add_state(&b, x, keys);
+	pfkey_add_state(&b, x, keys, s->srv->st->epoch_ns);
 	rc = pfkey_deliver(s->srv, &b, PFKEY_TO_ONE, s, 0);
 	pfkey_buf_free(&b);
 	return rc;
@@ -105,16 +105,23 @@ int pfkey_h_add(struct pfkey_sock *s, const struct pfkey_msg *m)
 	return rc < 0 ? rc : ensure_answered(s, m, x);
 }
 
-/* The SA a GET/DELETE names: (DST, SPI, satype), as Linux; the source is not compared. */
+/*
+ * The SA a GET/DELETE names (RFC 2367 3.1.4, 3.1.5): (DST, SPI, satype),
+ * as Linux; the source is not compared, and nothing else in the request
+ * is read (an AH SA's GET carries no algorithm, and needs none).
+ */
 static int find_sa(struct pfkey_sock *s, const struct pfkey_msg *m, struct xfrm_state **out)
 {
-	struct xfrm_sa_cfg cfg;
-	int rc;
+	const char *why = NULL;
+	struct xfrm_id id;
+	int rc = pfkey_to_sa_id(m, &id, &why);
 
-	if ((rc = sa_cfg(s, m, &cfg)) < 0)
+	if (rc < 0) {
+		log_debug(s->srv->st, "pfkey: %s refused: %s", pfkey_msg_type_name(m->hdr->sadb_msg_type),
+			  why ? why : "invalid");
 		return rc;
-	*out = xfrm_state_get(s->srv->st, &cfg.id.daddr, cfg.id.spi, cfg.id.proto);
-	explicit_bzero(&cfg, sizeof(cfg));
+	}
+	*out = xfrm_state_get(s->srv->st, &id.daddr, id.spi, id.proto);
 	return *out ? 0 : -ESRCH;
 }
 

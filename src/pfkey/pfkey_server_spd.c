@@ -1,12 +1,13 @@
 /*
  * PF_KEY policy messages (KAME's SPD extensions, as Linux serves them):
  * X_SPDADD, X_SPDUPDATE, X_SPDSETIDX, X_SPDDELETE, X_SPDDELETE2,
- * X_SPDGET, X_SPDFLUSH. Changes are broadcast to every socket with the
- * policy as the SPD now holds it (its id = the policy's index); lookups
- * answer the sender alone. X_SPDDUMP is in pfkey_server_dump.c.
+ * X_SPDGET, X_SPDFLUSH. Changes to the SPD are broadcast by the SPD
+ * listener (pfkey_server_spd_events.c) with the request's type, seq and
+ * pid, so a change through PF_KEY and one through `usagi ctl setkey`
+ * look the same to a monitor; lookups answer the sender alone. X_SPDDUMP
+ * is in pfkey_server_dump.c.
  */
 #include "pfkey/pfkey_server_priv.h"
-#include "pfkey/pfkey_server_util.h"
 
 static int to_policy(struct pfkey_sock *s, const struct pfkey_msg *m, struct xfrm_policy *pol)
 {
@@ -19,7 +20,7 @@ static int to_policy(struct pfkey_sock *s, const struct pfkey_msg *m, struct xfr
 	return rc;
 }
 
-/* The request's header with policy @pol, to the sender or to all. */
+/* The request's header with policy @pol as the SPD holds it, to the sender or to all. */
 static int send_policy(struct pfkey_sock *s, const struct pfkey_msg *m, const struct xfrm_policy *pol,
 		       enum pfkey_to to)
 {
@@ -27,18 +28,40 @@ static int send_policy(struct pfkey_sock *s, const struct pfkey_msg *m, const st
 	int rc;
 
 	pfkey_buf_reply(&b, m->hdr, 0);
-	pfkey_add_policy(&b, pol);
-	rc = pfkey_deliver(s->srv, &b, to, s, 0);
+	if ((rc = pfkey_add_policy_state(&b, pol, s->srv->st->epoch_ns)) == 0)
+		rc = pfkey_deliver(s->srv, &b, to, s, 0);
+	pfkey_buf_free(&b);
+	return rc;
+}
+
+/*
+ * A change the SPD listener could not announce (its message could not be
+ * built): the sender still learns that it happened, from the request's
+ * header alone, and so does every other socket.
+ */
+static int ensure_answered(struct pfkey_sock *s, const struct pfkey_msg *m)
+{
+	struct pfkey_buf b;
+	int rc;
+
+	if (s->srv->req_answered)
+		return 0;
+	pfkey_buf_reply(&b, m->hdr, 0);
+	rc = pfkey_deliver(s->srv, &b, PFKEY_TO_ALL, s, 0);
 	pfkey_buf_free(&b);
 	return rc;
 }
 
 /*
  * X_SPDADD: a new policy (EEXIST if one has the same selector and
- * direction). X_SPDUPDATE: replaces that one's action, priority and
- * templates, or adds. X_SPDSETIDX: KAME's "set a policy for this index
- * (selector)": served as X_SPDADD. Any policy id in the request is
- * ignored: the SPD assigns it, and the broadcast tells it.
+ * direction). X_SPDUPDATE: replaces that one's action, priority,
+ * templates and lifetimes, or adds. X_SPDSETIDX: KAME's "set the policy
+ * of this index", the index being the selector and direction: exactly
+ * X_SPDADD (EEXIST when one exists), as both KAME's key_spdadd and Linux
+ * serve it; the broadcast keeps the type X_SPDSETIDX (KAME; Linux says
+ * X_SPDADD). Any policy id in the request is ignored: the SPD assigns
+ * it, and the broadcast tells it. LIFETIME_HARD/_SOFT give the policy
+ * lifetimes (X_SPDEXPIRE when they run out).
  */
 int pfkey_h_spdadd(struct pfkey_sock *s, const struct pfkey_msg *m)
 {
@@ -51,29 +74,20 @@ int pfkey_h_spdadd(struct pfkey_sock *s, const struct pfkey_msg *m)
 	rc = xfrm_policy_add(s->srv->st, &pol, flags, &out);
 	if (rc < 0)
 		return rc;
-	return send_policy(s, m, out, PFKEY_TO_ALL);
+	return s->srv->req_answered ? 0 : send_policy(s, m, out, PFKEY_TO_ALL);
 }
 
-/*
- * X_SPDDELETE: by selector and direction. The broadcast echoes the
- * request's selector and X_POLICY (KAME), since the policy is gone.
- */
+/* X_SPDDELETE: by selector and direction; the broadcast carries the policy as it was (with its id). */
 int pfkey_h_spddelete(struct pfkey_sock *s, const struct pfkey_msg *m)
 {
 	struct xfrm_policy pol;
-	struct pfkey_buf b;
 	int rc;
 
 	if ((rc = to_policy(s, m, &pol)) < 0)
 		return rc;
 	if ((rc = xfrm_policy_delete(s->srv->st, &pol.sel, pol.dir)) < 0)
 		return rc;
-	pfkey_buf_reply(&b, m->hdr, 0);
-	pfkey_copy_exts(&b, m, PFKEY_EXT_BIT(SADB_EXT_ADDRESS_SRC) | PFKEY_EXT_BIT(SADB_EXT_ADDRESS_DST) |
-			PFKEY_EXT_BIT(SADB_X_EXT_POLICY));
-	rc = pfkey_deliver(s->srv, &b, PFKEY_TO_ALL, s, 0);
-	pfkey_buf_free(&b);
-	return rc;
+	return ensure_answered(s, m);
 }
 
 /* The policy named by the request's X_POLICY id, or -ENOENT. */
@@ -91,25 +105,15 @@ static int by_id(struct pfkey_sock *s, const struct pfkey_msg *m, struct xfrm_po
 int pfkey_h_spddelete2(struct pfkey_sock *s, const struct pfkey_msg *m)
 {
 	struct xfrm_policy *p;
-	struct pfkey_buf b;
-	uint32_t index;
 	int rc;
 
 	if ((rc = by_id(s, m, &p)) < 0)
 		return rc;
-	index = p->index;
-	pfkey_buf_reply(&b, m->hdr, 0);
-	pfkey_add_policy(&b, p);
-	/* Built before the delete: a message that cannot be built leaves the policy in place. */
-	if ((rc = pfkey_buf_finish(&b)) == 0) {
-		xfrm_policy_delete_index(s->srv->st, index);
-		rc = pfkey_deliver(s->srv, &b, PFKEY_TO_ALL, s, 0);
-	}
-	pfkey_buf_free(&b);
-	return rc;
+	xfrm_policy_delete_index(s->srv->st, p->index);
+	return ensure_answered(s, m);
 }
 
-/* X_SPDGET: by id, to the sender. */
+/* X_SPDGET: by id, to the sender, with its current lifetime. */
 int pfkey_h_spdget(struct pfkey_sock *s, const struct pfkey_msg *m)
 {
 	struct xfrm_policy *p;
@@ -118,15 +122,9 @@ int pfkey_h_spdget(struct pfkey_sock *s, const struct pfkey_msg *m)
 	return rc < 0 ? rc : send_policy(s, m, p, PFKEY_TO_ONE);
 }
 
-/* X_SPDFLUSH: every policy; broadcast. */
+/* X_SPDFLUSH: every policy; the SPD listener broadcasts it. */
 int pfkey_h_spdflush(struct pfkey_sock *s, const struct pfkey_msg *m)
 {
-	struct pfkey_buf b;
-	int rc;
-
 	xfrm_policy_flush(s->srv->st);
-	pfkey_buf_reply(&b, m->hdr, 0);
-	rc = pfkey_deliver(s->srv, &b, PFKEY_TO_ALL, s, 0);
-	pfkey_buf_free(&b);
-	return rc;
+	return ensure_answered(s, m);
 }

@@ -116,7 +116,7 @@ int setkey_apply(struct stack *st, const struct setkey_op *op, FILE *out, struct
 int setkey_run(struct stack *st, const char *text, size_t len, unsigned opts, bool dry_run,
 	       const char *where, FILE *out, FILE *err);
 
-/* `setkey -D` / `-DP` (ipsec-tools' output format). */
+/* `setkey -D` / `-DP` (ipsec-tools' output format); dates are st->epoch_ns + the stack's clock. */
 void setkey_print_sa(FILE *f, const struct stack *st, const struct xfrm_state *x, unsigned seq);
 
 /*
@@ -129,8 +129,8 @@ struct setkey_sa_view {
 	unsigned state;               /* enum xfrm_sa_state (= SADB_SASTATE_*) */
 	uint64_t seq_out;             /* last output sequence number */
 	unsigned replay;              /* window in packets */
-	struct xfrm_lifetime_cur cur; /* bytes, packets, add/use time (ns, stack clock) */
-	uint64_t now;                 /* ns, stack clock: `current:` and `diff:` */
+	struct xfrm_lifetime_cur cur; /* bytes, packets, add/use time (ns since 1970; use 0: never) */
+	uint64_t now;                 /* ns since 1970, the same clock: `current:` and `diff:` */
 	unsigned sadb_seq;            /* the dump's countdown */
 	uint32_t pid;                 /* sadb_msg_pid of the message (0 from the SAD) */
 	bool no_lifetimes;            /* a message without a current lifetime: no time lines */
@@ -155,7 +155,7 @@ unsigned setkey_write_esp_sa(FILE *f, struct stack *st);
 
 /* Linux's name for @alg (the one `ip xfrm` prints: "cbc(aes)", "hmac(sha1)"). */
 const char *setkey_linux_name(const struct crypto_alg *alg);
-/* "Jan  1 00:00:05 1970" (ctime without the weekday) for stack time @ns into @buf (>= 21). */
+/* "Jan  1 00:00:05 1970" (ctime without the weekday, UTC) for @ns since 1970 into @buf (>= 21). */
 const char *setkey_ctime(uint64_t ns, char *buf);
 /* Upper-layer protocol name as /etc/protocols has it ("tcp", "ipv6-icmp"), NULL if none. */
 const char *setkey_proto_name(uint8_t proto);

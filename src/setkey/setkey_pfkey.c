@@ -91,9 +91,14 @@ static int build_policy(const struct setkey_op *op, enum setkey_pfkey_part part,
 
 	if (part == SETKEY_PART_FWD_TWIN)
 		pol.dir = XFRM_DIR_FWD;
-	if (op->type == SETKEY_SPDDELETE || part == SETKEY_PART_UNDO)
+	if (op->type == SETKEY_SPDDELETE || part == SETKEY_PART_UNDO) {
 		pol.ntmpl = 0;   /* KAME: the selector and direction name the policy */
-	return pfkey_add_policy(b, &pol);
+		memset(&pol.lft, 0, sizeof(pol.lft));
+	}
+	/* setkey's language gives policies no lifetimes (ipsec-tools' spdadd has none); an op may. */
+	if (pfkey_add_policy(b, &pol) < 0)
+		return -EINVAL;
+	return pfkey_add_policy_lifetimes(b, &pol);
 }
 
 static uint8_t request_type(const struct setkey_op *op, enum setkey_pfkey_part part)

@@ -57,28 +57,24 @@ void setkey_pfkey_refusal(const struct setkey_op *op, enum setkey_pfkey_part par
 /*
  * Prints the SA that @m carries (a DUMP/GET/GETSPI reply, an ADD/UPDATE/
  * EXPIRE broadcast) in `setkey -D` form: sadb_seq and pid from @m's
- * header; @now_ns is the clock `current:`/`diff:` read, in the same time
- * base as the message's lifetimes (see setkey_pfkey_now). 0, or -EINVAL
+ * header; @now_ns is what `current:`/`diff:` read: the wall clock (ns
+ * since 1970), the time base of PF_KEY's add and use times (RFC 2367
+ * 2.3.3; the node sends wall-clock seconds). 0, or -EINVAL
  * (no SA in @m, or one the SAD could not hold) and nothing printed.
  */
 int setkey_pfkey_print_sa(FILE *f, const struct pfkey_msg *m, uint64_t now_ns);
 
-/* The policy @m carries (an X_SPDDUMP/X_SPDGET reply, an X_SPDADD broadcast) in `setkey -DP` form. */
+/*
+ * The policy @m carries (an X_SPDDUMP/X_SPDGET reply, an X_SPDADD or
+ * X_SPDEXPIRE broadcast) in `setkey -DP` form: `created:`/`lastused:`
+ * from LIFETIME_CURRENT, `lifetime:`/`validtime:` from LIFETIME_HARD.
+ */
 int setkey_pfkey_print_policy(FILE *f, const struct pfkey_msg *m);
 
 /*
- * `current:` for SA messages: PF_KEY carries the creation and use times
- * but not the sender's clock. Lifetimes in wall-clock seconds (Linux) are
- * read against @wall_ns (the client's real-time clock); in seconds of the
- * node's stack clock (values before 2001) against @node_ns, the client's
- * estimate of that clock. Returns the one to pass to the printers.
- */
-uint64_t setkey_pfkey_now(const struct pfkey_msg *m, uint64_t wall_ns, uint64_t node_ns);
-
-/*
  * `setkey -x`: one message as the monitor prints it: a header line
- * (@stamp, the type's name, SA type, seq, pid, errno, and for EXPIRE
- * soft/hard), then the SA (`setkey -D` form) or the policy (`-DP` form)
+ * (@stamp, the type's name, SA type, seq, pid, errno, and for EXPIRE and
+ * X_SPDEXPIRE soft/hard), then the SA (`setkey -D` form) or the policy (`-DP` form)
  * it carries, or the addresses and proposal count of an ACQUIRE, or the
  * algorithm counts of a REGISTER reply.
  */

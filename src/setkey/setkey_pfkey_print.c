@@ -9,9 +9,6 @@
 #include "setkey/setkey_pfkey.h"
 #include "proto/ip4.h"
 
-/* Lifetimes before 2001 are seconds of a node's stack clock (which starts at 0), not wall time. */
-#define WALL_CLOCK_MIN_S 978307200u
-
 const char *setkey_pfkey_satype_name(uint8_t satype, char *buf, size_t size)
 {
 	switch (satype) {
@@ -22,13 +19,6 @@ const char *setkey_pfkey_satype_name(uint8_t satype, char *buf, size_t size)
 	}
 	snprintf(buf, size, "%u", satype);
 	return buf;
-}
-
-uint64_t setkey_pfkey_now(const struct pfkey_msg *m, uint64_t wall_ns, uint64_t node_ns)
-{
-	const struct sadb_lifetime *cur = PFKEY_EXT(m, SADB_EXT_LIFETIME_CURRENT, sadb_lifetime);
-
-	return cur && cur->sadb_lifetime_addtime >= WALL_CLOCK_MIN_S ? wall_ns : node_ns;
 }
 
 /*
@@ -94,6 +84,7 @@ int setkey_pfkey_print_policy(FILE *f, const struct pfkey_msg *m)
 	const struct sadb_lifetime *cur = PFKEY_EXT(m, SADB_EXT_LIFETIME_CURRENT, sadb_lifetime);
 	struct xfrm_policy pol;
 
+	/* The limits (lifetime:, validtime:) come with the policy from LIFETIME_HARD. */
 	if (pfkey_to_policy(m, &pol, NULL) < 0)
 		return -EINVAL;
 	if (cur) {
@@ -159,7 +150,7 @@ void setkey_pfkey_print_event(FILE *f, const char *stamp, const struct pfkey_msg
 	fprintf(f, "%s %s %s seq=%u pid=%u", stamp, pfkey_msg_type_name(h->sadb_msg_type),
 		setkey_pfkey_satype_name(h->sadb_msg_satype, sat, sizeof(sat)), h->sadb_msg_seq,
 		h->sadb_msg_pid);
-	if (h->sadb_msg_type == SADB_EXPIRE)
+	if (h->sadb_msg_type == SADB_EXPIRE || h->sadb_msg_type == SADB_X_SPDEXPIRE)
 		fputs(m->ext[SADB_EXT_LIFETIME_HARD] ? " hard" : " soft", f);
 	if (h->sadb_msg_errno)
 		fprintf(f, " errno=%u (%s)", h->sadb_msg_errno, strerror(h->sadb_msg_errno));

@@ -15,9 +15,12 @@
  *   	allocated: 0	hard: 0	soft: 0
  *   	sadb_seq=0 pid=0 refcnt=0
  *
- * (trailing blanks included). Times are the stack's clock, whose zero is
- * shown as the Unix epoch in UTC: a node's clock starts at 0 when it
- * starts, a simulation's at 0 s of simulated time.
+ * (trailing blanks included). Times are wall-clock dates in UTC: the
+ * stack's clock plus st->epoch_ns (the wall clock at stack time 0, which
+ * a node sets when it starts); a simulation leaves it 0, so its times
+ * show as 1970 plus simulated time and its output stays the same run
+ * after run. PF_KEY carries the same seconds (pfkey_time_s), so the node's
+ * `setkey -D` and `usagi setkey -D` print the same dates.
  */
 #include <stdio.h>
 #include <time.h>
@@ -109,8 +112,9 @@ static void print_sa_lifetimes(FILE *f, const struct setkey_sa_view *v)
 
 	fprintf(f, "\tcreated: %s\tcurrent: %s\n", setkey_ctime(cur->add_time, t1),
 		setkey_ctime(v->now, t2));
+	/* Whole seconds apart, as setkey computes it from PF_KEY's seconds: both paths agree. */
 	fprintf(f, "\tdiff: %llu(s)\thard: %llu(s)\tsoft: %llu(s)\n",
-		(unsigned long long)((v->now - MIN(v->now, cur->add_time)) / NS_PER_SEC),
+		(unsigned long long)(v->now / NS_PER_SEC - MIN(v->now, cur->add_time) / NS_PER_SEC),
 		(unsigned long long)l->hard_add_s, (unsigned long long)l->soft_add_s);
 	fprintf(f, "\tlast: %s\thard: %llu(s)\tsoft: %llu(s)\n",
 		cur->use_time ? setkey_ctime(cur->use_time, t1) : "                    ",
@@ -140,14 +144,22 @@ void setkey_print_sa_view(FILE *f, const struct setkey_sa_view *v)
 	fprintf(f, "\tsadb_seq=%u pid=%u refcnt=0\n", v->sadb_seq, v->pid);
 }
 
+/* Stack time @t as a wall-clock time (ns since 1970); 0 (never) stays 0. */
+static uint64_t wall(const struct stack *st, uint64_t t)
+{
+	return t ? st->epoch_ns + t : 0;
+}
+
 void setkey_print_sa(FILE *f, const struct stack *st, const struct xfrm_state *x, unsigned seq)
 {
 	struct setkey_sa_view v = {
 		.c = &x->c, .state = x->state, .seq_out = x->seq_out,
-		.replay = x->replay ? x->replay->size : 0, .cur = x->cur, .now = st->now,
-		.sadb_seq = seq,
+		.replay = x->replay ? x->replay->size : 0, .cur = x->cur,
+		.now = st->epoch_ns + st->now, .sadb_seq = seq,
 	};
 
+	v.cur.add_time = st->epoch_ns + x->cur.add_time;
+	v.cur.use_time = wall(st, x->cur.use_time);
 	setkey_print_sa_view(f, &v);
 }
 
@@ -219,10 +231,19 @@ static const char *const action_names[] = { "none", "discard", "ipsec" };
 
 void setkey_print_policy(FILE *f, const struct stack *st, const struct xfrm_policy *pol, unsigned seq)
 {
-	setkey_print_policy_pid(f, pol, seq, 0);
+	struct xfrm_policy view = *pol;
+
+	view.add_time = st->epoch_ns + pol->add_time;
+	view.use_time = wall(st, pol->use_time);
+	setkey_print_policy_pid(f, &view, seq, 0);
 }
 
-/* The one policy printer (the SPD path above, the PF_KEY path with the message's pid). */
+/*
+ * The one policy printer (the SPD path above, the PF_KEY path with the
+ * message's pid): add/use times are wall-clock ns here. `lifetime:` and
+ * `validtime:` are the hard add and use (idle) limits, as ipsec-tools
+ * prints LIFETIME_HARD's addtime and usetime.
+ */
 void setkey_print_policy_pid(FILE *f, const struct xfrm_policy *pol, unsigned seq, uint32_t pid)
 {
 	const struct xfrm_selector *s = &pol->sel;
@@ -244,7 +265,8 @@ void setkey_print_policy_pid(FILE *f, const struct xfrm_policy *pol, unsigned se
 		print_request(f, &pol->tmpl[i]);
 	fprintf(f, "\tcreated: %s  lastused: %s\n", setkey_ctime(pol->add_time, t1),
 		pol->use_time ? setkey_ctime(pol->use_time, t2) : "                    ");
-	fprintf(f, "\tlifetime: 0(s) validtime: 0(s)\n");
+	fprintf(f, "\tlifetime: %llu(s) validtime: %llu(s)\n", (unsigned long long)pol->lft.hard_add_s,
+		(unsigned long long)pol->lft.hard_use_s);
 	fprintf(f, "\tspid=%u seq=%u pid=%u\n\trefcnt=1\n", pol->index, seq, pid);
 }
 

@@ -14,7 +14,8 @@
  *   	  ...
  *
  * Keys are printed as ip xfrm prints them (the operator put them there);
- * `nokeys` leaves them out. Times are the stack's clock (see setkey_print.c).
+ * `nokeys` leaves them out. Times are wall-clock dates: the stack's clock
+ * plus st->epoch_ns (see setkey_print.c).
  */
 #include <stdio.h>
 #include <time.h>
@@ -31,10 +32,10 @@ static const char *addr_str(const struct in6_addr *a, char *buf)
 	return in6_ntop(a, buf);
 }
 
-/* "1970-01-01 00:00:05" for stack time @ns, or "-" for never. */
-static const char *when(uint64_t ns, bool set, char *buf)
+/* "2024-05-01 12:00:05" for stack time @ns of @st (UTC), or "-" for never. */
+static const char *when(const struct stack *st, uint64_t ns, bool set, char *buf)
 {
-	time_t t = (time_t)(ns / NS_PER_SEC);
+	time_t t = (time_t)((st->epoch_ns + ns) / NS_PER_SEC);
 	struct tm tm;
 
 	if (!set)
@@ -99,7 +100,7 @@ static void limit(FILE *f, const char *what, uint64_t soft, uint64_t hard)
 	fprintf(f, "(%s)\n", what);
 }
 
-static void show_lifetimes(FILE *f, const struct xfrm_state *x)
+static void show_lifetimes(FILE *f, const struct stack *st, const struct xfrm_state *x)
 {
 	const struct xfrm_lifetime *l = &x->c.lft;
 	char t1[24], t2[24];
@@ -113,8 +114,8 @@ static void show_lifetimes(FILE *f, const struct xfrm_state *x)
 		(unsigned long long)l->soft_use_s, (unsigned long long)l->hard_use_s);
 	fprintf(f, "\tlifetime current:\n\t  %llu(bytes), %llu(packets)\n",
 		(unsigned long long)x->cur.bytes, (unsigned long long)x->cur.packets);
-	fprintf(f, "\t  add %s use %s\n", when(x->cur.add_time, true, t1),
-		when(x->cur.use_time, x->cur.use_time != 0, t2));
+	fprintf(f, "\t  add %s use %s\n", when(st, x->cur.add_time, true, t1),
+		when(st, x->cur.use_time, x->cur.use_time != 0, t2));
 }
 
 static const char *const state_names[] = { "larval", "mature", "dying", "dead" };
@@ -145,7 +146,7 @@ void setkey_show_sa(FILE *f, const struct stack *st, const struct xfrm_state *x,
 		fprintf(f, "\tanti-replay context: seq 0x%llx, oseq 0x%llx\n",
 			(unsigned long long)(x->replay ? x->replay->top : 0),
 			(unsigned long long)x->seq_out);
-	show_lifetimes(f, x);
+	show_lifetimes(f, st, x);
 	fprintf(f, "\tstats:\n\t  replay-window %llu replay %llu failed %llu\n",
 		(unsigned long long)x->stats.replay_old, (unsigned long long)x->stats.replay_dup,
 		(unsigned long long)x->stats.integrity_failed);
@@ -198,6 +199,7 @@ static void show_tmpl(FILE *f, const struct xfrm_policy *pol, const struct xfrm_
 
 void setkey_show_policy(FILE *f, const struct stack *st, const struct xfrm_policy *pol)
 {
+	const struct xfrm_policy_lifetime *l = &pol->lft;
 	char t1[24], t2[24];
 
 	show_selector(f, &pol->sel);
@@ -205,8 +207,15 @@ void setkey_show_policy(FILE *f, const struct stack *st, const struct xfrm_polic
 		pol->action == XFRM_ACT_BLOCK ? "block" : "allow", pol->index, pol->priority);
 	for (unsigned i = 0; i < pol->ntmpl && i < XFRM_TMPL_MAX; i++)
 		show_tmpl(f, pol, &pol->tmpl[i]);
+	if (l->soft_add_s || l->hard_add_s || l->soft_use_s || l->hard_use_s) {
+		/* Only a policy with limits (PF_KEY SPDADD lifetimes) shows them, as `ip xfrm` does. */
+		fprintf(f, "\tlifetime config:\n\t  expire add: soft %llu(sec), hard %llu(sec)\n",
+			(unsigned long long)l->soft_add_s, (unsigned long long)l->hard_add_s);
+		fprintf(f, "\t  expire use: soft %llu(sec), hard %llu(sec)\n",
+			(unsigned long long)l->soft_use_s, (unsigned long long)l->hard_use_s);
+	}
 	fprintf(f, "\tlifetime current:\n\t  %llu(bytes), %llu(packets)\n",
 		(unsigned long long)pol->bytes, (unsigned long long)pol->packets);
-	fprintf(f, "\t  add %s use %s\n", when(pol->add_time, true, t1),
-		when(pol->use_time, pol->use_time != 0, t2));
+	fprintf(f, "\t  add %s use %s\n", when(st, pol->add_time, true, t1),
+		when(st, pol->use_time, pol->use_time != 0, t2));
 }

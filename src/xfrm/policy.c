@@ -6,6 +6,7 @@
 #include "core/stack.h"
 #include "proto/ip4.h"
 #include "xfrm/policy_priv.h"
+#include "xfrm/policy_events.h"
 
 #define INDEX_SEQ_MAX (UINT32_MAX >> 3)
 
@@ -26,6 +27,7 @@ void xfrm_spd_fini(struct stack *st)
 {
 	if (!st->spd)
 		return;
+	spd_ev_fini(st);
 	xfrm_policy_flush(st);
 	free(st->spd->idx);
 	free(st->spd->pol);
@@ -114,6 +116,7 @@ static int policy_prepare(struct xfrm_spd *spd, const struct xfrm_policy *req, s
 	p->dir = req->dir;
 	p->action = req->action;
 	p->priority = req->priority;
+	p->lft = req->lft;
 	p->ntmpl = req->ntmpl;
 	for (unsigned i = 0; i < req->ntmpl; i++) {
 		p->tmpl[i] = req->tmpl[i];
@@ -200,6 +203,7 @@ static int policy_replace(struct xfrm_spd *spd, struct xfrm_policy *old, const s
 	if (moved)
 		spd_index_remove(spd, old);
 	old->priority = p->priority;
+	old->lft = p->lft;
 	old->action = p->action;
 	old->ntmpl = p->ntmpl;
 	memcpy(old->tmpl, p->tmpl, sizeof(old->tmpl));
@@ -221,9 +225,11 @@ int xfrm_policy_add(struct stack *st, const struct xfrm_policy *req, int flags, 
 			return -EEXIST;
 		err = policy_replace(spd, old, &tmp);
 		if (err < 0) {
+			spd_ev_gone(st, old);
 			policy_unlink(spd, old);    /* lost its place in the index: it cannot stay half there */
 			return err;
 		}
+		spd_ev_changed(st, old, XFRM_SPD_EV_UPDATE);
 		if (out)
 			*out = old;
 		return 0;
@@ -247,6 +253,7 @@ int xfrm_policy_add(struct stack *st, const struct xfrm_policy *req, int flags, 
 		return err;
 	}
 	spd->next_index++;
+	spd_ev_changed(st, p, XFRM_SPD_EV_ADD);
 	if (out)
 		*out = p;
 	return 0;
@@ -262,6 +269,7 @@ int xfrm_policy_delete(struct stack *st, const struct xfrm_selector *sel, int di
 	p = spd_index_find(st->spd, &n, dir);
 	if (!p)
 		return -ENOENT;
+	spd_ev_gone(st, p);
 	policy_unlink(st->spd, p);
 	return 0;
 }
@@ -283,6 +291,7 @@ int xfrm_policy_delete_index(struct stack *st, uint32_t index)
 
 	if (!p)
 		return -ENOENT;
+	spd_ev_gone(st, p);
 	policy_unlink(st->spd, p);
 	return 0;
 }
@@ -292,11 +301,14 @@ void xfrm_policy_flush(struct stack *st)
 	struct xfrm_spd *spd = st->spd;
 
 	spd_index_free(spd);
-	for (uint32_t i = 0; i < spd->n; i++)
+	for (uint32_t i = 0; i < spd->n; i++) {
+		if (spd->pol[i])
+			spd_ev_forget(st, spd->pol[i]);
 		free(spd->pol[i]);
+	}
 	spd->n = spd->live = 0;
 	memset(spd->npol, 0, XFRM_DIR_MAX * sizeof(spd->npol[0]));
-	memset(spd->plen_nodes, 0, sizeof(spd->plen_nodes));
+	spd_ev_flushed(st);
 }
 
 unsigned xfrm_policy_count(const struct stack *st)

@@ -17,13 +17,19 @@
  * first match or once priorities can no longer win. No scan over the
  * whole database.
  *
- * Pointers to policies are valid until the SPD next changes; keep the
- * index to find a policy again later. One SPD per struct stack.
+ * Every change is announced to the SPD's listeners (xfrm_spd_listen,
+ * policy_events.c: PF_KEY's SPD broadcasts), and a policy may carry
+ * lifetimes (struct xfrm_policy_lifetime) that expire it on a timer.
+ *
+ * Pointers to policies are valid until the SPD next changes (a lifetime
+ * running out is a change); keep the index to find a policy again later.
+ * One SPD per struct stack.
  */
 #ifndef USAGI_XFRM_POLICY_H
 #define USAGI_XFRM_POLICY_H
 
 #include "core/common.h"
+#include "core/timer.h"
 #include "xfrm/flow.h"
 
 struct stack;
@@ -60,6 +66,19 @@ struct xfrm_tmpl {
 	uint32_t spi;              /* host order, 0: any */
 };
 
+/*
+ * Policy lifetimes in seconds, 0 = none (KAME's "lifetime"/"validtime",
+ * Linux's xfrm_lifetime_cfg add/use expiry; SPDADD's LIFETIME_HARD/SOFT).
+ * The use times are idle times, as in KAME and Linux: measured from the
+ * policy's last use (from its add time while it was never used). A soft
+ * limit is announced once (XFRM_SPD_EV_EXPIRE_SOFT), the policy stays; a
+ * hard limit is announced (XFRM_SPD_EV_EXPIRE_HARD) and removes it.
+ */
+struct xfrm_policy_lifetime {
+	uint64_t soft_add_s, hard_add_s;   /* since the policy was added */
+	uint64_t soft_use_s, hard_use_s;   /* since it was last used */
+};
+
 struct xfrm_policy {
 	/* Set by the caller of xfrm_policy_add. */
 	struct xfrm_selector sel;
@@ -73,6 +92,15 @@ struct xfrm_policy {
 	uint64_t add_time, use_time; /* stack clock, ns; use_time 0 = never used */
 	uint64_t packets, bytes;
 	uint64_t seq;              /* add order: breaks priority ties */
+	/*
+	 * Set by the caller, copied by xfrm_policy_add; spdupdate replaces
+	 * them (measured from the original add time, which it keeps).
+	 */
+	struct xfrm_policy_lifetime lft;
+	/* Set by the SPD (policy_events.c): the lifetime timer, armed while a limit is pending. */
+	struct timer timer;
+	bool soft_done;            /* the soft expiry was announced */
+	bool hard_done;            /* the hard expiry was announced: leaving without a DELETE event */
 };
 
 /* The SA one template asks for once a flow is known (bundle resolution). */
@@ -92,6 +120,34 @@ struct xfrm_spd_cursor {
 
 #define XFRM_POLICY_F_UPDATE 0x01  /* spdupdate: replace a policy with the same selector+dir, or add */
 
+/*
+ * SPD events, for PF_KEY (X_SPDADD ... X_SPDEXPIRE broadcasts) and tests:
+ * every change, whoever makes it (PF_KEY, the setkey command, `ipsec
+ * policy flush`, a config file, a lifetime).
+ */
+enum xfrm_spd_event_type {
+	XFRM_SPD_EV_ADD,          /* pol: the new policy */
+	XFRM_SPD_EV_UPDATE,       /* pol: replaced in place by spdupdate (same index) */
+	XFRM_SPD_EV_DELETE,       /* pol: about to be freed (still whole, index included) */
+	XFRM_SPD_EV_EXPIRE_SOFT,  /* pol: a soft lifetime ran out; it stays */
+	XFRM_SPD_EV_EXPIRE_HARD,  /* pol: a hard lifetime ran out; freed right after, no DELETE */
+	XFRM_SPD_EV_FLUSH,        /* pol NULL: every policy is gone */
+};
+
+struct xfrm_spd_event {
+	enum xfrm_spd_event_type type;
+	const struct xfrm_policy *pol;
+	unsigned reason;          /* EXPIRE_*: XFRM_EXP_ADD or XFRM_EXP_USE (xfrm.h) */
+};
+
+/* Listeners read the event and may queue messages; they must not change the SPD. */
+typedef void (*xfrm_spd_listen_fn)(struct stack *st, const struct xfrm_spd_event *ev, void *ctx);
+#define XFRM_SPD_LISTENERS_MAX 8
+
+/* Registers @fn (0, -ENOSPC, -EEXIST for the same fn+ctx, -ENOMEM); unlisten removes it. */
+int xfrm_spd_listen(struct stack *st, xfrm_spd_listen_fn fn, void *ctx);
+void xfrm_spd_unlisten(struct stack *st, xfrm_spd_listen_fn fn, void *ctx);
+
 int xfrm_spd_init(struct stack *st);
 void xfrm_spd_fini(struct stack *st);
 
@@ -99,20 +155,21 @@ void xfrm_spd_fini(struct stack *st);
  * Adds a copy of @req (its SPD-set fields are ignored). The selector is
  * normalised (addresses masked, 0 protocol -> any, port masks). Without
  * XFRM_POLICY_F_UPDATE a policy with the same selector and direction is
- * -EEXIST; with it that policy's priority, action and templates are
- * replaced and it keeps its index, counters and age. -EINVAL for a
+ * -EEXIST; with it that policy's priority, action, templates and
+ * lifetimes are replaced and it keeps its index, counters and age.
+ * Announces ADD or UPDATE (policy_events.c) and arms the lifetime timer. -EINVAL for a
  * malformed policy, -ENOMEM, -ENOSPC when indexes run out. On success
  * *@out (if not NULL) is the policy in the SPD.
  */
 int xfrm_policy_add(struct stack *st, const struct xfrm_policy *req, int flags,
 		    struct xfrm_policy **out);
-/* Deletes the policy with this selector (normalised as at add) and direction. 0 or -ENOENT. */
+/* Deletes the policy with this selector (normalised as at add) and direction; announces DELETE. 0 or -ENOENT. */
 int xfrm_policy_delete(struct stack *st, const struct xfrm_selector *sel, int dir);
-/* SPDDELETE2. 0 or -ENOENT. */
+/* SPDDELETE2; announces DELETE. 0 or -ENOENT. */
 int xfrm_policy_delete_index(struct stack *st, uint32_t index);
 /* SPDGET: the policy with this index, NULL if none. */
 struct xfrm_policy *xfrm_policy_get(struct stack *st, uint32_t index);
-/* Deletes every policy (setkey -FP). */
+/* Deletes every policy (setkey -FP); announces FLUSH. */
 void xfrm_policy_flush(struct stack *st);
 unsigned xfrm_policy_count(const struct stack *st);
 

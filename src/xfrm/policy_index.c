@@ -1,29 +1,26 @@
 /*
  * SPD lookup structure: policies by exact destination prefix in an lpm6
- * trie. A flow's candidates are the policies of every prefix holding its
- * destination; lpm6 finds the longest, and each node keeps a pointer to the
- * next shorter one (its parent), so a lookup touches only prefixes that
- * contain the destination and exist, never the whole table.
+ * trie per family. A flow's candidates are the policies of every prefix
+ * holding its destination; lpm6 finds the longest, and each node keeps a
+ * pointer to the next shorter one (its parent), so a lookup touches only
+ * prefixes that contain the destination and exist, never the whole table.
+ * The trie's buckets carry a copy of each node's hot part (struct
+ * spd_hot), so a flow whose destination's longest prefix holds one policy
+ * is decided by the trie's own reads (policy_lookup.c). A node with many
+ * policies of one direction whose sources are single hosts (a gateway's
+ * inbound ones) also keeps them by source (policy_src.c).
  *
- * Parents are cached: adding or removing a prefix stales them all and a
- * node recomputes its parent the next time a lookup passes through it
- * (one hash probe per populated shorter length). With the parent, a node
- * caches per direction the best priority its shorter prefixes hold, so a
- * lookup stops once its candidate beats that bound; any policy change
- * stales the bounds (cheap to redo from the parent's). Policy changes are
- * rare against lookups; the cost falls on the first packet after a change.
+ * Parents and bounds are cached. A change at a prefix that holds no other
+ * prefix (a host policy: most of a large SPD) concerns only its own node,
+ * brought up to date at once. A change at a prefix that holds others
+ * stales them all: every node recomputes its bounds the next time a lookup
+ * passes through it (cheap, from its parent's), and its parent too if
+ * prefixes came or went (one hash probe per populated shorter length).
+ * Such changes are rare against lookups.
  */
 #include <stdlib.h>
 #include "core/stack.h"
 #include "xfrm/policy_priv.h"
-
-static inline uint64_t be64_at(const uint8_t *b)
-{
-	uint64_t v;
-
-	memcpy(&v, b, 8);
-	return __builtin_bswap64(v);
-}
 
 static inline uint64_t mask_bits(unsigned bits)
 {
@@ -35,8 +32,9 @@ static void ent_fill(struct spd_ent *e, struct xfrm_policy *pol)
 	const struct xfrm_selector *s = &pol->sel;
 	unsigned plen = spd_plen(s, s->splen);
 
-	e->shi = be64_at(s->src.s6_addr) & mask_bits(MIN(plen, 64));
-	e->slo = be64_at(s->src.s6_addr + 8) & mask_bits(plen > 64 ? plen - 64 : 0);
+	memset(e, 0, sizeof(*e));
+	e->shi = spd_be64(s->src.s6_addr) & mask_bits(MIN(plen, 64));
+	e->slo = spd_be64(s->src.s6_addr + 8) & mask_bits(plen > 64 ? plen - 64 : 0);
 	e->splen = (uint8_t)plen;
 	e->prio = pol->priority;
 	e->sport = s->sport;
@@ -44,16 +42,9 @@ static void ent_fill(struct spd_ent *e, struct xfrm_policy *pol)
 	e->dport = s->dport;
 	e->dmask = s->dport_mask;
 	e->proto = s->proto;
-	e->family = s->family;
 	e->ifindex = s->ifindex;
 	e->dir = pol->dir;
 	e->pol = pol;
-}
-
-/* True if @a should be tried before @b: lower priority value, then older. */
-static inline bool ent_before(const struct spd_ent *a, const struct spd_ent *b)
-{
-	return a->prio < b->prio || (a->prio == b->prio && a->pol->seq < b->pol->seq);
 }
 
 static int vec_grow(struct spd_vec *v)
@@ -68,7 +59,7 @@ static int vec_grow(struct spd_vec *v)
 	return 0;
 }
 
-static int vec_insert(struct spd_vec *v, struct xfrm_policy *pol)
+static int vec_insert(struct spd_vec *v, struct xfrm_policy *pol, const struct siphash_key *key)
 {
 	struct spd_ent e;
 	uint32_t i;
@@ -76,101 +67,190 @@ static int vec_insert(struct spd_vec *v, struct xfrm_policy *pol)
 	if (v->n == v->cap && vec_grow(v) < 0)
 		return -ENOMEM;
 	ent_fill(&e, pol);
-	for (i = v->n; i > 0 && ent_before(&e, &v->e[i - 1]); i--)
+	for (i = v->n; i > 0 && spd_ent_before(&e, &v->e[i - 1]); i--)
 		v->e[i] = v->e[i - 1];
 	v->e[i] = e;
 	v->n++;
+	spd_src_added(v, &e, key);
 	return 0;
 }
 
-static bool vec_remove(struct spd_vec *v, const struct xfrm_policy *pol)
+static bool vec_remove(struct spd_vec *v, const struct xfrm_policy *pol, const struct siphash_key *key)
 {
 	for (uint32_t i = 0; i < v->n; i++) {
 		if (v->e[i].pol == pol) {
 			memmove(&v->e[i], &v->e[i + 1], (v->n - i - 1) * sizeof(v->e[0]));
 			v->n--;
+			spd_src_removed(v, pol, key);
 			return true;
 		}
 	}
 	return false;
 }
 
+static inline unsigned sel_fam(const struct xfrm_selector *sel)
+{
+	return sel->family == AF_INET ? SPD_FAM_4 : SPD_FAM_6;
+}
+
+/* The selector's destination as its table's key: IPv4 in the top 32 bits. */
 static void dst_key(struct lpm6_pfx *k, const struct xfrm_selector *sel)
 {
-	lpm6_key(k, &sel->dst, spd_plen(sel, sel->dplen));
+	struct in6_addr a;
+
+	if (sel->family != AF_INET) {
+		lpm6_key(k, &sel->dst, sel->dplen);
+		return;
+	}
+	memset(&a, 0, sizeof(a));
+	memcpy(a.s6_addr, sel->dst.s6_addr + 12, 4);
+	lpm6_key(k, &a, sel->dplen);
 }
 
 static struct spd_node *node_get(struct xfrm_spd *spd, const struct xfrm_selector *sel)
 {
+	struct spd_tbl *tb = &spd->fam[sel_fam(sel)];
 	struct lpm6_pfx k;
 
-	if (!spd->t)
+	if (!tb->t)
 		return NULL;
 	dst_key(&k, sel);
-	struct lpm6_pfx *p = lpm6_find(spd->t, &k);
+	struct lpm6_pfx *p = lpm6_find(tb->t, &k);
 
 	return p ? container_of(p, struct spd_node, pfx) : NULL;
 }
 
 static struct spd_node *node_create(struct xfrm_spd *spd, const struct xfrm_selector *sel)
 {
+	struct spd_tbl *tb = &spd->fam[sel_fam(sel)];
 	struct spd_node *n;
 
-	if (!spd->t && !(spd->t = lpm6_new(&spd->key)))
+	if (!tb->t && !(tb->t = lpm6_new_payload(&spd->key, sizeof(struct spd_hot))))
 		return NULL;
 	n = aligned_alloc(_Alignof(struct spd_node), sizeof(*n));
 	if (!n)
 		return NULL;
 	memset(n, 0, sizeof(*n));
-	n->one.dir = SPD_DIR_MULTI;
+	n->hot.one.dir = SPD_DIR_MULTI;
+	n->fam = (uint8_t)sel_fam(sel);
 	dst_key(&n->pfx, sel);
-	if (lpm6_insert(spd->t, &n->pfx) < 0) {
+	if (lpm6_insert(tb->t, &n->pfx) < 0) {
 		free(n);
 		return NULL;
 	}
-	lpm6_set_val(spd->t, &n->pfx, n, 0);
-	spd->plen_nodes[n->pfx.plen]++;
-	spd->node_gen = ++spd->gen;
+	lpm6_set_val(tb->t, &n->pfx, n, 0);
+	tb->plen_nodes[n->pfx.plen]++;
 	return n;
 }
 
 static void node_destroy(struct xfrm_spd *spd, struct spd_node *n)
 {
-	lpm6_remove(spd->t, &n->pfx);
-	spd->plen_nodes[n->pfx.plen]--;
-	spd->node_gen = ++spd->gen;
-	for (unsigned d = 0; d < XFRM_DIR_MAX; d++)
+	struct spd_tbl *tb = &spd->fam[n->fam];
+
+	lpm6_remove(tb->t, &n->pfx);
+	tb->plen_nodes[n->pfx.plen]--;
+	for (unsigned d = 0; d < XFRM_DIR_MAX; d++) {
+		spd_src_free(&n->v[d]);
 		free(n->v[d].e);
+	}
 	free(n);
 }
 
-/* Keeps @n's inline copy in step with its vectors after a change. */
+/* Keeps @n's inline copy in step with its vectors after a change; the trie's copy follows in changed(). */
 static void node_sync(struct spd_node *n)
 {
-	n->one.dir = SPD_DIR_MULTI;
+	n->hot.one.dir = SPD_DIR_MULTI;
 	if (n->npol != 1)
 		return;
 	for (unsigned d = 0; d < XFRM_DIR_MAX; d++)
 		if (n->v[d].n)
-			n->one = n->v[d].e[0];
+			n->hot.one = n->v[d].e[0];
+}
+
+/* The longest prefix in the table strictly shorter than @n's that holds it. */
+static struct spd_node *find_parent(const struct spd_tbl *tb, const struct spd_node *n)
+{
+	struct in6_addr a;
+
+	lpm6_key_to_addr(&n->pfx, &a);
+	for (unsigned plen = n->pfx.plen; plen-- > 0;) {
+		struct lpm6_pfx k;
+
+		if (!tb->plen_nodes[plen])
+			continue;
+		lpm6_key(&k, &a, plen);
+		struct lpm6_pfx *hit = lpm6_find(tb->t, &k);
+
+		if (hit)
+			return container_of(hit, struct spd_node, pfx);
+	}
+	return NULL;
+}
+
+void spd_node_refresh(struct xfrm_spd *spd, struct spd_node *n)
+{
+	struct spd_tbl *tb = &spd->fam[n->fam];
+	struct spd_node *p;
+
+	if (n->pgen < spd->node_gen) {
+		n->hot.parent = find_parent(tb, n);
+		n->pgen = spd->gen;
+	}
+	p = n->hot.parent;
+	if (p && p->hot.gen != spd->gen)
+		spd_node_refresh(spd, p);
+	for (unsigned d = 0; d < XFRM_DIR_MAX; d++) {
+		n->bound[d] = UINT32_MAX;
+		if (p) {
+			n->bound[d] = p->bound[d];
+			if (p->v[d].n && p->v[d].e[0].prio < n->bound[d])
+				n->bound[d] = p->v[d].e[0].prio;
+		}
+	}
+	if (n->hot.one.dir != SPD_DIR_MULTI)
+		n->hot.one.bound = n->bound[n->hot.one.dir];
+	n->hot.gen = spd->gen;
+	lpm6_set_val(tb->t, &n->pfx, n, 0);    /* and the trie's copy */
+}
+
+/*
+ * After a change at @n (@created: @n is new): only nodes inside @n take it
+ * as parent or its policies into their bounds. With none (host policies),
+ * @n alone is brought up to date, at once; otherwise every bound, and for
+ * a new node every parent, goes stale (see the top of the file).
+ */
+static void changed(struct xfrm_spd *spd, struct spd_node *n, bool created)
+{
+	if (lpm6_has_longer(spd->fam[n->fam].t, &n->pfx)) {
+		spd->gen++;
+		if (created)
+			spd->node_gen = spd->gen;
+		return;
+	}
+	if (created) {
+		n->hot.parent = find_parent(&spd->fam[n->fam], n);
+		n->pgen = spd->gen;
+	}
+	spd_node_refresh(spd, n);
 }
 
 int spd_index_insert(struct xfrm_spd *spd, struct xfrm_policy *pol)
 {
 	struct spd_node *n = node_get(spd, &pol->sel);
+	bool created = !n;
 	int err;
 
 	if (!n && !(n = node_create(spd, &pol->sel)))
 		return -ENOMEM;
-	err = vec_insert(&n->v[pol->dir], pol);
+	err = vec_insert(&n->v[pol->dir], pol, &spd->key);
 	if (err < 0) {
-		if (n->npol == 0)
+		if (created)
 			node_destroy(spd, n);
 		return err;
 	}
 	n->npol++;
 	node_sync(n);
-	spd->gen++;
+	changed(spd, n, created);
 	return 0;
 }
 
@@ -178,13 +258,17 @@ void spd_index_remove(struct xfrm_spd *spd, struct xfrm_policy *pol)
 {
 	struct spd_node *n = node_get(spd, &pol->sel);
 
-	if (!n || !vec_remove(&n->v[pol->dir], pol))
+	if (!n || !vec_remove(&n->v[pol->dir], pol, &spd->key))
 		return;
-	if (--n->npol == 0)
-		node_destroy(spd, n);
-	else
+	if (--n->npol) {
 		node_sync(n);
-	spd->gen++;
+		changed(spd, n, false);
+		return;
+	}
+	/* Only a node inside @n can have it as parent. */
+	if (lpm6_has_longer(spd->fam[n->fam].t, &n->pfx))
+		spd->node_gen = ++spd->gen;
+	node_destroy(spd, n);
 }
 
 struct xfrm_policy *spd_index_find(struct xfrm_spd *spd, const struct xfrm_selector *sel, int dir)
@@ -193,6 +277,8 @@ struct xfrm_policy *spd_index_find(struct xfrm_spd *spd, const struct xfrm_selec
 
 	if (!n)
 		return NULL;
+	if (n->v[dir].src)
+		return spd_src_find(&n->v[dir], sel, &spd->key);
 	for (uint32_t i = 0; i < n->v[dir].n; i++) {
 		struct xfrm_policy *p = n->v[dir].e[i].pol;
 
@@ -211,126 +297,24 @@ static void collect(void *ctx, struct lpm6_pfx *p)
 
 void spd_index_free(struct xfrm_spd *spd)
 {
-	unsigned n;
-	struct spd_node **all, **cur;
+	for (unsigned f = 0; f < SPD_FAM_MAX; f++) {
+		struct spd_tbl *tb = &spd->fam[f];
+		struct spd_node **all, **cur;
+		unsigned n;
 
-	if (!spd->t)
-		return;
-	n = lpm6_count(spd->t);
-	all = calloc(n ? n : 1, sizeof(*all));
-	if (all) {  /* without memory to list them, the nodes leak rather than the trie break */
-		cur = all;
-		lpm6_walk(spd->t, collect, &cur);
-		for (unsigned i = 0; i < n; i++)
-			node_destroy(spd, all[i]);
-		free(all);
-	}
-	lpm6_free(spd->t);
-	spd->t = NULL;
-}
-
-/* The longest prefix in the table strictly shorter than @n's that holds it. */
-static struct spd_node *find_parent(struct xfrm_spd *spd, const struct spd_node *n)
-{
-	struct in6_addr a;
-
-	lpm6_key_to_addr(&n->pfx, &a);
-	for (unsigned plen = n->pfx.plen; plen-- > 0;) {
-		struct lpm6_pfx k;
-
-		if (!spd->plen_nodes[plen])
+		if (!tb->t)
 			continue;
-		lpm6_key(&k, &a, plen);
-		struct lpm6_pfx *hit = lpm6_find(spd->t, &k);
-
-		if (hit)
-			return container_of(hit, struct spd_node, pfx);
-	}
-	return NULL;
-}
-
-/* Brings @n's parent and bounds up to date (its ancestors' first). */
-static __attribute__((noinline)) void node_refresh(struct xfrm_spd *spd, struct spd_node *n)
-{
-	struct spd_node *p;
-
-	if (n->pgen < spd->node_gen) {
-		n->parent = find_parent(spd, n);
-		n->pgen = spd->gen;
-	}
-	p = n->parent;
-	if (p && p->gen != spd->gen)
-		node_refresh(spd, p);
-	for (unsigned d = 0; d < XFRM_DIR_MAX; d++) {
-		n->bound[d] = UINT32_MAX;
-		if (p) {
-			n->bound[d] = p->bound[d];
-			if (p->v[d].n && p->v[d].e[0].prio < n->bound[d])
-				n->bound[d] = p->v[d].e[0].prio;
+		n = lpm6_count(tb->t);
+		all = calloc(n ? n : 1, sizeof(*all));
+		if (all) {  /* without memory to list them, the nodes leak rather than the trie break */
+			cur = all;
+			lpm6_walk(tb->t, collect, &cur);
+			for (unsigned i = 0; i < n; i++)
+				node_destroy(spd, all[i]);
+			free(all);
 		}
+		lpm6_free(tb->t);
+		tb->t = NULL;
+		memset(tb->plen_nodes, 0, sizeof(tb->plen_nodes));
 	}
-	if (n->one.dir != SPD_DIR_MULTI)
-		n->one.bound = n->bound[n->one.dir];
-	n->gen = spd->gen;
-}
-
-static inline bool ent_match(const struct spd_ent *e, const struct xfrm_flow *fl, uint64_t hi, uint64_t lo)
-{
-	unsigned l = e->splen;
-	uint64_t mhi = l >= 64 ? ~0ULL : ~(~0ULL >> l);
-	uint64_t mlo = l > 64 ? ~0ULL << (128 - l) : 0;
-
-	if (((hi ^ e->shi) & mhi) | ((lo ^ e->slo) & mlo))
-		return false;
-	if (e->family != fl->family || (e->proto != XFRM_PROTO_ANY && e->proto != fl->proto))
-		return false;
-	if (e->smask | e->dmask) {
-		if (fl->flags & XFRM_FLOW_NOPORTS)
-			return false;
-		if (((fl->sport ^ e->sport) & e->smask) | ((fl->dport ^ e->dport) & e->dmask))
-			return false;
-	}
-	return !e->ifindex || e->ifindex == fl->ifindex;
-}
-
-struct xfrm_policy *xfrm_policy_lookup(struct stack *st, int dir, const struct xfrm_flow *fl)
-{
-	struct xfrm_spd *spd = st->spd;
-	const struct spd_ent *best = NULL;
-	const struct lpm6_val *v;
-	uint64_t hi, lo;
-
-	if (!spd->t || (unsigned)dir >= XFRM_DIR_MAX || !(v = lpm6_match(spd->t, &fl->dst)))
-		return NULL;
-	hi = be64_at(fl->src.s6_addr);
-	lo = be64_at(fl->src.s6_addr + 8);
-	for (struct spd_node *n = (struct spd_node *)v->val; n; n = n->parent) {
-		const struct spd_ent *ents = &n->one;
-		uint32_t cnt = 1, bound;
-
-		if (n->gen != spd->gen)
-			node_refresh(spd, n);
-		if (n->one.dir == (unsigned)dir) {
-			bound = n->one.bound;
-		} else if (n->one.dir == SPD_DIR_MULTI) {
-			ents = n->v[dir].e;
-			cnt = n->v[dir].n;
-			bound = n->bound[dir];
-		} else {
-			continue;    /* its only policy is for another direction */
-		}
-		for (uint32_t i = 0; i < cnt; i++) {
-			const struct spd_ent *e = &ents[i];
-
-			if (best && !ent_before(e, best))
-				break;    /* sorted: nothing further in this node can win */
-			if (ent_match(e, fl, hi, lo)) {
-				best = e;
-				break;
-			}
-		}
-		if (best && best->prio < bound)
-			break;        /* no shorter prefix holds a policy that could win */
-	}
-	return best ? best->pol : NULL;
 }

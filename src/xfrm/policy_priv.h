@@ -1,4 +1,8 @@
-/* SPD internals shared by policy.c (the database) and policy_index.c (lookup). */
+/*
+ * SPD internals shared by policy.c (the database), policy_index.c (the
+ * lookup structure), policy_lookup.c (the lookup) and policy_src.c (the
+ * source index of large nodes).
+ */
 #ifndef USAGI_XFRM_POLICY_PRIV_H
 #define USAGI_XFRM_POLICY_PRIV_H
 
@@ -7,9 +11,8 @@
 
 /*
  * One policy as the lookup sees it: the selector fields beside the
- * priority, so checking a candidate reads one cache line and not the policy.
- * Kept to 48 bytes so a node's copy of its only policy shares the node's
- * first cache line (the source mask is derived from splen).
+ * priority, so checking a candidate reads neither the policy nor a second
+ * cache line (the source mask is derived from splen).
  */
 struct spd_ent {
 	uint64_t shi, slo;              /* source prefix, host order, masked, mapped for IPv4 */
@@ -17,30 +20,69 @@ struct spd_ent {
 	uint32_t prio;
 	int ifindex;
 	uint16_t sport, smask, dport, dmask;
-	uint8_t splen;                  /* source prefix length in the 128-bit space */
-	uint8_t proto, family;
-	uint8_t dir;                    /* in spd_node.one: SPD_DIR_MULTI unless the node has one policy */
-	uint32_t bound;                 /* in spd_node.one: its node's bound[dir] */
+	uint8_t splen;                  /* source prefix length in the 128-bit (mapped) space */
+	uint8_t proto;
+	uint8_t dir;                    /* in spd_hot.one: SPD_DIR_MULTI unless the node has one policy */
+	uint8_t unused;
+	uint32_t bound;                 /* in spd_hot.one: its node's bound[dir] */
 };
 
 #define SPD_DIR_MULTI 0xff
 
+struct spd_src;
+
+/* A node's policies for one direction. */
 struct spd_vec {
-	struct spd_ent *e;              /* sorted by priority, then add order */
+	struct spd_ent *e;              /* all of them, sorted by priority, then add order */
 	uint32_t n, cap;
+	struct spd_src *src;            /* NULL, or the lookup's index of them (policy_src.c) */
 };
 
 /*
- * A destination prefix that some policy names exactly. The first cache line
- * is all a lookup reads when the node holds a single policy (most do): the
- * parent link and a copy of that policy's entry. The vectors hold every
- * policy (the single one too) and are read only for nodes with several.
- * lpm6 hands back the node itself as its value.
+ * Once a node holds many policies for one direction whose source is a
+ * single host (a gateway's inbound policies: one per peer, all to the same
+ * local prefix), scanning them all is what a lookup would cost. Then they
+ * are also kept by source address, and a lookup checks the flow's source's
+ * chain and the others (rest) instead of the whole vector.
  */
-struct spd_node {
+struct spd_sent {
+	struct spd_sent *next;          /* chain, sorted like the vector */
+	struct spd_ent e;
+};
+
+struct spd_src {
+	struct spd_ent *rest;           /* the policies whose source is not a single host, sorted */
+	uint32_t nrest, caprest;
+	struct spd_sent **chain;        /* by siphash of the source address */
+	uint32_t mask, nhost;
+};
+
+#define SPD_SRC_MIN 16                  /* host-source policies that make a node build the index */
+
+struct spd_node;
+
+/*
+ * All a lookup reads of a node holding a single policy (most do). It sits
+ * right after the node's lpm6 prefix, so lpm6 keeps a copy of it in the
+ * bucket that holds the prefix (a payload table): the trie's last read
+ * already brings the policy, and the node itself is not touched. A copy is
+ * good while gen equals spd->gen; a lookup that finds it stale refreshes
+ * the node, which refreshes the copy.
+ */
+struct spd_hot {
 	struct spd_node *parent;        /* longest shorter prefix in the table holding this one */
 	uint64_t gen;                   /* parent and bounds are valid while this equals spd->gen */
 	struct spd_ent one;             /* the only policy; one.dir == SPD_DIR_MULTI if npol != 1 */
+};
+
+/*
+ * A destination prefix that some policy names exactly. The vectors hold
+ * every policy (the single one too) and are read only for nodes with
+ * several. lpm6 hands back the node itself as its value.
+ */
+struct spd_node {
+	struct lpm6_pfx pfx;            /* first, and hot right after it (the lpm6 payload) */
+	struct spd_hot hot;
 	struct spd_vec v[XFRM_DIR_MAX];
 	/*
 	 * Lowest priority of any policy per direction in the shorter prefixes
@@ -49,18 +91,31 @@ struct spd_node {
 	uint32_t bound[XFRM_DIR_MAX];
 	uint32_t npol;
 	uint64_t pgen;                  /* spd->gen when parent was found */
-	struct lpm6_pfx pfx;            /* mapped for IPv4 (96 + plen) */
+	uint8_t fam;                    /* its table: SPD_FAM_* */
 } __attribute__((aligned(64)));
 
-_Static_assert(sizeof(struct spd_ent) == 48 && offsetof(struct spd_node, v) == 64,
-	       "a single-policy lookup reads one line");
+_Static_assert(offsetof(struct spd_node, hot) == sizeof(struct lpm6_pfx) && sizeof(struct spd_ent) == 48,
+	       "lpm6 copies the hot part from right after the prefix");
+
+/*
+ * One trie per family: an IPv4 or IPv6 selector never matches a flow of the
+ * other family, so neither walk visits the other's prefixes. IPv4 keys put
+ * the address in the top 32 bits (plen 0..32), so an IPv4 lookup starts at
+ * the root's 16-bit stride like an IPv6 one instead of descending through
+ * ::ffff:0:0/96 first.
+ */
+enum { SPD_FAM_4 = 0, SPD_FAM_6 = 1, SPD_FAM_MAX = 2 };
+
+struct spd_tbl {
+	struct lpm6 *t;                 /* spd_node by destination prefix; made at first add */
+	uint32_t plen_nodes[129];       /* nodes per prefix length, for parent searches */
+};
 
 struct xfrm_spd {
-	struct lpm6 *t;                 /* spd_node by destination prefix; made at first add */
+	struct spd_tbl fam[SPD_FAM_MAX];
 	struct siphash_key key;
-	uint64_t gen;                   /* bumped on every change: bounds go stale */
-	uint64_t node_gen;              /* gen when a node last came or went: parents older are stale */
-	uint32_t plen_nodes[129];       /* nodes per prefix length, for parent searches */
+	uint64_t gen;                   /* bumped by a change other nodes depend on: their bounds go stale */
+	uint64_t node_gen;              /* gen when such a node came or went: parents older are stale */
 	/* Every policy in index order (indexes only grow); deleted slots hold NULL. */
 	uint32_t *idx;
 	struct xfrm_policy **pol;
@@ -74,7 +129,76 @@ struct xfrm_spd {
 int spd_index_insert(struct xfrm_spd *spd, struct xfrm_policy *pol);
 void spd_index_remove(struct xfrm_spd *spd, struct xfrm_policy *pol);
 struct xfrm_policy *spd_index_find(struct xfrm_spd *spd, const struct xfrm_selector *sel, int dir);
+/* Frees every node and trie; the SPD's policies are the caller's. */
 void spd_index_free(struct xfrm_spd *spd);
+/* Brings @n's parent and bounds up to date (its ancestors' first), and the trie's copy of them. */
+void spd_node_refresh(struct xfrm_spd *spd, struct spd_node *n);
+
+/*
+ * policy_src.c: @v's source index, kept in step with @v->e (the callers
+ * change e first). After @e (a copy of the one just put in @v->e) was
+ * added: builds the index once worth it. Without memory the index goes
+ * and lookups scan @v->e, which is always right.
+ */
+void spd_src_added(struct spd_vec *v, const struct spd_ent *e, const struct siphash_key *key);
+/* After @pol left @v->e. */
+void spd_src_removed(struct spd_vec *v, const struct xfrm_policy *pol, const struct siphash_key *key);
+void spd_src_free(struct spd_vec *v);
+/* The policy in @v with this (normalised) selector, by the index; NULL if none. */
+struct xfrm_policy *spd_src_find(const struct spd_vec *v, const struct xfrm_selector *sel, const struct siphash_key *key);
+/* The better of @best and the first match in @s for @fl (source @hi/@lo). */
+const struct spd_ent *spd_src_best(const struct spd_src *s, const struct xfrm_flow *fl, uint64_t hi, uint64_t lo,
+				   const struct spd_ent *best, const struct siphash_key *key);
+
+static inline uint64_t spd_be64(const uint8_t *b)
+{
+	uint64_t v;
+
+	memcpy(&v, b, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+/* True if @a should be tried before @b: lower priority value, then older. */
+static inline bool spd_ent_before(const struct spd_ent *a, const struct spd_ent *b)
+{
+	return a->prio < b->prio || (a->prio == b->prio && a->pol->seq < b->pol->seq);
+}
+
+/* True if @e matches @fl, whose source is @hi/@lo (host order). The family is the table's. */
+static inline bool spd_ent_match(const struct spd_ent *e, const struct xfrm_flow *fl, uint64_t hi, uint64_t lo)
+{
+	unsigned l = e->splen;
+	uint64_t mhi = l >= 64 ? ~0ULL : ~(~0ULL >> l);
+	uint64_t mlo = l > 64 ? ~0ULL << (128 - l) : 0;
+
+	if (((hi ^ e->shi) & mhi) | ((lo ^ e->slo) & mlo))
+		return false;
+	if (e->proto != XFRM_PROTO_ANY && e->proto != fl->proto)
+		return false;
+	if (e->smask | e->dmask) {
+		if (fl->flags & XFRM_FLOW_NOPORTS)
+			return false;
+		if (((fl->sport ^ e->sport) & e->smask) | ((fl->dport ^ e->dport) & e->dmask))
+			return false;
+	}
+	return !e->ifindex || e->ifindex == fl->ifindex;
+}
+
+/* The best of @best and the first match in @e[0..n) (sorted), which stops where nothing can beat @best. */
+static inline const struct spd_ent *spd_scan(const struct spd_ent *e, uint32_t n, const struct xfrm_flow *fl,
+					     uint64_t hi, uint64_t lo, const struct spd_ent *best)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		if (best && !spd_ent_before(&e[i], best))
+			break;
+		if (spd_ent_match(&e[i], fl, hi, lo))
+			return &e[i];
+	}
+	return best;
+}
 /* Where the selector's addresses sit in the shared 128-bit space. */
 static inline unsigned spd_plen(const struct xfrm_selector *sel, unsigned plen)
 {

@@ -15,15 +15,20 @@
 # priorities and NAT-T: `usagi setkey -f` loads the file (exit 0, no
 # output); `setkey -D` and `-DP` over PF_KEY print exactly the node's
 # `setkey -D`/`-DP` text (only pid= differs, the dumping process's id, and
-# the second that `current:` reads); loading it again stops at the first
+# the second that `current:` reads; `created:` dates, SAs' and policies',
+# are the wall clock's, this year's); loading it again stops at the first
 # statement with the same error line the node's own `setkey -f` prints
 # (EEXIST: "the ... SA exists" / "a policy with this selector exists") and
 # exit 1, changing nothing; after `-F` and `-FP` it loads again. Also:
 # `-PD` = `-DP`; `-c` from standard input; `-n` sends nothing; a syntax
 # error applies nothing (same error line as the node's); getspi (larval) +
-# update + get, deleteall, delete of a missing SA, spddelete of an `in`
-# policy with its fwd twin; 1000 SAs and 1000 policies dump completely and
-# identically; `-x` sees another client's ADD; an absent node is reported.
+# update + get, deleteall, delete of a missing SA; an ESN SA without -r
+# reports the window 32 it runs; get and delete of AH, ESP and IPComp SAs
+# (what the node's own get prints; gone after delete); spddelete of an
+# `in` policy with its fwd twin; 1000 SAs and 1000 policies dump
+# completely and identically; `-x` sees another client's ADD, and the
+# SPDADD/SPDDELETE (with the policy's spid)/SPDFLUSH of changes made by the
+# node's own setkey and `ipsec policy flush`; an absent node is reported.
 source "$(dirname "$0")/lib/common.sh"
 
 [ -x "$USAGI" ] || fail "usagi binary not found: $USAGI (set \$USAGI)"
@@ -40,14 +45,12 @@ key() { local i s=0x; for ((i = 0; i < $1; i++)); do printf -v s '%s%02x' "$s" $
 
 # Both paths print the same, but for the dumping process's pid and the clock second.
 norm() { sed -E 's/([ \t])pid=[0-9]+/\1pid=P/; s/(	current: ).*/\1T/; s/^	diff: [0-9]+\(s\)/	diff: D(s)/'; }
-# The PF_KEY SPD dump carries no creation time yet (X_SPDDUMP without LIFETIME_CURRENT).
-normp() { norm | sed -E 's/^	created: .*  lastused:/	created: C  lastused:/'; }
 same_dumps() { # WHAT
 	local a b
 	a=$(sk -D | norm) && b=$(nk -D | norm) || fail "$1: -D failed"
 	[ "$a" = "$b" ] || fail "$1: setkey -D over PF_KEY differs from the node's:
 $(diff <(echo "$b") <(echo "$a"))"
-	a=$(sk -DP | normp) && b=$(nk -DP | normp) || fail "$1: -DP failed"
+	a=$(sk -DP | norm) && b=$(nk -DP | norm) || fail "$1: -DP failed"
 	[ "$a" = "$b" ] || fail "$1: setkey -DP over PF_KEY differs from the node's:
 $(diff <(echo "$b") <(echo "$a"))"
 }
@@ -75,6 +78,7 @@ add 2001:db8:a::1 2001:db8:b::1 esp 0x2003 -m tunnel -f esn -r 128 -E aes-ctr $(
 add 2001:db8:b::1 2001:db8:a::1 esp 0x2004 -m tunnel -f esn -r 1024 -E aes-ctr $(key 20) -A hmac-sha512 $(key 64);
 spdadd 2001:db8:a00::/40 2001:db8:b00::/40 any -P out prio high ipsec esp/tunnel/2001:db8:a::1-2001:db8:b::1/require;
 spdadd 2001:db8:b00::/40 2001:db8:a00::/40 any -P in prio high ipsec esp/tunnel/2001:db8:b::1-2001:db8:a::1/require;
+add 2001:db8:a::1 2001:db8:b::1 esp 0x2005 -m tunnel -f esn -E aes-gcm-16 $(key 20);
 EOF
 cat >"$TMP/ah_esp.conf" <<EOF
 # AH over ESP, both directions
@@ -119,6 +123,10 @@ for shape in transport tunnel ah_esp ipcomp ports; do
 	nsa=$(grep -c '^add' "$f" || true)
 	assert_eq "$shape: SAs in the dump" "$nsa" "$(sk -D | grep -c '^	sadb_seq=' || true)"
 	same_dumps "$shape"
+	assert_match "$shape: dates are the wall clock's" "^	created: [A-Z][a-z]{2} [ 0-9]{2} [0-9:]{8} $(date -u +%Y)	current: " \
+		"$(sk -D | grep -m1 '^	created:')"
+	assert_match "$shape: policies' dates too" \
+		"^	created: [A-Z][a-z]{2} [ 0-9]{2} [0-9:]{8} $(date -u +%Y)  lastused: " "$(sk -DP | grep -m1 '^	created:')"
 	before=$(sk -D | norm)
 	if out=$(sk -f "$f" 2>&1); then fail "$shape: loaded twice"; fi
 	assert_eq "$shape: one error line" 1 "$(wc -l <<<"$out")"
@@ -172,6 +180,32 @@ if out=$(sk -e 'delete 2001:db8::1 2001:db8::2 esp 0x7000;' 2>&1); then fail "de
 assert_eq "delete of a missing SA" "usagi: setkey: 1:1: delete: no esp SA to 2001:db8::2 spi 28672(0x00007000)" "$out"
 pass "getspi/update/get, deleteall, delete (ESRCH)"
 
+# An ESN SA configured without a window runs (and reports) the minimum 32.
+sk -F
+sk -f "$TMP/tunnel.conf" || fail "tunnel reload"
+assert_match "ESN, no -r: the window the SAD runs" "spi=8197\(0x00002005\).*
+.*
+	seq=0x00000000 replay=32 flags=0x00000400 state=mature " "$(sk -e 'get 2001:db8:a::1 2001:db8:b::1 esp 0x2005;')"
+sk -F && sk -FP
+pass "ESN with window 0 reports the window 32 it runs"
+
+# get and delete name an SA by (dst, SPI, protocol) alone: AH, ESP, IPComp (RFC 2367 3.1.4/3.1.5).
+sk -f "$TMP/ah_esp.conf" && sk -FP || fail "ah_esp"
+sk -f "$TMP/ipcomp.conf" || fail "ipcomp"   # its policies overlap ah_esp's
+for sa in "ah 0x3002" "esp 0x3001" "ipcomp 0x4001"; do
+	out=$(sk -e "get 2001:db8:1::1 2001:db8:1::2 $sa;" 2>&1) || fail "get $sa: $out"
+	assert_match "get $sa" "^	${sa% *} mode=transport spi=$((${sa#* }))\(" "$out"
+	assert_eq "get $sa: the node's own get says the same (but for the request's seq)" \
+		"$(nk -e "get 2001:db8:1::1 2001:db8:1::2 $sa;" | norm | sed 's/sadb_seq=[0-9]*/sadb_seq=S/')" \
+		"$(norm <<<"$out" | sed 's/sadb_seq=[0-9]*/sadb_seq=S/')"
+	out=$(sk -e "delete 2001:db8:1::1 2001:db8:1::2 $sa;" 2>&1) || fail "delete $sa: $out"
+	assert_eq "delete $sa prints nothing" "" "$out"
+	if sk -e "get 2001:db8:1::1 2001:db8:1::2 $sa;" >/dev/null 2>&1; then fail "$sa still there"; fi
+done
+assert_eq "the other SAs stay" 5 "$(sk -D | grep -c '^	sadb_seq=' || true)"
+sk -F && sk -FP
+pass "get and delete of AH, ESP and IPComp SAs"
+
 # spddelete of an `in` policy takes its fwd twin too.
 sk -e 'spdadd 2001:db8:5::/64 2001:db8:6::/64 any -P in ipsec esp/transport//require;' || fail "spdadd in"
 assert_eq "in + fwd twin" "2" "$(sk -DP | grep -c '^2001:db8:5::/64' || true)"
@@ -204,6 +238,24 @@ wait "$XPID" || fail "-x failed"
 assert_eq "-x: two messages" 2 "$(grep -c ' SADB_ADD esp seq=1 pid=[0-9]*$' "$TMP/x.txt")"
 assert_match "-x: the SA" '^	esp mode=transport spi=32768\(0x00008000\) reqid=0\(0x00000000\)$' "$(cat "$TMP/x.txt")"
 pass "-x shows another client's ADD"
+
+# -x: SPD changes made outside PF_KEY (the node's own setkey, ipsec policy flush) are broadcast.
+usnap n x2
+sk -x --count 3 --timeout 10 >"$TMP/x2.txt" &
+XPID=$!
+PIDS+=($XPID)
+promisc_on2() { [ "$(udelta n x2 pfkey_in_msgs)" -ge 1 ]; }
+wait_until 5 promisc_on2 || fail "setkey -x sent no X_PROMISC"
+nk -e 'spdadd 2001:db8:c::/64 2001:db8:d::/64 any -P out discard;' || fail "node spdadd"
+spid=$(nk -DP | awk '/^2001:db8:c::\/64/ { f = 1 } f && !d && /spid=/ { sub(/.*spid=/, ""); print $1; d = 1 }')
+nk -e 'spddelete 2001:db8:c::/64 2001:db8:d::/64 any -P out;' || fail "node spddelete"
+uctl n ipsec policy flush || fail "ipsec policy flush"
+wait "$XPID" || fail "-x failed"
+assert_eq "-x: SPDADD, SPDDELETE, SPDFLUSH with seq 0" "SADB_X_SPDADD unspec seq=0 pid=0
+SADB_X_SPDDELETE unspec seq=0 pid=0
+SADB_X_SPDFLUSH unspec seq=0 pid=0" "$(grep -o 'SADB_X_SPD[A-Z]* unspec seq=0 pid=0$' "$TMP/x2.txt")"
+assert_eq "-x: the deletion names the policy's id" 2 "$(grep -c "^	spid=$spid " "$TMP/x2.txt")"
+pass "-x shows SPD changes made by the node's own commands"
 
 # No node there.
 if out=$("$USAGI" setkey --control "$TMP/nowhere" -D 2>&1); then fail "-D without a node succeeded"; fi

@@ -205,4 +205,33 @@ static inline uint32_t ps_spi(const struct psock *p, unsigned i)
 	return pfkey_get_spi(&m);
 }
 
+/* A policy as the tests install it. */
+static inline struct xfrm_policy policy(const char *src, const char *dst, int dir)
+{
+	struct xfrm_policy p = { .sel = lab_sel(src, 128, dst, 128, IPPROTO_UDP), .dir = (uint8_t)dir,
+				 .action = XFRM_ACT_IPSEC, .ntmpl = 1, .priority = 0x80000000u };
+
+	p.tmpl[0] = lab_tmpl(IPPROTO_ESP, XFRM_TMPL_TRANSPORT, NULL, NULL, XFRM_LEVEL_REQUIRE);
+	return p;
+}
+
+/* An SPD request of @type carrying @p (selector and X_POLICY). */
+static inline void build_spd(struct pfkey_buf *b, uint8_t type, uint32_t seq, const struct xfrm_policy *p)
+{
+	build_base(b, type, SADB_SATYPE_UNSPEC, seq);
+	assert_int_equal(pfkey_add_policy(b, p), 0);
+}
+
+/* The X_POLICY id of message @i. */
+static inline uint32_t ps_policy_id(const struct psock *p, unsigned i)
+{
+	struct pfkey_msg m;
+	const struct sadb_x_policy *xp;
+
+	ps_parse(p, i, &m);
+	xp = PFKEY_EXT(&m, SADB_X_EXT_POLICY, sadb_x_policy);
+	assert_non_null(xp);
+	return xp->sadb_x_policy_id;
+}
+
 #endif

@@ -521,7 +521,7 @@ static void test_spd_by_id(void **state)
 		p.packets = 3;
 		pfkey_buf_init(&b, types[i], 0, 2, 3);
 		pfkey_add_policy(&b, &p);
-		pfkey_add_policy_current(&b, &p);
+		pfkey_add_policy_current(&b, &p, 0);
 		assert_int_equal(finish_parse(&b, &m), B(SADB_X_EXT_POLICY) | B(SADB_EXT_ADDRESS_SRC) |
 				 B(SADB_EXT_ADDRESS_DST) | B(SADB_EXT_LIFETIME_CURRENT));
 		assert_int_equal(PFKEY_EXT(&m, SADB_EXT_LIFETIME_CURRENT, sadb_lifetime)->sadb_lifetime_addtime, 5);
@@ -608,8 +608,12 @@ static void sa_round_trip(const struct xfrm_sa_cfg *c, uint8_t type)
 	x.state = XFRM_STATE_MATURE;
 	x.seq_out = 0x100000005ull;
 	x.cur = (struct xfrm_lifetime_cur){ .bytes = 999, .packets = 3, .add_time = 7 * NS_PER_SEC };
+	/* The window the SAD runs is what goes out (xfrm_state_add makes it so). */
+	if (c->replay_window && c->id.proto != IPPROTO_COMP)
+		x.replay = xfrm_replay_new(c->replay_window, c->flags & XFRM_SA_F_ESN);
 	pfkey_buf_init(&b, type, pfkey_proto_to_satype(c->id.proto), 1, 2);
-	assert_int_equal(pfkey_add_state(&b, &x, true), 0);
+	assert_int_equal(pfkey_add_state(&b, &x, true, 0), 0);
+	xfrm_replay_free(x.replay);
 	finish_parse(&b, &m);
 	assert_int_equal(PFKEY_EXT(&m, SADB_X_EXT_SA2, sadb_x_sa2)->sadb_x_sa2_sequence, 5);
 	assert_int_equal(PFKEY_EXT(&m, SADB_EXT_LIFETIME_CURRENT, sadb_lifetime)->sadb_lifetime_addtime, 7);
@@ -697,7 +701,7 @@ static void test_sa_features(void **state)
 	sa_round_trip(&c, SADB_ADD);
 }
 
-/* Keys are left out without with_keys; a LARVAL SA carries SA, SA2 and addresses only. */
+/* Keys are left out without with_keys; a LARVAL SA carries no keys, but its add time and hard limit. */
 static void test_state_keys_larval(void **state)
 {
 	struct xfrm_sa_cfg c = base_cfg(IPPROTO_ESP, AF_INET6, XFRM_MODE_TRANSPORT);
@@ -711,19 +715,30 @@ static void test_state_keys_larval(void **state)
 	x.c = c;
 	x.state = XFRM_STATE_DYING;
 	pfkey_buf_init(&b, SADB_DUMP, SADB_SATYPE_ESP, 1, 2);
-	pfkey_add_state(&b, &x, false);
+	pfkey_add_state(&b, &x, false, 0);
 	assert_int_equal(finish_parse(&b, &m), B(SADB_EXT_SA) | B(SADB_X_EXT_SA2) |
 			 B(SADB_EXT_LIFETIME_CURRENT) | B(SADB_EXT_LIFETIME_HARD) |
 			 B(SADB_EXT_LIFETIME_SOFT) | B(SADB_EXT_ADDRESS_SRC) | B(SADB_EXT_ADDRESS_DST));
 	assert_false(b.has_keys);
 	assert_int_equal(PFKEY_EXT(&m, SADB_EXT_SA, sadb_sa)->sadb_sa_state, SADB_SASTATE_DYING);
 	pfkey_buf_free(&b);
+	/* A larval SA as xfrm_alloc_spi makes it: no keys even if asked, its add time and hard limit. */
 	x.state = XFRM_STATE_LARVAL;
+	x.c.lft = (struct xfrm_lifetime){ .hard_add_s = XFRM_LARVAL_LIFETIME_S };
+	x.cur = (struct xfrm_lifetime_cur){ .add_time = 12 * NS_PER_SEC + 1 };
 	pfkey_buf_init(&b, SADB_GETSPI, SADB_SATYPE_ESP, 1, 2);
-	pfkey_add_state(&b, &x, true);
+	pfkey_add_state(&b, &x, true, 1000 * NS_PER_SEC - 1);
 	assert_int_equal(finish_parse(&b, &m), B(SADB_EXT_SA) | B(SADB_X_EXT_SA2) |
-			 B(SADB_EXT_ADDRESS_SRC) | B(SADB_EXT_ADDRESS_DST));
+			 B(SADB_EXT_ADDRESS_SRC) | B(SADB_EXT_ADDRESS_DST) |
+			 B(SADB_EXT_LIFETIME_CURRENT) | B(SADB_EXT_LIFETIME_HARD));
+	assert_false(b.has_keys);
 	assert_int_equal(PFKEY_EXT(&m, SADB_EXT_SA, sadb_sa)->sadb_sa_state, SADB_SASTATE_LARVAL);
+	assert_int_equal(PFKEY_EXT(&m, SADB_EXT_LIFETIME_HARD, sadb_lifetime)->sadb_lifetime_addtime,
+			 XFRM_LARVAL_LIFETIME_S);
+	/* Add time in seconds since the epoch: epoch + stack time. */
+	assert_int_equal(PFKEY_EXT(&m, SADB_EXT_LIFETIME_CURRENT, sadb_lifetime)->sadb_lifetime_addtime,
+			 1012);
+	assert_int_equal(PFKEY_EXT(&m, SADB_EXT_LIFETIME_CURRENT, sadb_lifetime)->sadb_lifetime_usetime, 0);
 	pfkey_buf_free(&b);
 }
 

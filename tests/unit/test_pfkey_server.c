@@ -606,33 +606,6 @@ static void test_promisc(void **state)
 	ps_close(&m);
 }
 
-/* A policy as the tests install it. */
-static struct xfrm_policy policy(const char *src, const char *dst, int dir)
-{
-	struct xfrm_policy p = { .sel = lab_sel(src, 128, dst, 128, IPPROTO_UDP), .dir = (uint8_t)dir,
-				 .action = XFRM_ACT_IPSEC, .ntmpl = 1, .priority = 0x80000000u };
-
-	p.tmpl[0] = lab_tmpl(IPPROTO_ESP, XFRM_TMPL_TRANSPORT, NULL, NULL, XFRM_LEVEL_REQUIRE);
-	return p;
-}
-
-static void build_spd(struct pfkey_buf *b, uint8_t type, uint32_t seq, const struct xfrm_policy *p)
-{
-	build_base(b, type, SADB_SATYPE_UNSPEC, seq);
-	assert_int_equal(pfkey_add_policy(b, p), 0);
-}
-
-static uint32_t ps_policy_id(const struct psock *p, unsigned i)
-{
-	struct pfkey_msg m;
-	const struct sadb_x_policy *xp;
-
-	ps_parse(p, i, &m);
-	xp = PFKEY_EXT(&m, SADB_X_EXT_POLICY, sadb_x_policy);
-	assert_non_null(xp);
-	return xp->sadb_x_policy_id;
-}
-
 /* SPDADD/UPDATE/SETIDX broadcast the stored policy, SPDGET answers the sender; errors. */
 static void test_spd_add(void **state)
 {

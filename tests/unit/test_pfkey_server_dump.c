@@ -278,14 +278,20 @@ static void test_spddump_10k_churn(void **state)
 			index[added] = bulk_policy(SA(t), (uint16_t)added);
 		}
 	}
-	for (unsigned i = 0; i < p.n; i++) {
+	for (unsigned i = 0, left = ps_count(&p, SADB_X_SPDDUMP); i < p.n; i++) {
 		uint32_t port = ps_policy_port(&p, i);
 
+		/* The churn made outside PF_KEY is broadcast too (seq 0), between the entries. */
+		if (ps_hdr(&p, i)->sadb_msg_type != SADB_X_SPDDUMP) {
+			assert_true(ps_hdr(&p, i)->sadb_msg_type == SADB_X_SPDADD ||
+				    ps_hdr(&p, i)->sadb_msg_type == SADB_X_SPDDELETE);
+			assert_int_equal(ps_hdr(&p, i)->sadb_msg_seq, 0);
+			continue;
+		}
 		assert_true(port >= 1 && port <= added);
 		assert_true(seen[port] < 255);
 		seen[port]++;
-		assert_int_equal(ps_hdr(&p, i)->sadb_msg_type, SADB_X_SPDDUMP);
-		assert_true((ps_hdr(&p, i)->sadb_msg_seq == 0) == (i == p.n - 1));
+		assert_true((ps_hdr(&p, i)->sadb_msg_seq == 0) == (--left == 0));
 	}
 	for (uint32_t port = 1; port <= added; port++) {
 		if (deleted[port])

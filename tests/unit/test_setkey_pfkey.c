@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <cmocka.h>
+#include <arpa/inet.h>
 #include "core/stack.h"
 #include "pfkey/pfkey_server.h"
 #include "setkey/setkey_pfkey.h"
@@ -59,7 +60,7 @@ struct fx {
 
 static struct stack *new_stack(const char *name)
 {
-	/* Clock 0: every time prints alike on both paths (the SPD dump carries none). */
+	/* Clock 0, epoch 0: every time prints alike on both paths (test_dates moves both). */
 	struct usagi_stack_config cfg = { .name = name, .seed = 7, .now = 0 };
 	struct stack *st = usagi_stack_new(&cfg);
 
@@ -207,7 +208,7 @@ static char *pfkey_dump_text(struct fx *f, uint8_t type)
 		assert_int_equal(pfkey_parse(f->cap.msg[i], f->cap.len[i], &m), 0);
 		if (m.hdr->sadb_msg_errno)
 			continue;
-		assert_int_equal(type == SADB_DUMP ? setkey_pfkey_print_sa(out, &m, f->b->now) :
+		assert_int_equal(type == SADB_DUMP ? setkey_pfkey_print_sa(out, &m, f->b->epoch_ns + f->b->now) :
 				 setkey_pfkey_print_policy(out, &m), 0);
 	}
 	pfkey_buf_free(&b);
@@ -325,9 +326,11 @@ static void test_getspi_update_get(void **state)
 	assert_int_equal(request(f, &prog.ops[2], SETKEY_PART_MAIN, &m), 0);
 	assert_int_equal(setkey_pfkey_print_sa(out, &m, 0), 0);
 	fclose(out);
+	/* Larval: its add time and the hard add-time limit it dies by (Linux and KAME show both). */
 	assert_non_null(strstr(buf, "2001:db8::1 2001:db8::2 \n\tesp mode=transport spi=28672(0x00007000) "
 				    "reqid=0(0x00000000)\n\tseq=0x00000000 replay=0 flags=0x00000000 "
-				    "state=larval \n\tsadb_seq=1 pid=0 refcnt=0\n"));
+				    "state=larval \n\tcreated: "));
+	assert_non_null(strstr(buf, "\tdiff: 0(s)\thard: 30(s)\tsoft: 0(s)\n"));
 	assert_non_null(strstr(buf, "\tE: aes-cbc  00112233 44556677 8899aabb ccddeeff\n"
 				    "\tseq=0x00000000 replay=0 flags=0x00000000 state=mature \n"));
 	free(buf);
@@ -411,6 +414,44 @@ static void test_event_view(void **state)
 	pfkey_sock_close(d);
 }
 
+/*
+ * Dates: with a wall clock (epoch) and time gone by, the node's `setkey -D`
+ * and `-DP` and the PF_KEY dumps printed by `usagi setkey` show the same
+ * created/lastused dates (the SPD dump carries LIFETIME_CURRENT), and a
+ * policy's lifetimes (SPDADD's LIFETIME_HARD) print alike as lifetime: and
+ * validtime:.
+ */
+static void test_dates_and_policy_lifetimes(void **state)
+{
+	struct fx *f = *state;
+	struct xfrm_policy pol = { .dir = XFRM_DIR_OUT, .action = XFRM_ACT_BLOCK,
+				   .lft = { .hard_add_s = 3600, .hard_use_s = 600, .soft_add_s = 3000 } };
+	struct stack *sts[2] = { f->a, f->b };
+	char *sp;
+
+	pol.sel.family = AF_INET6;
+	inet_pton(AF_INET6, "2001:db8:5::", &pol.sel.src);
+	inet_pton(AF_INET6, "2001:db8:6::", &pol.sel.dst);
+	pol.sel.splen = pol.sel.dplen = 64;
+	for (int i = 0; i < 2; i++) {
+		sts[i]->epoch_ns = 1700000000ull * NS_PER_SEC;
+		usagi_stack_advance(sts[i], 5 * NS_PER_SEC + 123);
+	}
+	both(f, "add 2001:db8::1 2001:db8::2 esp 0x1000 -E aes-cbc " K16 ";"
+		"spdadd 2001:db8::1 2001:db8::2 any -P out none;");
+	for (int i = 0; i < 2; i++) {
+		usagi_stack_advance(sts[i], 65 * NS_PER_SEC);
+		xfrm_policy_account(xfrm_policy_get(sts[i], 1 << 3 | XFRM_DIR_OUT), 10, sts[i]->now);
+		assert_int_equal(xfrm_policy_add(sts[i], &pol, 0, NULL), 0);
+	}
+	check_same(f);
+	sp = dump_text(setkey_dump_spd, f->b);
+	assert_non_null(strstr(sp, "\tcreated: Nov 14 22:13:25 2023  lastused: Nov 14 22:14:25 2023\n"));
+	assert_non_null(strstr(sp, "\tcreated: Nov 14 22:14:25 2023  lastused:                     \n"
+				   "\tlifetime: 3600(s) validtime: 600(s)\n"));
+	free(sp);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -419,6 +460,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_getspi_update_get, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deleteall, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_event_view, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dates_and_policy_lifetimes, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

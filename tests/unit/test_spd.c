@@ -547,6 +547,159 @@ static void test_differential(void **state)
 	usagi_stack_free(st);
 }
 
+/*
+ * A large SPD's shape: mostly host policies (/128, /32) and /64s or /24s
+ * under a few wide ones, with churn between lookups. Exercises the
+ * structure's local updates (a change at a prefix holding no other touches
+ * only its node) against the global ones (wide prefixes come and go above
+ * hosts), both families' tries, buckets that split into trie nodes, and
+ * lookups that end in the trie's copy of a node.
+ */
+static void host_policy(struct rng *r, struct xfrm_policy *p)
+{
+	/* Mostly hosts, some subnets, a few wide ones (1 in 200 a catch-all). */
+	static const uint8_t p6[] = { 128, 127, 64, 56, 48, 32, 0 };
+	static const uint8_t p4[] = { 32, 31, 24, 16, 16, 8, 0 };
+	int family = rng_below(r, 3) ? AF_INET6 : AF_INET;
+	unsigned len = rng_below(r, 10) ? 0 : rng_below(r, 20) ? 1 + rng_below(r, 5) : 6;
+
+	memset(p, 0, sizeof(*p));
+	p->sel.family = family;
+	if (family == AF_INET6) {
+		p->sel.dst = a6("2001:db8::");
+		p->sel.src = a6("2001:db8:ff::");
+		put_be32(p->sel.dst.s6_addr + 12, rng_below(r, 2000));    /* a pool of hosts */
+		p->sel.dst.s6_addr[7] = (uint8_t)rng_below(r, 3);           /* in three /64s */
+		put_be32(p->sel.src.s6_addr + 12, rng_below(r, 4));
+		p->sel.dplen = p6[len];
+		p->sel.splen = rng_below(r, 4) ? 128 : (uint8_t)rng_below(r, 129);
+	} else {
+		p->sel.dst = a4("10.0.0.0");
+		p->sel.src = a4("192.0.2.0");
+		put_be16(p->sel.dst.s6_addr + 14, (uint16_t)rng_below(r, 2000));
+		p->sel.src.s6_addr[15] = (uint8_t)rng_below(r, 4);
+		p->sel.dplen = p4[len];
+		p->sel.splen = rng_below(r, 4) ? 32 : (uint8_t)rng_below(r, 33);
+	}
+	p->sel.proto = protos[rng_below(r, sizeof(protos))];
+	p->sel.dport = rng_below(r, 4) ? 0 : (uint16_t)rng_below(r, 3);
+	p->sel.ifindex = rng_below(r, 10) ? 0 : (int)rng_below(r, 3);
+	p->dir = (uint8_t)rng_below(r, XFRM_DIR_MAX);
+	/* Wider ones mostly rank after the hosts, as setkey users write them. */
+	p->priority = rng_below(r, 16) + (len && rng_below(r, 32) ? 16 : 0);
+	p->action = (uint8_t)rng_below(r, 2);
+}
+
+/* A flow to one of the pool's hosts (most) or anywhere in the family. */
+static void host_flow(struct rng *r, struct xfrm_flow *fl)
+{
+	struct xfrm_policy p;
+
+	host_policy(r, &p);
+	memset(fl, 0, sizeof(*fl));
+	fl->family = p.sel.family;
+	fl->dst = p.sel.dst;
+	fl->src = p.sel.src;
+	if (rng_below(r, 5) == 0)
+		rng_bytes(r, fl->dst.s6_addr + (fl->family == AF_INET ? 14 : 8), fl->family == AF_INET ? 2 : 8);
+	if (rng_below(r, 3) == 0)
+		rng_bytes(r, fl->src.s6_addr + (fl->family == AF_INET ? 14 : 8), fl->family == AF_INET ? 2 : 8);
+	fl->proto = protos[1 + rng_below(r, sizeof(protos) - 1)];
+	fl->sport = (uint16_t)rng_below(r, 3);
+	fl->dport = (uint16_t)rng_below(r, 3);
+	fl->ifindex = (int)rng_below(r, 3);
+	fl->flags = rng_below(r, 10) ? 0 : XFRM_FLOW_NOPORTS;
+}
+
+/* @a with the bits past @plen (in the 128-bit space) random. */
+static void rand_host_bits(struct rng *r, struct in6_addr *a, unsigned plen)
+{
+	struct in6_addr x;
+
+	rng_bytes(r, &x, sizeof(x));
+	for (unsigned bit = plen; bit < 128; bit++)
+		if (x.s6_addr[bit / 8] & (0x80 >> (bit % 8)))
+			a->s6_addr[bit / 8] ^= (uint8_t)(0x80 >> (bit % 8));
+}
+
+/* A flow that @p's selector matches (random where it allows), so lookups end in host nodes. */
+static void aimed_flow(struct rng *r, const struct xfrm_policy *p, struct xfrm_flow *fl)
+{
+	unsigned base = p->sel.family == AF_INET ? 96 : 0;
+
+	memset(fl, 0, sizeof(*fl));
+	fl->family = p->sel.family;
+	fl->dst = p->sel.dst;
+	fl->src = p->sel.src;
+	rand_host_bits(r, &fl->dst, base + p->sel.dplen);
+	rand_host_bits(r, &fl->src, base + p->sel.splen);
+	fl->proto = p->sel.proto == XFRM_PROTO_ANY ? IPPROTO_UDP : p->sel.proto;
+	fl->dport = p->sel.dport;
+	fl->sport = (uint16_t)rng_below(r, 3);
+	fl->ifindex = p->sel.ifindex ? p->sel.ifindex : (int)rng_below(r, 3);
+}
+
+static void test_differential_hosts(void **state)
+{
+	enum { NREC = 1024 };
+	struct stack *st = new_stack();
+	struct xfrm_policy *rec = calloc(NREC, sizeof(*rec));
+	struct rng r;
+	unsigned checked = 0, hits = 0, nrec = 0;
+
+	rng_seed(&r, 4301);
+	for (unsigned round = 0; round < 300; round++) {
+		for (unsigned k = 0; k < (round < 60 ? 40u : 6u); k++) {
+			struct xfrm_policy req;
+
+			host_policy(&r, &req);
+			switch (rng_below(&r, 8)) {
+			case 0:
+			case 1:
+				xfrm_policy_delete(st, &req.sel, req.dir);
+				break;
+			case 2:    /* new priority (and place in its node), same identity */
+				xfrm_policy_add(st, &req, XFRM_POLICY_F_UPDATE, NULL);
+				break;
+			default:
+				if (xfrm_policy_add(st, &req, 0, NULL) == 0)
+					rec[nrec++ % NREC] = req;
+			}
+		}
+		/*
+		 * Every 50 rounds a quiet spell: the same flows twice, so the
+		 * second pass meets nodes (and the trie's copies) brought up to
+		 * date by the first.
+		 */
+		unsigned nlook = round % 50 == 49 ? 1600 : 30;
+		struct rng again = r;
+		for (unsigned k = 0; k < nlook; k++) {
+			struct xfrm_flow fl;
+			int dir;
+
+			if (k == nlook / 2 && nlook > 30)
+				r = again;
+			dir = (int)rng_below(&r, XFRM_DIR_MAX);
+			if (nrec && rng_below(&r, 3)) {
+				const struct xfrm_policy *p = &rec[rng_below(&r, MIN(nrec, (unsigned)NREC))];
+
+				aimed_flow(&r, p, &fl);
+				dir = p->dir;
+			} else {
+				host_flow(&r, &fl);
+			}
+			struct xfrm_policy *want = naive_lookup(st, dir, &fl);
+			assert_ptr_equal(xfrm_policy_lookup(st, dir, &fl), want);
+			checked++;
+			hits += want != NULL;
+		}
+	}
+	assert_true(xfrm_policy_count(st) > 1000);
+	assert_true(hits > checked / 3);
+	free(rec);
+	usagi_stack_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -561,6 +714,7 @@ int main(void)
 		cmocka_unit_test(test_tmpl_order),
 		cmocka_unit_test(test_bundle_combinations),
 		cmocka_unit_test(test_differential),
+		cmocka_unit_test(test_differential_hosts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -50,6 +50,14 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
+static uint64_t real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
 static uint64_t node_now(const struct node *n)
 {
 	return mono_ns() - n->t0;
@@ -374,6 +382,7 @@ int node_main(int argc, char **argv)
 		cfg.seed = mono_ns() ^ ((uint64_t)getpid() << 32);
 	cfg.name = name;
 	n.t0 = mono_ns();
+	cfg.epoch_ns = real_ns();   /* stack time 0 is now: PF_KEY and setkey -D show real dates */
 	n.st = usagi_stack_new(&cfg);
 	if (!n.st) {
 		fprintf(stderr, "usagi: cannot create the stack: %s\n", strerror(errno));

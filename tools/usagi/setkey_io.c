@@ -24,42 +24,6 @@ static uint64_t clock_ns(clockid_t id)
 	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
-/*
- * PF_KEY carries an SA's creation and use times but not the node's clock,
- * and a node's clock counts from its start (docs/usage.md). The node is
- * the process on the other end of the socket: its start time in
- * /proc/PID/stat (clock ticks since boot) gives that clock to within a
- * few milliseconds, enough for setkey's whole seconds.
- */
-static uint64_t node_start(int fd)
-{
-	struct ucred cr;
-	socklen_t len = sizeof(cr);
-	unsigned long long ticks = 0;
-	char path[64], buf[1024];
-	const char *p;
-	FILE *f;
-	size_t n;
-	long hz = sysconf(_SC_CLK_TCK);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 || cr.pid <= 0 || hz <= 0)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)cr.pid);
-	if (!(f = fopen(path, "r")))
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* Field 22 (starttime) is the 20th after the command name, which ends at the last ')'. */
-	if (!(p = strrchr(buf, ')')))
-		return 0;
-	for (int field = 2; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	if (!p || sscanf(p + 1, "%llu", &ticks) != 1)
-		return 0;
-	return (uint64_t)ticks * (NS_PER_SEC / (uint64_t)hz);
-}
-
 int sk_open(struct sk_session *s, const char *dir)
 {
 	memset(s, 0, sizeof(*s));
@@ -76,7 +40,6 @@ int sk_open(struct sk_session *s, const char *dir)
 		return -1;
 	}
 	s->pid = (uint32_t)getpid();
-	s->node_t0 = node_start(s->fd);
 	return 0;
 }
 
@@ -90,16 +53,14 @@ void sk_close(struct sk_session *s)
 	s->buf = NULL;
 }
 
-uint64_t sk_node_now(const struct sk_session *s)
+/*
+ * The node sends add and use times as wall-clock seconds (RFC 2367 2.3.3;
+ * it knows the wall clock at its stack's time 0), so `current:` is simply
+ * this host's wall clock.
+ */
+uint64_t sk_now(void)
 {
-	uint64_t now = clock_ns(CLOCK_BOOTTIME);
-
-	return s->node_t0 && now > s->node_t0 ? now - s->node_t0 : 0;
-}
-
-uint64_t sk_now_for(const struct sk_session *s, const struct pfkey_msg *m)
-{
-	return setkey_pfkey_now(m, clock_ns(CLOCK_REALTIME), sk_node_now(s));
+	return clock_ns(CLOCK_REALTIME);
 }
 
 /* The next message from the node, parsed, into s->buf. 0, -EAGAIN (timeout) or -errno (printed). */
@@ -199,7 +160,7 @@ struct print_ctx {
 static int print_sa_entry(struct sk_session *s, const struct pfkey_msg *m, void *ctx)
 {
 	((struct print_ctx *)ctx)->n++;
-	if (setkey_pfkey_print_sa(stdout, m, sk_now_for(s, m)) < 0)
+	if (setkey_pfkey_print_sa(stdout, m, sk_now()) < 0)
 		fprintf(stderr, "usagi: setkey: an SA entry of the dump could not be read\n");
 	return 0;
 }
@@ -309,7 +270,7 @@ int sk_monitor(struct sk_session *s, const struct sk_monitor_opts *o)
 			break;
 		if (rc < 0)
 			return 1;
-		setkey_pfkey_print_event(stdout, stamp(o->xlevel, when, sizeof(when)), &m, sk_now_for(s, &m));
+		setkey_pfkey_print_event(stdout, stamp(o->xlevel, when, sizeof(when)), &m, sk_now());
 		fputc('\n', stdout);
 		fflush(stdout);
 		n++;

@@ -111,7 +111,7 @@ static int run_op(struct sk_session *s, const struct setkey_op *op, struct setke
 		return rc;
 	}
 	if (op->type == SETKEY_GET || op->type == SETKEY_GETSPI) {
-		setkey_pfkey_print_sa(stdout, &m, sk_now_for(s, &m));
+		setkey_pfkey_print_sa(stdout, &m, sk_now());
 		fflush(stdout);
 	}
 	return setkey_pfkey_has_twin(op) ? run_twin(s, op, err) : 0;

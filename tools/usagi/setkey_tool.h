@@ -19,7 +19,6 @@ struct sk_session {
 	uint32_t pid;                   /* sadb_msg_pid of every request (getpid) */
 	uint32_t seq;                   /* the last sadb_msg_seq used */
 	uint64_t *buf;                  /* USAGI_PFKEY_MSG_MAX bytes, 8-byte aligned */
-	uint64_t node_t0;               /* the node's start on CLOCK_BOOTTIME (ns), 0 unknown */
 	bool io_failed;                 /* a socket error or timeout was printed */
 };
 
@@ -27,10 +26,8 @@ struct sk_session {
 int sk_open(struct sk_session *s, const char *dir);
 void sk_close(struct sk_session *s);
 
-/* The node's stack clock now (ns since it started; 0 when unknown). */
-uint64_t sk_node_now(const struct sk_session *s);
-/* The clock `current:` reads for message @m (wall clock or the node's, see setkey_pfkey_now). */
-uint64_t sk_now_for(const struct sk_session *s, const struct pfkey_msg *m);
+/* The clock `current:` reads: the wall clock (ns since 1970), the time base of PF_KEY's times. */
+uint64_t sk_now(void);
 
 /*
  * Sends the finished request in @b and waits for its reply (same type,

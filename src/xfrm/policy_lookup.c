@@ -1,0 +1,97 @@
+/*
+ * SPD lookup, the hot path (the structure is in policy_index.c).
+ *
+ * Cost model: at 100k policies nothing but the trie's root stays cached,
+ * so a lookup costs what it reads from memory, and what the CPU can overlap
+ * with the next lookup. The trie hands back its bucket's copy of the
+ * longest prefix's hot part, and when that prefix holds one policy for
+ * this direction that matches and that no shorter prefix can beat (the
+ * common case), the lookup ends without touching a node. Everything else
+ * walks the chain of shorter prefixes in walk().
+ */
+#include "core/stack.h"
+#include "xfrm/policy_priv.h"
+
+/*
+ * The longest prefix holding @fl's destination (its hot part follows the
+ * value), NULL if none. The key goes to the trie in registers: one built in
+ * memory would hold the trie's first load until the store retires, and with
+ * it any overlap with the lookup before.
+ */
+static inline const struct lpm6_val *dst_match(const struct xfrm_spd *spd, const struct xfrm_flow *fl)
+{
+	bool v6 = fl->family == AF_INET6;
+	const struct lpm6 *t = spd->fam[v6 ? SPD_FAM_6 : SPD_FAM_4].t;
+	uint64_t hi = spd_be64(fl->dst.s6_addr), lo = spd_be64(fl->dst.s6_addr + 8);
+
+	if ((!v6 && fl->family != AF_INET) || !t)
+		return NULL;
+	/* IPv4: ::ffff:a.b.c.d has a.b.c.d in the low 32 bits of lo. */
+	return lpm6_match_key(t, v6 ? hi : lo << 32, v6 ? lo : 0);
+}
+
+/*
+ * The general case, from node @n whose hot part (maybe the trie's copy) is
+ * @h: in each prefix holding the destination, longest first, that
+ * direction's policies in priority order, until a match that no shorter
+ * prefix can beat.
+ */
+static __attribute__((noinline)) struct xfrm_policy *walk(struct xfrm_spd *spd, int dir, const struct xfrm_flow *fl,
+							   struct spd_node *n, const struct spd_hot *h)
+{
+	uint64_t hi = spd_be64(fl->src.s6_addr), lo = spd_be64(fl->src.s6_addr + 8);
+	const struct spd_ent *best = NULL;
+
+	for (;;) {
+		uint32_t bound;
+
+		if (h->gen != spd->gen) {
+			spd_node_refresh(spd, n);
+			h = &n->hot;
+		}
+		if (h->one.dir == (unsigned)dir) {
+			best = spd_scan(&h->one, 1, fl, hi, lo, best);
+			bound = h->one.bound;
+		} else if (h->one.dir == SPD_DIR_MULTI) {
+			const struct spd_vec *v = &n->v[dir];
+
+			best = v->src ? spd_src_best(v->src, fl, hi, lo, best, &spd->key)
+				      : spd_scan(v->e, v->n, fl, hi, lo, best);
+			bound = n->bound[dir];
+		} else {
+			bound = 0;    /* its only policy is for another direction */
+		}
+		if ((best && best->prio < bound) || !(n = h->parent))
+			break;        /* no shorter prefix holds a policy that could win */
+		h = &n->hot;
+	}
+	return best ? best->pol : NULL;
+}
+
+struct xfrm_policy *xfrm_policy_lookup(struct stack *st, int dir, const struct xfrm_flow *fl)
+{
+	struct xfrm_spd *spd = st->spd;
+	const struct lpm6_val *v;
+	const struct spd_hot *h;
+	const struct spd_vec *cv;
+	const struct spd_ent *e;
+
+	if ((unsigned)dir >= XFRM_DIR_MAX || !(v = dst_match(spd, fl)))
+		return NULL;
+	h = (const struct spd_hot *)(v + 1);    /* the trie's copy, or the node's own */
+	if (h->one.dir == (unsigned)dir && h->gen == spd->gen && h->one.prio < h->one.bound &&
+	    spd_ent_match(&h->one, fl, spd_be64(fl->src.s6_addr), spd_be64(fl->src.s6_addr + 8)))
+		return h->one.pol;
+	/*
+	 * Next most common: the longest prefix holds several policies and no
+	 * shorter prefix exists, as when only a catch-all holds the
+	 * destination. Its vector, sorted, is the whole answer.
+	 */
+	if (h->one.dir != SPD_DIR_MULTI || h->parent || h->gen != spd->gen)
+		return walk(spd, dir, fl, (struct spd_node *)v->val, h);
+	cv = &((const struct spd_node *)v->val)->v[dir];
+	if (cv->src)
+		return walk(spd, dir, fl, (struct spd_node *)v->val, h);
+	e = spd_scan(cv->e, cv->n, fl, spd_be64(fl->src.s6_addr), spd_be64(fl->src.s6_addr + 8), NULL);
+	return e ? e->pol : NULL;
+}
