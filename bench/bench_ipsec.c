@@ -7,7 +7,8 @@
  *     SA 0x1000 ESP transport A -> B; A: OUT policy, B: IN policy (udp to 7000)
  *
  *   ipsec-out-ALG-SIZE  usagi_sendto() on A: UDP, ip6_output, SPD lookup,
- *                       bundle resolve, SA find, sequence number, esp_encap,
+ *                       the bundle (its SAs, from xfrm_output's bundle
+ *                       cache once resolved), sequence number, esp_encap,
  *                       ip6_finish_output, the neighbour (PERMANENT) and the
  *                       device's xmit, which frees the frame;
  *   ipsec-in-ALG-SIZE   A's frames (captured once, 256 consecutive sequence
@@ -16,6 +17,25 @@
  *                       policy check, UDP, the socket, and usagi_recvfrom()
  *                       (B's window is cleared every 256 frames, as if the
  *                       sender went on counting).
+ *
+ *   ipsec-xfrm-out-ALG-SIZE  the transform alone, as the issue words it: an
+ *                       IPv6 packet (header + UDP + payload) already built,
+ *                       as ip6_output or ip6_forward holds it at the xfrm
+ *                       hook with its route resolved, through xfrm_output:
+ *                       flow key, SPD lookup, bundle (cached), sequence
+ *                       number, header insertion, esp_encap, and the send to
+ *                       the null device (ip6_finish_output, neighbour,
+ *                       xmit). Only the 48 header bytes are written per
+ *                       packet; the payload is what the pool buffer holds
+ *                       (the raw baseline does not copy its plaintext in
+ *                       either);
+ *   ipsec-xfrm-in-ALG-SIZE   A's ESP packets (no Ethernet header) copied into
+ *                       a packet, as the input baseline copies, then what
+ *                       ip6_input does for them up to delivery: xfrm6_input
+ *                       (SA lookup, replay check, esp_decap, replay advance,
+ *                       lifetime, security path, header cut) and the IN
+ *                       policy check (xfrm_policy_pass); the UDP socket
+ *                       layer is left out.
  *
  * SIZE is the ESP payload (UDP header + data), the size bench_esp uses, so
  * the baseline is the same work bench_esp's is: the raw encapsulation for
@@ -27,7 +47,8 @@
  * format, starting with `#`): ns per packet of the full path, of the same
  * UDP path on hosts without any policy, and of the ESP codec alone (all
  * measured in turn with the line's own runs); the rest is the IPsec glue
- * (SPD, SAD, replay, header moves).
+ * (SPD, SAD, replay, header moves). The xfrm lines split into the codec
+ * and the glue the same way.
  *
  * Usage: bench_ipsec [stages] [out|in] [64|512|1420] [ALG-substring]
  */
@@ -35,13 +56,17 @@
 
 #include "cmd/cmd.h"
 #include "core/stack.h"
+#include "ipv6/ipv6.h"
+#include "ipv6/exthdr.h"
 #include "ipv6/nd6.h"
+#include "proto/ip6.h"
 #include "link/ether.h"
 #include "link/netdev.h"
 #include "setkey/setkey.h"
 #include "usagi/socket.h"
 #include "usagi/stack.h"
 #include "xfrm/xfrm.h"
+#include "xfrm/xfrm_io.h"
 
 #include "bench_crypto_base.h"
 
@@ -177,6 +202,8 @@ struct path {
 	unsigned next;
 	struct xfrm_replay *win;        /* B's window: cleared every NFRAMES frames */
 	uint64_t sent, fed, got;
+	uint8_t ip6[IPV6_HLEN + UDP_HLEN]; /* the xfrm output packet's headers */
+	struct xfrm_route rt;           /* A's route to B, as ip6_output resolved it */
 };
 
 static void window_clear(struct xfrm_replay *w)
@@ -193,25 +220,92 @@ static void out_one(void *ctx)
 	t->sent++;
 }
 
-static void in_one(void *ctx)
+/* The next of A's frames for B (its window cleared when they start over). */
+static const struct frame *next_frame(struct path *t)
 {
-	static uint8_t buf[2048];
-	struct path *t = ctx;
-	struct pkt *p;
-
 	if (t->next == NFRAMES) {
 		t->next = 0;
 		if (t->win)
 			window_clear(t->win);
 	}
-	p = pkt_from_bytes(t->b.st->pool, t->frames[t->next].b, t->frames[t->next].len);
+	return &t->frames[t->next++];
+}
+
+static void in_one(void *ctx)
+{
+	static uint8_t buf[2048];
+	struct path *t = ctx;
+	const struct frame *f = next_frame(t);
+	struct pkt *p = pkt_from_bytes(t->b.st->pool, f->b, f->len);
+
 	if (!p)
 		die("packet pool exhausted");
-	t->next++;
 	netdev_rx(t->b.dev, p);
 	if (usagi_recvfrom(t->b.sock, buf, sizeof(buf), 0, NULL, NULL) == (ssize_t)t->dlen)
 		t->got++;
 	t->fed++;
+}
+
+/* xfrm output: A's IPv6 packet, built and routed, handed to xfrm_output. */
+static void xout_one(void *ctx)
+{
+	struct path *t = ctx;
+	size_t len = IPV6_HLEN + t->dlen + UDP_HLEN;
+	struct pkt *p = pkt_alloc(t->a.st->pool, PKT_HEADROOM, len);
+
+	if (!p)
+		die("packet pool exhausted");
+	memcpy(pkt_put(p, len), t->ip6, sizeof(t->ip6));
+	pkt_set_nh(p);
+	if (xfrm_output(t->a.st, p, &t->rt) != 0)
+		die("xfrm_output did not send");
+	t->sent++;
+}
+
+/* xfrm input: one of A's ESP packets through B's xfrm6_input and IN policy check. */
+static void xin_one(void *ctx)
+{
+	struct path *t = ctx;
+	const struct frame *f = next_frame(t);
+	struct pkt *p = pkt_from_bytes(t->b.st->pool, f->b + ETH_HLEN, f->len - ETH_HLEN);
+	uint8_t nxt;
+
+	if (!p)
+		die("packet pool exhausted");
+	p->dev = t->b.dev;
+	pkt_set_nh(p);
+	*IP6_CB(p) = (struct ip6_cb){ .iif = t->b.dev->ifindex, .nhoff = 6 };
+	nxt = p->data[6];
+	pkt_pull(p, IPV6_HLEN);
+	if (xfrm6_input(t->b.st, &p, &nxt) != EXT_CONTINUE)
+		die("xfrm6_input dropped a packet");
+	if (nxt == IPPROTO_UDP && p->len == t->dlen + UDP_HLEN &&
+	    xfrm_policy_pass(t->b.st, p, XFRM_DIR_IN))
+		t->got++;
+	pkt_free(p);
+	t->fed++;
+}
+
+/* The headers of the packet ip6_output hands xfrm_output on A, and A's route to B. */
+static void xfrm_init(struct path *t)
+{
+	uint8_t *h = t->ip6, *u = h + IPV6_HLEN;
+	struct in6_addr a6, b6;
+
+	inet_pton(AF_INET6, A6, &a6);
+	inet_pton(AF_INET6, B6, &b6);
+	h[0] = 0x60;
+	put_be16(h + 4, (uint16_t)(t->dlen + UDP_HLEN));
+	h[6] = IPPROTO_UDP;
+	h[7] = 64;
+	memcpy(h + 8, &a6, 16);
+	memcpy(h + 24, &b6, 16);
+	put_be16(u, PORT);
+	put_be16(u + 2, PORT);
+	put_be16(u + 4, (uint16_t)(t->dlen + UDP_HLEN));
+	put_be16(u + 6, 0);
+	if (ip6_route_xfrm(t->a.st, &b6, &t->rt) < 0)
+		die("no route to B");
 }
 
 /* Both hosts, NFRAMES of A's frames captured, and one checked pass of them through B. */
@@ -239,6 +333,7 @@ static void path_init(struct path *t, const struct bench_alg *alg, size_t size)
 	if (alg && STAT_GET(t->a.st, xfrm_out_ok) != NFRAMES)
 		die("output: not every datagram went through ESP");
 	inet_pton(AF_INET6, B6, &b6);
+	xfrm_init(t);
 	if (alg)
 		t->win = xfrm_state_lookup(t->b.st, &b6, SPI, IPPROTO_ESP)->replay;
 	for (unsigned i = 0; i < NFRAMES; i++)
@@ -260,9 +355,10 @@ static void path_fini(struct path *t)
 	host_fini(&t->b);
 }
 
-static void print_line(const char *dir, const struct bench_alg *alg, size_t size, double v, double base)
+static void print_line(const char *name, const struct bench_alg *alg, size_t size, double v,
+		       double base)
 {
-	printf("bench ipsec-%s-%s-%zu %.3f Mpps baseline gcrypt-%s-%zu %.3f ratio %.2f\n", dir,
+	printf("bench ipsec-%s-%s-%zu %.3f Mpps baseline gcrypt-%s-%zu %.3f ratio %.2f\n", name,
 	       alg->name, size, v / 1e6, alg->base, size, base / 1e6, v / base);
 	fflush(stdout);
 }
@@ -277,6 +373,15 @@ static void print_stages(const char *dir, const struct bench_alg *alg, size_t si
 	fflush(stdout);
 }
 
+/* ns per packet of the xfrm level: the codec alone and the glue around it. */
+static void print_xfrm_stages(const char *dir, const struct bench_alg *alg, size_t size,
+			      double xfrm, double codec)
+{
+	printf("# ipsec-xfrm-%s-%s-%zu ns/packet: xfrm %.0f = esp codec %.0f + glue %.0f\n", dir,
+	       alg->name, size, 1e9 / xfrm, 1e9 / codec, 1e9 / xfrm - 1e9 / codec);
+	fflush(stdout);
+}
+
 enum { DIR_OUT = 1, DIR_IN = 2 };
 
 /* What to run: `stages`, `out` / `in`, a size, an algorithm (substring). */
@@ -287,25 +392,34 @@ struct opts {
 	const char *alg;
 };
 
-/* One line (and its stages) for direction @in of @t against the raw baseline, all measured in turn. */
+/*
+ * The lines (and stages) of direction @in: the full path and the xfrm level
+ * of @t against the raw baseline, all measured in turn.
+ */
 static void bench_dir(const struct bench_alg *alg, size_t size, bool in, struct path *t,
 		      struct path *plain, struct bench_esp_run *codec)
 {
 	const char *dir = in ? "in" : "out";
+	char name[16];
 	struct bench_raw raw;
-	struct bench_fn f[4] = {
+	struct bench_fn f[5] = {
 		{ in ? in_one : out_one, t }, { bench_raw_one, &raw },
-		{ in ? in_one : out_one, plain },
+		{ in ? xin_one : xout_one, t },
 		{ in ? bench_esp_decap_one : bench_esp_encap_one, codec },
+		{ in ? in_one : out_one, plain },
 	};
 
 	if (bench_raw_open(&raw, alg, bench_esp_hdr(codec), bench_esp_ct_len(codec), in,
 			   in ? codec->sealed : NULL, in ? codec->sealed_len : 0))
 		die("libgcrypt");
-	bench_best(f, plain ? 4 : 2, RUNS);
+	bench_best(f, plain ? 5 : 3, RUNS);
 	print_line(dir, alg, size, f[0].best, f[1].best);
-	if (plain)
-		print_stages(dir, alg, size, f[0].best, f[2].best, f[3].best);
+	snprintf(name, sizeof(name), "xfrm-%s", dir);
+	print_line(name, alg, size, f[2].best, f[1].best);
+	if (plain) {
+		print_stages(dir, alg, size, f[0].best, f[4].best, f[3].best);
+		print_xfrm_stages(dir, alg, size, f[2].best, f[3].best);
+	}
 	bench_raw_close(&raw);
 }
 

@@ -17,6 +17,8 @@ static const struct cmd_entry commands[] = {
 	{ "setkey", cmd_setkey },
 	{ "ipsec", cmd_ipsec },
 	{ "log", cmd_log },
+	{ "filter", cmd_filter },
+	{ "conntrack", cmd_conntrack },
 	{ "help", cmd_help },
 };
 
@@ -46,6 +48,10 @@ static const char help_text[] =
 	"  ipsec sa [show [nokeys] | flush]\n"
 	"  ipsec policy [show | flush]\n"
 	"  ipsec esp-sa FILE\n"
+	"  filter add input|forward|output [MATCHES...] accept|drop|reject\n"
+	"  filter del CHAIN HANDLE | flush [CHAIN] | policy CHAIN accept|drop | show\n"
+	"  filter host-mode on|off\n"
+	"  conntrack -L [-f ipv4|ipv6] [-p PROTO] | -F | -C | -S | -E\n"
 	"  log error|warn|info|debug\n"
 	"  help\n";
 
@@ -118,8 +124,10 @@ int cmd_exec(struct cmd_env *env, int argc, char **argv)
 
 void cmd_cancel(struct cmd_env *env)
 {
-	if (env)
+	if (env) {
 		cmd_ping_cancel_all(env);
+		cmd_conntrack_cancel(env);
+	}
 }
 
 int cmd_help(struct cmd_env *env, int argc, char **argv)

@@ -70,6 +70,14 @@ int cmd_log(struct cmd_env *env, int argc, char **argv);
 int cmd_setkey(struct cmd_env *env, int argc, char **argv);
 int cmd_ipsec(struct cmd_env *env, int argc, char **argv);
 int cmd_help(struct cmd_env *env, int argc, char **argv);
+int cmd_filter(struct cmd_env *env, int argc, char **argv);      /* cmd_filter.c */
+int cmd_conntrack(struct cmd_env *env, int argc, char **argv);   /* cmd_conntrack.c */
+
+/* One conntrack entry as conntrack(8) -L prints it; @event (NF_CT_EV_*) or 0 for -L. */
+struct nf_conn;
+void cmd_print_conntrack(FILE *f, struct stack *st, const struct nf_conn *ct, int event);
+/* Stops `conntrack -E` of @env (cmd_conntrack.c). */
+void cmd_conntrack_cancel(struct cmd_env *env);
 
 /* Stops every running ping of @env without calling env->done (cmd_ping.c). */
 void cmd_ping_cancel_all(struct cmd_env *env);

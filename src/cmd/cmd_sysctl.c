@@ -10,6 +10,7 @@
 #include "cmd/cmd_priv.h"
 #include "ipv6/addrconf.h"
 #include "ipv4/inet4.h"
+#include "netfilter/nf_conntrack.h"
 
 #define MTU_LINK_MAX -1   /* max: the link MTU (65535 for all/default) */
 
@@ -147,6 +148,27 @@ static int sysctl_host(struct cmd_env *env, const char *arg, const char *val)
 	return -1;
 }
 
+/* `net.netfilter.nf_conntrack_*` (netfilter/nf_sysctl.c); -1 if @arg is not one. */
+static int sysctl_nf(struct cmd_env *env, const char *arg, const char *val)
+{
+	long v;
+	int rc;
+
+	if (nf_sysctl_get(env->st, arg, &v) == -ENOENT)
+		return -1;
+	if (val) {
+		rc = parse_int(val, &v) < 0 ? -EINVAL : nf_sysctl_set(env->st, arg, v);
+		if (rc == -EPERM)
+			return cmd_fail(env, 2, "sysctl", "%s is read-only", arg);
+		if (rc < 0)
+			return cmd_fail(env, 2, "sysctl", "invalid value \"%s\" for %s", val, arg);
+	}
+	if (nf_sysctl_get(env->st, arg, &v) < 0)
+		return cmd_fail(env, 1, "sysctl", "%s: out of memory", arg);
+	fprintf(env->out, "%s = %ld\n", arg, v);
+	return 0;
+}
+
 /* The conf NAME names in @fam, or NULL (error printed); @dev set for an interface. */
 static void *find_conf(struct cmd_env *env, const struct conf_family *fam, const char *name,
 		       struct netdev **dev)
@@ -206,6 +228,8 @@ static int sysctl_one(struct cmd_env *env, char *arg)
 	if (eq)
 		*eq = '\0';
 	if ((rc = sysctl_host(env, arg, eq ? eq + 1 : NULL)) >= 0)
+		return rc;
+	if ((rc = sysctl_nf(env, arg, eq ? eq + 1 : NULL)) >= 0)
 		return rc;
 	for (size_t i = 0; i < ARRAY_SIZE(families); i++)
 		if (strncmp(arg, families[i].prefix, strlen(families[i].prefix)) == 0)

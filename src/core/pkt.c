@@ -63,6 +63,8 @@ static void pkt_init(struct pkt *p, struct pkt_pool *pool, uint8_t *buf, size_t 
 	p->flags = 0;
 	p->tstamp = 0;
 	p->sp_len = 0;
+	p->nfct = 0;
+	p->nfct_info = 0;
 }
 
 struct pkt *pkt_alloc(struct pkt_pool *pool, size_t headroom, size_t len)
@@ -152,6 +154,9 @@ struct pkt *pkt_copy(struct pkt_pool *pool, const struct pkt *src)
 	p->flags = src->flags;
 	p->tstamp = src->tstamp;
 	memcpy(p->cb, src->cb, sizeof(p->cb));
+	p->nfct = src->nfct;
+	p->nfct_id = src->nfct_id;
+	p->nfct_info = src->nfct_info;
 	p->sp_len = src->sp_len;
 	memcpy(p->sp, src->sp, src->sp_len * sizeof(p->sp[0]));
 	if (p->sp_len)

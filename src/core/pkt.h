@@ -27,6 +27,7 @@ enum {
 	PKT_F_OTHERHOST = 1 << 2, /* link-layer unicast, not to us */
 	PKT_F_FORWARDED = 1 << 3,
 	PKT_F_REASSEMBLED = 1 << 4,
+	PKT_F_SECURED = 1 << 5,   /* arrived through IPsec: its security path passed the policy check (filter `ipsec in`) */
 };
 
 struct pkt {
@@ -48,6 +49,9 @@ struct pkt {
 	 * drops the references and pkt_copy takes its own.
 	 */
 	uint8_t sp_len;
+	uint8_t nfct_info;         /* conntrack verdict: state | dir << 4 (netfilter/nf_conntrack.h) */
+	uint32_t nfct;             /* conntrack slot, 0 none; with nfct_id (the conn's id) against reuse */
+	uint32_t nfct_id;
 	struct xfrm_state *sp[PKT_SP_MAX];
 	/* Per-layer scratch space, owned by the layer holding the packet. */
 	union {

@@ -5,7 +5,10 @@
 #include "ipv4/route4.h"
 #include "xfrm/policy.h"
 #include "xfrm/xfrm.h"
+#include "xfrm/xfrm_io.h"
 #include "xfrm/xfrm_natt.h"
+#include "netfilter/nf_filter.h"
+#include "netfilter/nf_conntrack.h"
 
 /* Layer init/fini in order; fini runs in reverse. */
 static const struct {
@@ -23,6 +26,9 @@ static const struct {
 	{ "sad", xfrm_sad_init, xfrm_sad_fini },   /* before spd: bundles hold SAs */
 	{ "spd", xfrm_spd_init, xfrm_spd_fini },
 	{ "natt", xfrm_natt_init, xfrm_natt_fini },
+	{ "xfrm_out", xfrm_output_init, xfrm_output_fini },
+	{ "nf_filter", nf_filter_init, nf_filter_free },
+	{ "netfilter", nf_init, nf_fini },
 };
 
 struct stack *usagi_stack_new(const struct usagi_stack_config *cfg)

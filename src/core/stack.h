@@ -24,8 +24,10 @@
 
 struct xfrm_spd;
 struct xfrm_sad;
+struct xfrm_out_cache;
 struct pfkey_server;
 struct spd_listeners;
+struct nf_state;
 
 struct stack {
 	char name[32];
@@ -59,6 +61,7 @@ struct stack {
 	struct pktq loopback;        /* packets to local addresses, either family */
 	struct xfrm_spd *spd;        /* security policies (xfrm/policy.h) */
 	struct xfrm_sad *sad;        /* security associations (xfrm/xfrm.h) */
+	struct xfrm_out_cache *xfrm_ocache; /* output bundles (xfrm_output.c); NULL until used */
 	/* Kept by the SPD/SAD so the packet path skips IPsec in one test when unused. */
 	uint32_t xfrm_npol[3];       /* policies per direction (enum xfrm_dir) */
 	uint32_t xfrm_nencap;        /* SAs with UDP encapsulation (NAT-T, RFC 3948) */
@@ -66,6 +69,10 @@ struct stack {
 	uint32_t xfrm_natt_interval_s;
 	struct pfkey_server *pfkey;  /* PF_KEY sockets (pfkey/pfkey_server.h); NULL while none is open */
 	struct spd_listeners *spd_listeners; /* SPD event listeners (xfrm/policy_events.c); NULL while none */
+	struct nf_filter *nf_filter; /* filter rules (netfilter/nf_filter.h); NULL until first used */
+	/* Netfilter hooks and conntrack (netfilter/nf_conntrack.h); NULL until first used. */
+	struct nf_state *nf;
+	uint32_t nf_hooks;           /* bit per enum nf_hook with a function registered */
 };
 
 /* Arms @t to fire @delay_ns from now. */

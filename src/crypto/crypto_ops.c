@@ -56,7 +56,12 @@ static int set_iv(struct crypto_ctx *c, const uint8_t *iv, const uint8_t *aad, s
 
 static int check_len(const struct crypto_ctx *c, size_t len)
 {
-	if (c->enc->impl == CRYPTO_IMPL_CBC && len % c->enc->block)
+	size_t blk = c->enc->block;
+
+	if (c->enc->impl != CRYPTO_IMPL_CBC)
+		return 0;
+	/* Cipher blocks are powers of two: a mask instead of a division per packet. */
+	if ((blk & (blk - 1)) == 0 ? (len & (blk - 1)) : (len % blk))
 		return -EINVAL;
 	return 0;
 }
@@ -97,7 +102,7 @@ int crypto_decrypt(struct crypto_ctx *c, const uint8_t *iv,
 		   const uint8_t *aad, size_t aad_len,
 		   uint8_t *buf, size_t len, const uint8_t *icv)
 {
-	uint8_t tag[16];
+	gcry_error_t err;
 	int rc;
 
 	rc = crypt_begin(c, iv, aad, aad_len, len);
@@ -107,9 +112,11 @@ int crypto_decrypt(struct crypto_ctx *c, const uint8_t *iv,
 		return -EIO;
 	if (c->enc->kind != CRYPTO_AEAD)
 		return 0;
-	if (gcry_cipher_gettag(c->cipher, tag, c->enc->icv_len))
-		return -EIO;
-	return crypto_memeq(tag, icv, c->enc->icv_len) ? 0 : -EBADMSG;
+	/* libgcrypt compares the tag in constant time itself (GCM, Poly1305): no copy out. */
+	err = gcry_cipher_checktag(c->cipher, icv, c->enc->icv_len);
+	if (gpg_err_code(err) == GPG_ERR_CHECKSUM)
+		return -EBADMSG;
+	return err ? -EIO : 0;
 }
 
 /* The full MAC of @data into @out (up to 64 bytes); its length in *@out_len. */

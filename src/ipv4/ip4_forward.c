@@ -10,6 +10,7 @@
 #include "link/netdev.h"
 #include "proto/ip4.h"
 #include "xfrm/xfrm_io.h"
+#include "netfilter/nf_conntrack.h"
 
 static bool ip4_is_linklocal(uint32_t a) { return (ntohl(a) >> 16) == 0xa9fe; }
 
@@ -72,6 +73,10 @@ int ip4_forward(struct stack *st, struct pkt *p)
 		icmp4_send_error(st, p, ICMP4_DST_UNREACH, ICMP4_DU_NET, 0);
 		goto drop;
 	}
+	/* Netfilter (issue 6): the decapsulated packet, once its way out is known. */
+	if (st->nf_hooks && (nf_hook_run(st, NF_PREROUTING, p, p->dev, NULL) != NF_ACCEPT ||
+			     nf_hook_run(st, NF_FORWARD, p, p->dev, rt->dev) != NF_ACCEPT))
+		goto drop;
 	nexthop = rt->gw ? rt->gw : dst;
 	if (p->len > rt->dev->mtu && (get_be16(h + 6) & IP4_DF)) {
 		STAT_INC(st, ip4_fwd_frag_needed);
@@ -82,6 +87,9 @@ int ip4_forward(struct stack *st, struct pkt *p)
 	ip4_dec_ttl(h);
 	p->flags = PKT_F_FORWARDED;
 	STAT_INC(st, ip4_fwd_datagrams);
+	/* POSTROUTING before IPsec encapsulation: conntrack sees the plain packet. */
+	if (st->nf_hooks && nf_hook_run(st, NF_POSTROUTING, p, p->dev, rt->dev) != NF_ACCEPT)
+		goto drop;
 	if (xfrm_output_needed(st)) {
 		struct xfrm_route xr = { .dev = rt->dev };
 		int rc;

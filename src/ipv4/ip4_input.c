@@ -11,6 +11,7 @@
 #include "link/netdev.h"
 #include "proto/ip4.h"
 #include "xfrm/xfrm_io.h"
+#include "netfilter/nf_conntrack.h"
 
 #define IP4_ALL_HOSTS htonl(0xe0000001u)   /* 224.0.0.1 (RFC 1112 4) */
 
@@ -91,6 +92,26 @@ static bool ip4_for_us(struct stack *st, struct pkt *p, uint32_t dst)
 	return inet4_is_local(st, dst);
 }
 
+/*
+ * Netfilter PREROUTING and INPUT for a packet delivered here: the final one,
+ * reassembled and decapsulated (issue 6), seen from its IP header. False:
+ * a hook dropped it.
+ */
+static bool ip4_nf_local_in(struct stack *st, struct pkt *p)
+{
+	uint8_t *data = p->data;
+	uint32_t len = p->len;
+	bool ok;
+
+	p->data = pkt_nh(p);
+	p->len += (uint32_t)(data - p->data);
+	ok = nf_hook_run(st, NF_PREROUTING, p, p->dev, NULL) == NF_ACCEPT &&
+	     nf_hook_run(st, NF_INPUT, p, p->dev, NULL) == NF_ACCEPT;
+	p->data = data;
+	p->len = len;
+	return ok;
+}
+
 /* A packet for us (data = nh = IPv4 header): reassembly, then the upper layer. Consumes @p. */
 static int ip4_deliver(struct stack *st, struct pkt *p)
 {
@@ -115,6 +136,10 @@ static int ip4_deliver(struct stack *st, struct pkt *p)
 		return 0;
 	/* RFC 4301 5.2: the SAs it came through must be the ones its policy asks for. */
 	if (!ip4_protos[proto].ipsec && !xfrm_policy_pass(st, p, XFRM_DIR_IN)) {
+		pkt_free(p);
+		return -EPERM;
+	}
+	if (st->nf_hooks && !ip4_protos[proto].ipsec && !ip4_nf_local_in(st, p)) {
 		pkt_free(p);
 		return -EPERM;
 	}

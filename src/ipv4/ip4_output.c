@@ -12,6 +12,7 @@
 #include "link/netdev.h"
 #include "proto/ip4.h"
 #include "xfrm/xfrm_io.h"
+#include "netfilter/nf_conntrack.h"
 
 
 /* Where a packet goes: out of @dev towards @nexthop, or to ourselves (@local). */
@@ -193,6 +194,12 @@ int ip4_output(struct stack *st, struct pkt *p, const struct ip4_tx *tx)
 	}
 	ip4_build_hdr(st, h, tx, src, p->len);
 	pkt_set_nh(p);
+	/* Netfilter OUTPUT and POSTROUTING (issue 6): routed, not yet encapsulated. */
+	if (st->nf_hooks && (nf_hook_run(st, NF_OUTPUT, p, NULL, d.dev) != NF_ACCEPT ||
+			     nf_hook_run(st, NF_POSTROUTING, p, NULL, d.dev) != NF_ACCEPT)) {
+		rc = -EPERM;
+		goto drop;
+	}
 	if (xfrm_output_needed(st) && !tx->xfrm_bypass) {
 		struct xfrm_route xr = { .dev = d.dev, .local = d.local };
 

@@ -9,6 +9,7 @@
 #include "link/netdev.h"
 #include "proto/ip6.h"
 #include "xfrm/xfrm_io.h"
+#include "netfilter/nf_conntrack.h"
 
 /* RFC 4861 8.2: the source is a neighbour on the link the packet leaves by. */
 static bool src_onlink(struct stack *st, const struct in6_addr *src, const struct netdev *dev)
@@ -66,6 +67,10 @@ int ip6_forward(struct stack *st, struct pkt *p)
 		icmp6_send_error(st, p, ICMP6_DST_UNREACH, ICMP6_DU_BEYONDSCOPE, 0);
 		goto drop;
 	}
+	/* Netfilter (issue 6): the decapsulated packet, once its way out is known. */
+	if (st->nf_hooks && (nf_hook_run(st, NF_PREROUTING, p, p->dev, NULL) != NF_ACCEPT ||
+			     nf_hook_run(st, NF_FORWARD, p, p->dev, rt->dev) != NF_ACCEPT))
+		goto drop;
 	/*
 	 * RFC 8200 5: every link carries 1280 bytes (ip6_link_mtu never says
 	 * less), so only a larger packet needs the link's MTU looked up.
@@ -84,6 +89,9 @@ int ip6_forward(struct stack *st, struct pkt *p)
 	ip6->hlim--;
 	p->flags |= PKT_F_FORWARDED;
 	STAT_INC(st, ip6_fwd_ok);
+	/* POSTROUTING before IPsec encapsulation: conntrack sees the plain packet. */
+	if (st->nf_hooks && nf_hook_run(st, NF_POSTROUTING, p, p->dev, rt->dev) != NF_ACCEPT)
+		goto drop;
 	if (xfrm_output_needed(st)) {
 		const struct xfrm_route xr = { .dev = rt->dev, .nexthop = nexthop };
 		int rc = xfrm_output(st, p, &xr);

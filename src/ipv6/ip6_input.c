@@ -11,6 +11,7 @@
 #include "link/netdev.h"
 #include "proto/ip6.h"
 #include "xfrm/xfrm_io.h"
+#include "netfilter/nf_conntrack.h"
 
 /* RFC 8200 4.1: a Hop-by-Hop header anywhere but first is an unrecognised next header. */
 static int hbh_not_first(struct stack *st, struct pkt **pp, uint8_t *nxt)
@@ -59,6 +60,26 @@ static const struct {
 	[NH_UDP] = { .upper = udp6_input },
 };
 
+/*
+ * Netfilter PREROUTING and INPUT for a packet delivered here: the final one,
+ * reassembled and decapsulated (issue 6), seen from its IP header. False:
+ * a hook dropped it.
+ */
+static bool ip6_nf_local_in(struct stack *st, struct pkt *p)
+{
+	uint8_t *data = p->data;
+	uint32_t len = p->len;
+	bool ok;
+
+	p->data = pkt_nh(p);
+	p->len += (uint32_t)(data - p->data);
+	ok = nf_hook_run(st, NF_PREROUTING, p, p->dev, NULL) == NF_ACCEPT &&
+	     nf_hook_run(st, NF_INPUT, p, p->dev, NULL) == NF_ACCEPT;
+	p->data = data;
+	p->len = len;
+	return ok;
+}
+
 /* Walks the chain from data (named by *nxt) to an upper layer. Consumes @p. */
 static int ip6_deliver(struct stack *st, struct pkt *p, uint8_t nxt)
 {
@@ -66,6 +87,10 @@ static int ip6_deliver(struct stack *st, struct pkt *p, uint8_t nxt)
 		if (ip6_protos[nxt].upper) {
 			/* RFC 4301 5.2: the SAs it came through must be the ones its policy asks for. */
 			if (!xfrm_policy_pass(st, p, XFRM_DIR_IN)) {
+				pkt_free(p);
+				return -EPERM;
+			}
+			if (st->nf_hooks && !ip6_nf_local_in(st, p)) {
 				pkt_free(p);
 				return -EPERM;
 			}

@@ -10,6 +10,7 @@
 #include "link/netdev.h"
 #include "proto/ip6.h"
 #include "xfrm/xfrm_io.h"
+#include "netfilter/nf_conntrack.h"
 
 
 /* Where a packet goes: out of @dev towards @nexthop, or to ourselves (@local). */
@@ -109,7 +110,16 @@ static void ip6_fill_csum(struct pkt *p, const struct ip6_tx *tx, const struct i
 	if (tx->csum_off < 0 || !(c = pkt_header_w(p, (size_t)tx->csum_off, 2)))
 		return;
 	c[0] = c[1] = 0;
-	sum = csum_ipv6(src, &tx->dst, tx->proto, p->data, p->len);
+	if (tx->csum_part_off && tx->csum_part_off % 2 == 0 &&
+	    tx->csum_part_off >= tx->csum_off + 2 && tx->csum_part_off <= p->len) {
+		uint32_t s = csum_ipv6_pseudo(src, &tx->dst, p->len, tx->proto);
+
+		s = csum_partial(p->data, tx->csum_part_off, s);
+		sum = csum_fold(csum_add(s, tx->csum_part));
+		sum = sum ? sum : 0xffff;
+	} else {
+		sum = csum_ipv6(src, &tx->dst, tx->proto, p->data, p->len);
+	}
 	/* RFC 768 / 8200 8.1: a computed UDP checksum of 0 goes on the wire as 0xffff. */
 	if (sum == 0 && tx->proto == NH_UDP)
 		sum = 0xffff;
@@ -187,6 +197,12 @@ int ip6_output(struct stack *st, struct pkt *p, const struct ip6_tx *tx)
 	}
 	ip6_build_hdr(st, h, tx, &src, d.dev, plen);
 	pkt_set_nh(p);
+	/* Netfilter OUTPUT and POSTROUTING (issue 6): routed, not yet encapsulated. */
+	if (st->nf_hooks && (nf_hook_run(st, NF_OUTPUT, p, NULL, d.dev) != NF_ACCEPT ||
+			     nf_hook_run(st, NF_POSTROUTING, p, NULL, d.dev) != NF_ACCEPT)) {
+		rc = -EPERM;
+		goto drop;
+	}
 	if (xfrm_output_needed(st)) {
 		const struct xfrm_route xr = { .dev = d.dev, .nexthop = d.nexthop, .local = d.local };
 

@@ -52,6 +52,10 @@ struct ip6_tx {
 	int csum_off;            /* -1: none; else offset in the payload of a 16-bit
 				    upper-layer checksum that ip6_output fills over the
 				    pseudo-header once the source is known */
+	uint16_t csum_part_off;  /* 0: none; else (even, past the checksum field) the */
+	uint32_t csum_part;      /* payload from csum_part_off on is already summed into
+				    csum_part (csum_partial, while it was copied in), so
+				    ip6_output sums only the bytes before it */
 	bool dontfrag;           /* fail with -EMSGSIZE rather than fragment */
 	bool src_any_ok;         /* keep :: as source (DAD probes, early MLD) */
 };

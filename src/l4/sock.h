@@ -135,6 +135,13 @@ void udp_unhash(struct usock *s);
  */
 int udp6_send(struct usock *s, struct pkt *p, const struct in6_addr *src,
 	      const struct sockaddr_in6 *dst);
+/*
+ * udp6_send for a payload whose checksum sum was taken as it was copied in
+ * (csum_partial_copy, *@data_sum; NULL: none): the checksum then costs
+ * the UDP header and the pseudo-header only.
+ */
+int udp6_send_summed(struct usock *s, struct pkt *p, const struct in6_addr *src,
+		     const struct sockaddr_in6 *dst, const uint32_t *data_sum);
 
 /* ping6.c */
 int ping_bind_id(struct usock *s, const struct in6_addr *addr, uint16_t id, int ifindex);

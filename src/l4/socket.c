@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include "l4/sock.h"
+#include "core/csum.h"
 #include "proto/ip6.h"
 #include "proto/ip4.h"
 #include "ipv4/ipv4.h"
@@ -248,12 +249,19 @@ ssize_t usagi_sendto(struct usock *s, const void *buf, size_t len, int flags,
 	p = stack_pkt_alloc(s->st, len + 8);
 	if (!p)
 		return -ENOBUFS;
+	if (s->proto == IPPROTO_UDP && !in6_is_v4mapped(&dst.sin6_addr)) {
+		/* One pass over the data: copied in and summed for the checksum together. */
+		uint32_t sum = len ? csum_partial_copy(pkt_put(p, len), buf, len, 0) : 0;
+
+		rc = udp6_send_summed(s, p, &s->laddr, &dst, &sum);
+		return rc < 0 ? rc : (ssize_t)len;
+	}
 	if (len)
 		memcpy(pkt_put(p, len), buf, len);
 	if (in6_is_v4mapped(&dst.sin6_addr))
 		rc = s->proto == IPPROTO_UDP ? udp4_send(s, p, &s->laddr, &dst) : ping4_send(s, p, &dst);
 	else
-		rc = s->proto == IPPROTO_UDP ? udp6_send(s, p, &s->laddr, &dst) : ping6_send(s, p, &dst);
+		rc = ping6_send(s, p, &dst);
 	return rc < 0 ? rc : (ssize_t)len;
 }
 

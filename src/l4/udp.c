@@ -263,6 +263,12 @@ int udp_push_header(struct usock *s, struct pkt *p, uint16_t dport)
 int udp6_send(struct usock *s, struct pkt *p, const struct in6_addr *src,
 	      const struct sockaddr_in6 *dst)
 {
+	return udp6_send_summed(s, p, src, dst, NULL);
+}
+
+int udp6_send_summed(struct usock *s, struct pkt *p, const struct in6_addr *src,
+		     const struct sockaddr_in6 *dst, const uint32_t *data_sum)
+{
 	struct stack *st = s->st;
 	struct ip6_tx tx;
 	int rc = udp_push_header(s, p, ntohs(dst->sin6_port));
@@ -275,6 +281,11 @@ int udp6_send(struct usock *s, struct pkt *p, const struct in6_addr *src,
 		goto drop;
 	tx.src = *src;
 	tx.csum_off = 6;
+	if (data_sum) {
+		/* ip6_output sums the UDP header and the pseudo-header, not the data again. */
+		tx.csum_part_off = UDP_HLEN;
+		tx.csum_part = *data_sum;
+	}
 	rc = ip6_output(st, p, &tx);
 	if (rc < 0)
 		STAT_INC(st, udp_out_err);

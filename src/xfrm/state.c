@@ -485,6 +485,7 @@ void sad_announce_ev(struct stack *st, const struct xfrm_event *ev)
 {
 	struct xfrm_sad *sad = st->sad;
 
+	sad->changes++;
 	for (unsigned i = 0; i < sad->nlisteners; i++)
 		sad->listeners[i].fn(st, ev, sad->listeners[i].ctx);
 }

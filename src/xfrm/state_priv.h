@@ -66,6 +66,13 @@ struct xfrm_sad {
 	struct dlist all;          /* every allocated SA, creation order */
 	struct dlist larval;       /* LARVAL SAs */
 	uint64_t gen;
+	/*
+	 * Bumped by every announced change (sad_announce_ev), before any SA
+	 * it frees could be looked at again: what xfrm_state_find returns
+	 * stays the same while it holds, so output's bundle cache
+	 * (xfrm_output.c) is valid as long as it is unchanged.
+	 */
+	uint64_t changes;
 	uint32_t km_seq;           /* last ACQUIRE sequence number */
 	uint64_t acq_tokens, acq_last;
 	struct {

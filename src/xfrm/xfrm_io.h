@@ -105,6 +105,12 @@ static inline bool xfrm_output_needed(const struct stack *st)
  * from an inner IPv4 one, so such a packet too big is dropped there).
  */
 int xfrm_output(struct stack *st, struct pkt *p, const struct xfrm_route *rt);
+/*
+ * The output bundle cache's life (stack layers): init makes none (the
+ * first IPsec packet allocates it), fini frees it. 0.
+ */
+int xfrm_output_init(struct stack *st);
+void xfrm_output_fini(struct stack *st);
 
 /*
  * Routes an outer destination the way ip6_output/ip4_output route a local
@@ -170,8 +176,10 @@ static inline bool xfrm_policy_pass(struct stack *st, struct pkt *p, int dir)
 		return true;
 	if (!xfrm_policy_check(st, p, dir))
 		return false;
-	if (p->sp_len)
+	if (p->sp_len) {
+		p->flags |= PKT_F_SECURED;   /* the filter's `ipsec in` still needs to know */
 		pkt_sp_release(p);
+	}
 	return true;
 }
 

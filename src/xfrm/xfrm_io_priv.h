@@ -20,9 +20,9 @@
  *
  * Output: p->data = the IP header; the header part (IP header, and the
  * IPv6 extension headers that stay in front) is @hoff bytes, followed by
- * a gap of gap() bytes named by the next-header/protocol byte, lengths
- * already counting the gap; the payload follows, with tail() bytes of
- * tailroom. @next is what the payload is. Fills the gap (and the tail) and
+ * a gap of @gap = gap() bytes named by the next-header/protocol byte,
+ * lengths already counting the gap and the tail; the payload follows,
+ * with tail() bytes of tailroom. @next is what the payload is. Fills the gap (and the tail) and
  * returns 0 with p->data back at the IP header; XFRM_DECLINED when the
  * payload goes as it is (the caller closes the gap); -errno (counted by
  * the codec's counters; the packet is dropped).
@@ -38,15 +38,26 @@ struct xfrm_type {
 	bool seq;               /* sequence numbers and an anti-replay window */
 	size_t (*gap)(const struct xfrm_state *x, int family);
 	size_t (*tail)(const struct xfrm_state *x, size_t plen);
-	int (*output)(struct stack *st, struct xfrm_state *x, struct pkt *p, size_t hoff, uint8_t next);
+	int (*output)(struct stack *st, struct xfrm_state *x, struct pkt *p, size_t hoff, size_t gap,
+		      uint8_t next);
 	int (*peek)(const struct pkt *p, uint32_t *spi, uint32_t *seq_lo);
 	int (*input)(struct stack *st, struct xfrm_state *x, struct pkt **pp, size_t hoff, uint32_t seq_hi);
 };
 
+/* Indexed by protocol number (xfrm_type.c); inline lookups: every packet asks. */
+extern const struct xfrm_type *const xfrm_types[256];
+
 /* The type of IPsec protocol @proto (ESP, AH, IPComp), NULL for others. */
-const struct xfrm_type *xfrm_type_get(uint8_t proto);
+static inline const struct xfrm_type *xfrm_type_get(uint8_t proto)
+{
+	return xfrm_types[proto];
+}
+
 /* True when @x has what its codec needs (XFRM_SA_F_NOCRYPTO SAs do not). */
-bool xfrm_state_has_ctx(const struct xfrm_state *x);
+static inline bool xfrm_state_has_ctx(const struct xfrm_state *x)
+{
+	return x->c.id.proto == IPPROTO_COMP ? x->comp != NULL : x->crypto != NULL;
+}
 
 /* xfrm_tunnel.c: headers around the transforms. */
 
@@ -61,6 +72,8 @@ bool xfrm_state_has_ctx(const struct xfrm_state *x);
 int xfrm_hdr_part(const struct pkt *p, size_t *hoff, size_t *nhoff);
 /* Sets the IPv6 payload length / IPv4 total length and checksum at p->data from p->len. */
 void xfrm_fix_lengths(struct pkt *p);
+/* The same for the header at @h of a packet that will be @len bytes long. */
+void xfrm_set_lengths(uint8_t *h, size_t len);
 /*
  * Makes @head bytes of headroom and @tail of tailroom: in place when the
  * buffer allows, else by copying into a larger packet (*@pp replaced,

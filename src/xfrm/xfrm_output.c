@@ -2,11 +2,28 @@
  * IPsec output (RFC 4301 5.1): SPD lookup, bundle resolution against the
  * SAD, the transforms applied innermost first, then the route of the outer
  * destination and fragmentation. See xfrm_io.h for the contract.
+ *
+ * Bundle cache. Resolving a policy's templates and finding an SA for each
+ * step (xfrm_state_find: a keyed hash and a template compare per step) is
+ * the same work for every packet of a flow, so, as Linux keeps resolved
+ * bundles on its dst entries, the result is kept per (policy, flow
+ * addresses) in a small direct-mapped table and reused only while a fresh
+ * resolution would provably give the same SAs: the lookup returned the
+ * same policy object with the same templates (spdupdate changes them in
+ * place, so they are compared), the flow has the same family and addresses
+ * (transport steps take them), and the SAD announced no change since
+ * (struct xfrm_sad.changes counts every add, update, expiry, delete, flush
+ * and acquire). A cached policy pointer is compared, never followed; the
+ * SA pointers are read only while the SAD is unchanged, so none of them
+ * can have been freed. A resolution that had to ask for an SA is not kept.
  */
+#include <stdlib.h>
+
 #include "core/stack.h"
 #include "link/netdev.h"
 #include "proto/ip4.h"
 #include "proto/ip6.h"
+#include "xfrm/state_priv.h"
 #include "xfrm/xfrm_io_priv.h"
 #include "xfrm/xfrm_natt.h"
 
@@ -15,6 +32,33 @@ struct xfrm_bundle {
 	struct xfrm_state *x[XFRM_TMPL_MAX];
 	unsigned n, used;
 };
+
+#define BCACHE_BITS 6             /* 64 entries */
+
+struct bcache_ent {
+	const struct xfrm_policy *pol;      /* NULL: empty; compared only */
+	uint64_t sad_changes;               /* st->sad->changes when resolved */
+	struct in6_addr src, dst;           /* the flow's */
+	uint8_t family, ntmpl;
+	struct xfrm_tmpl tmpl[XFRM_TMPL_MAX];  /* the policy's when resolved */
+	struct xfrm_bundle b;
+};
+
+struct xfrm_out_cache {
+	struct bcache_ent e[1u << BCACHE_BITS];
+};
+
+int xfrm_output_init(struct stack *st)
+{
+	st->xfrm_ocache = NULL;
+	return 0;
+}
+
+void xfrm_output_fini(struct stack *st)
+{
+	free(st->xfrm_ocache);
+	st->xfrm_ocache = NULL;
+}
 
 /*
  * Finds an SA for every step of @pol for @fl. A missing `use` SA skips its
@@ -50,12 +94,87 @@ static int bundle_resolve(struct stack *st, const struct xfrm_policy *pol,
 	return 0;
 }
 
+/* The entry for (@pol, @fl's addresses): a multiplicative hash of the pointer and address tails. */
+static struct bcache_ent *bcache_slot(struct xfrm_out_cache *c, const struct xfrm_policy *pol,
+				      const struct xfrm_flow *fl)
+{
+	const uint64_t k = 0x9e3779b97f4a7c15ull;   /* 2^64 / golden ratio */
+	uint64_t d, s;
+
+	memcpy(&d, fl->dst.s6_addr + 8, 8);
+	memcpy(&s, fl->src.s6_addr + 8, 8);
+	return &c->e[((((uint64_t)(uintptr_t)pol ^ d) * k ^ s) * k) >> (64 - BCACHE_BITS)];
+}
+
+/* True when @e holds what resolving @pol for @fl would give now (see the top of the file). */
+static bool bcache_valid(const struct bcache_ent *e, const struct xfrm_policy *pol,
+			 const struct xfrm_flow *fl, uint64_t sad_changes)
+{
+	unsigned n = MIN(pol->ntmpl, XFRM_TMPL_MAX);
+
+	return e->pol == pol && e->sad_changes == sad_changes && e->family == fl->family &&
+	       in6_equal(&e->dst, &fl->dst) && in6_equal(&e->src, &fl->src) &&
+	       e->ntmpl == n && memcmp(e->tmpl, pol->tmpl, n * sizeof(pol->tmpl[0])) == 0;
+}
+
+/*
+ * The bundle of @pol for @fl into @b: from the cache when it is still
+ * what bundle_resolve would find, else resolved (and kept). 0 or -errno
+ * as bundle_resolve. Without memory for the cache, every packet resolves.
+ */
+static int bundle_get(struct stack *st, const struct xfrm_policy *pol, const struct xfrm_flow *fl,
+		      struct xfrm_bundle *b)
+{
+	struct xfrm_out_cache *c = st->xfrm_ocache;
+	struct bcache_ent *e;
+	int rc;
+
+	if (!c && !(c = st->xfrm_ocache = calloc(1, sizeof(*c))))
+		return bundle_resolve(st, pol, fl, b);
+	e = bcache_slot(c, pol, fl);
+	if (bcache_valid(e, pol, fl, st->sad->changes)) {
+		*b = e->b;
+		return 0;
+	}
+	e->pol = NULL;
+	rc = bundle_resolve(st, pol, fl, b);
+	if (rc < 0)
+		return rc;
+	*e = (struct bcache_ent){ .pol = pol, .sad_changes = st->sad->changes, .src = fl->src,
+				  .dst = fl->dst, .family = fl->family,
+				  .ntmpl = (uint8_t)MIN(pol->ntmpl, XFRM_TMPL_MAX), .b = *b };
+	memcpy(e->tmpl, pol->tmpl, e->ntmpl * sizeof(pol->tmpl[0]));
+	return 0;
+}
+
+/*
+ * Opens a @gap-byte hole after the header part (@hoff bytes) of the packet
+ * at p->data, named @proto by the byte at @nhoff: the header part moves
+ * towards the head (a fixed-size move for a bare IPv6 or IPv4 header, which
+ * the compiler inlines), the payload stays. Returns what the byte named.
+ */
+static uint8_t open_gap(struct pkt *p, size_t gap, size_t hoff, size_t nhoff, uint8_t proto)
+{
+	uint8_t next = p->data[nhoff];
+
+	pkt_push(p, gap);
+	if (hoff == IPV6_HLEN)
+		memmove(p->data, p->data + gap, IPV6_HLEN);
+	else if (hoff == IPV4_HLEN)
+		memmove(p->data, p->data + gap, IPV4_HLEN);
+	else
+		memmove(p->data, p->data + gap, hoff);
+	p->data[nhoff] = proto;
+	return next;
+}
+
 /* A transport-style insertion of @x's header after the header part of the packet at p->data. */
 static int xfrm_insert(struct stack *st, struct pkt **pp, struct xfrm_state *x)
 {
 	const struct xfrm_type *t = xfrm_type_get(x->c.id.proto);
-	size_t hoff, nhoff, gap, tail, plen, ipl;
+	size_t hoff, nhoff, gap, tail, plen, want;
 	struct pkt *p = *pp;
+	bool v4;
 	uint8_t next;
 	int rc;
 
@@ -67,11 +186,12 @@ static int xfrm_insert(struct stack *st, struct pkt **pp, struct xfrm_state *x)
 		STAT_INC(st, xfrm_out_bad_hdr);
 		return -EINVAL;
 	}
+	v4 = p->data[0] >> 4 == 4;
 	plen = p->len - hoff;
-	gap = t->gap(x, p->data[0] >> 4 == 4 ? AF_INET : AF_INET6);
+	gap = t->gap(x, v4 ? AF_INET : AF_INET6);
 	tail = t->tail(x, plen);
-	ipl = p->len + gap + tail - (p->data[0] >> 4 == 6 ? IPV6_HLEN : 0);
-	if (ipl > 65535) {
+	want = p->len + gap + tail;     /* the packet once the codec filled gap and tail */
+	if (want - (v4 ? 0 : IPV6_HLEN) > 65535) {
 		STAT_INC(st, xfrm_out_too_big);
 		return -EMSGSIZE;
 	}
@@ -83,13 +203,10 @@ static int xfrm_insert(struct stack *st, struct pkt **pp, struct xfrm_state *x)
 			    tail)) < 0)
 		return rc;
 	p = *pp;
-	/* Open the gap: the header part moves towards the head, the payload stays. */
-	next = p->data[nhoff];
-	pkt_push(p, gap);
-	memmove(p->data, p->data + gap, hoff);
-	p->data[nhoff] = t->proto;
-	xfrm_fix_lengths(p);
-	rc = t->output(st, x, p, hoff, next);
+	next = open_gap(p, gap, hoff, nhoff, t->proto);
+	/* The final lengths at once: AH's ICV covers them (RFC 4302 3.3.3); ESP adds exactly its tail. */
+	xfrm_set_lengths(p->data, want);
+	rc = t->output(st, x, p, hoff, gap, next);
 	if (rc == XFRM_DECLINED) {
 		memmove(p->data + gap, p->data, hoff);
 		pkt_pull(p, gap);
@@ -101,7 +218,8 @@ static int xfrm_insert(struct stack *st, struct pkt **pp, struct xfrm_state *x)
 			STAT_INC(st, xfrm_out_encap_fail);
 		return rc;
 	}
-	xfrm_fix_lengths(p);
+	if (p->len != want)         /* IPComp compressed, or declined */
+		xfrm_fix_lengths(p);
 	pkt_set_nh(p);
 	/* RFC 3948 2.1: ESP of an SA with UDP encapsulation travels in UDP. */
 	if (x->c.encap.type && (rc = xfrm_natt_output(st, x, p)) < 0)
@@ -197,7 +315,7 @@ int xfrm_output(struct stack *st, struct pkt *p, const struct xfrm_route *rt)
 		rc = -EPERM;
 		goto drop;
 	}
-	if ((rc = bundle_resolve(st, pol, &fl, &b)) < 0)
+	if ((rc = bundle_get(st, pol, &fl, &b)) < 0)
 		goto drop;
 	if (b.used == 0) {
 		STAT_INC(st, xfrm_out_clear);

@@ -47,7 +47,15 @@ static bool tmpl_optional(const struct xfrm_tmpl *t)
 static bool tmpl_match(const struct xfrm_policy *pol, const struct pkt *p)
 {
 	const struct xfrm_tmpl *order[XFRM_TMPL_MAX];
-	unsigned n = xfrm_policy_tmpl_order(pol, order), k = 0;
+	unsigned n, k = 0;
+
+	/* One template has one order: no need to ask for it per packet. */
+	if (pol->ntmpl == 1) {
+		order[0] = &pol->tmpl[0];
+		n = 1;
+	} else {
+		n = xfrm_policy_tmpl_order(pol, order);
+	}
 
 	for (unsigned i = n; i-- > 0;) {
 		const struct xfrm_tmpl *t = order[i];

@@ -85,16 +85,19 @@ int xfrm_hdr_part(const struct pkt *p, size_t *hoff, size_t *nhoff)
 	return 0;
 }
 
-void xfrm_fix_lengths(struct pkt *p)
+void xfrm_set_lengths(uint8_t *h, size_t len)
 {
-	uint8_t *h = p->data;
-
 	if (h[0] >> 4 == 6) {
-		put_be16(h + 4, (uint16_t)(p->len - IPV6_HLEN));
+		put_be16(h + 4, (uint16_t)(len - IPV6_HLEN));
 		return;
 	}
-	put_be16(h + 2, (uint16_t)p->len);
+	put_be16(h + 2, (uint16_t)len);
 	ip4_set_csum(h, (size_t)(h[0] & 0x0f) * 4);
+}
+
+void xfrm_fix_lengths(struct pkt *p)
+{
+	xfrm_set_lengths(p->data, p->len);
 }
 
 /* Moves @p into a new packet with @head/@tail room; the old one is freed. */

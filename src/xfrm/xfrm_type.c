@@ -9,11 +9,6 @@
 #include "xfrm/ipcomp.h"
 #include "xfrm/xfrm_io_priv.h"
 
-bool xfrm_state_has_ctx(const struct xfrm_state *x)
-{
-	return x->c.id.proto == IPPROTO_COMP ? x->comp != NULL : x->crypto != NULL;
-}
-
 /* ESP */
 
 static struct esp_sa_params esp_params(const struct xfrm_state *x)
@@ -36,7 +31,8 @@ static size_t esp_tail(const struct xfrm_state *x, size_t plen)
 	return esp_encap_tailroom(&sa, plen);
 }
 
-static int esp_out(struct stack *st, struct xfrm_state *x, struct pkt *p, size_t hoff, uint8_t next)
+static int esp_out(struct stack *st, struct xfrm_state *x, struct pkt *p, size_t hoff, size_t gap,
+		   uint8_t next)
 {
 	struct esp_sa_params sa = esp_params(x);
 	uint64_t seq;
@@ -44,19 +40,14 @@ static int esp_out(struct stack *st, struct xfrm_state *x, struct pkt *p, size_t
 
 	if (rc < 0)
 		return rc;
-	/* esp_encap pushes header + IV into the gap in front of the payload. */
-	pkt_pull(p, hoff + esp_encap_headroom(&sa));
+	/* esp_encap pushes header + IV (the gap) in front of the payload. */
+	pkt_pull(p, hoff + gap);
 	rc = esp_encap(&sa, p, next, seq);
 	esp_count_output(st, rc);
 	if (rc < 0)
 		return rc;
 	pkt_push(p, hoff);
 	return 0;
-}
-
-static int esp_peek_op(const struct pkt *p, uint32_t *spi, uint32_t *seq_lo)
-{
-	return esp_peek(p, spi, seq_lo);
 }
 
 static int esp_in(struct stack *st, struct xfrm_state *x, struct pkt **pp, size_t hoff,
@@ -90,7 +81,8 @@ static size_t no_tail(const struct xfrm_state *x, size_t plen)
 }
 
 /* RFC 4302 3.3.3: the ICV covers the final lengths, which the caller has set. */
-static int ah_out(struct stack *st, struct xfrm_state *x, struct pkt *p, size_t hoff, uint8_t next)
+static int ah_out(struct stack *st, struct xfrm_state *x, struct pkt *p, size_t hoff, size_t gap,
+		  uint8_t next)
 {
 	struct ah_sa_params sa = ah_params(x);
 	uint64_t seq;
@@ -133,7 +125,8 @@ static size_t ipcomp_gap(const struct xfrm_state *x, int family)
 	return IPCOMP_HDR_LEN;
 }
 
-static int ipcomp_out(struct stack *st, struct xfrm_state *x, struct pkt *p, size_t hoff, uint8_t next)
+static int ipcomp_out(struct stack *st, struct xfrm_state *x, struct pkt *p, size_t hoff,
+		      size_t gap, uint8_t next)
 {
 	int rc;
 
@@ -171,7 +164,7 @@ static int ipcomp_in(struct stack *st, struct xfrm_state *x, struct pkt **pp, si
 
 static const struct xfrm_type esp_type = {
 	.proto = IPPROTO_ESP, .seq = true, .gap = esp_gap, .tail = esp_tail,
-	.output = esp_out, .peek = esp_peek_op, .input = esp_in,
+	.output = esp_out, .peek = esp_peek, .input = esp_in,
 };
 static const struct xfrm_type ah_type = {
 	.proto = IPPROTO_AH, .seq = true, .gap = ah_gap, .tail = no_tail,
@@ -182,13 +175,8 @@ static const struct xfrm_type ipcomp_type = {
 	.output = ipcomp_out, .peek = ipcomp_peek_op, .input = ipcomp_in,
 };
 
-static const struct xfrm_type *const xfrm_types[256] = {
+const struct xfrm_type *const xfrm_types[256] = {
 	[IPPROTO_ESP] = &esp_type,
 	[IPPROTO_AH] = &ah_type,
 	[IPPROTO_COMP] = &ipcomp_type,
 };
-
-const struct xfrm_type *xfrm_type_get(uint8_t proto)
-{
-	return xfrm_types[proto];
-}

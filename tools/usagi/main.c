@@ -11,6 +11,7 @@ static const struct {
 	{ "node", node_main, "node -c FILE [--control DIR]    run a host on TAP/AF_PACKET links" },
 	{ "ctl", ctl_main, "ctl [--control DIR] COMMAND...   run a command on a running node" },
 	{ "setkey", setkey_main, "setkey [--control DIR] -c|-f FILE|-D[P]|-F[P]|-x  setkey(8) over PF_KEY" },
+	{ "conntrack", conntrack_main, "conntrack [--control DIR] -L [-f ipv4|ipv6] [-p PROTO]|-F|-C|-S|-E  conntrack(8)" },
 	{ "sim", sim_main, "sim FILE [--out DIR] [--seed N]  run a simulated network (docs/sim.md)" },
 	{ "demo", demo_main, "demo [--out DIR]                 show what usagi does, simulated" },
 };

@@ -56,6 +56,7 @@ int node_main(int argc, char **argv);
 int ctl_main(int argc, char **argv);
 int setkey_main(int argc, char **argv);   /* setkey.c: ipsec-tools' setkey over DIR/pfkey */
 int sim_main(int argc, char **argv);
+int conntrack_main(int argc, char **argv); /* conntrack.c: conntrack(8) over DIR/ctl */
 int demo_main(int argc, char **argv);
 
 #endif

@@ -1,0 +1,319 @@
+/*
+ * Conntrack table: entries in stable slots (chunks of NF_CHUNK), each linked
+ * into two hash chains (original and reply tuple) of one keyed bucket array
+ * (SipHash-1-3 with st->hkey: an attacker cannot aim collisions). Bounded
+ * by nf_conntrack_max with early drop of unassured entries; expiry is lazy
+ * (a lookup that meets an expired entry removes it) plus a sweep of
+ * NF_GC_SCAN slots a second on the stack's timer wheel. No global state.
+ */
+#include <stdlib.h>
+#include "core/siphash.h"
+#include "netfilter/nf_priv.h"
+
+_Static_assert(sizeof(struct nf_tuple) == 40, "nf_tuple is hashed as bytes: no padding");
+_Static_assert(sizeof(struct nf_conn) <= 112, "nf_conn: keep it well under 128 bytes");
+
+#define REF(slot, dir) ((slot) << 1 | (uint32_t)(dir))
+
+static uint32_t tuple_hash(const struct stack *st, const struct nf_tuple *t)
+{
+	return (uint32_t)siphash13(&st->hkey, t, sizeof(*t)) & st->nf->bmask;
+}
+
+/* ICMP echo request <-> reply (RFC 792, RFC 4443 4.1/4.2), the types conntrack pairs. */
+static uint8_t icmp_inverse_type(uint8_t l4, uint8_t type)
+{
+	if (l4 == IPPROTO_ICMP)
+		return type == 8 ? 0 : type == 0 ? 8 : type;
+	return type == 128 ? 129 : type == 129 ? 128 : type;
+}
+
+void nf_ct_tuple(const struct nf_conn *ct, int dir, struct nf_tuple *out)
+{
+	*out = ct->tuple;
+	if (dir == NF_DIR_ORIG)
+		return;
+	out->src = ct->tuple.dst;
+	out->dst = ct->tuple.src;
+	if (out->l4 == IPPROTO_ICMP || out->l4 == IPPROTO_ICMPV6) {
+		out->icmp_type = icmp_inverse_type(out->l4, ct->tuple.icmp_type);
+	} else {
+		out->sport = ct->tuple.dport;
+		out->dport = ct->tuple.sport;
+	}
+}
+
+uint32_t nf_ct_expires_in(const struct stack *st, const struct nf_conn *ct)
+{
+	int32_t d = (int32_t)(ct->deadline - nf_now_s(st));
+
+	return d > 0 ? (uint32_t)d : 0;
+}
+
+bool nf_ct_expired(const struct stack *st, const struct nf_conn *ct)
+{
+	return (int32_t)(ct->deadline - nf_now_s(st)) <= 0;
+}
+
+static uint32_t slot_of(const struct nf_state *nf, const struct nf_conn *ct)
+{
+	for (uint32_t c = 0; c < nf->nchunks; c++)
+		if (ct >= nf->chunks[c] && ct < nf->chunks[c] + NF_CHUNK)
+			return c << NF_CHUNK_BITS | (uint32_t)(ct - nf->chunks[c]);
+	return 0;
+}
+
+struct nf_conn *nf_ct_find(struct stack *st, const struct nf_tuple *t, int *dir)
+{
+	uint32_t s = nf_ct_lookup(st, t, dir);
+
+	return s ? nf_slot(st->nf, s) : NULL;
+}
+
+uint32_t nf_ct_lookup(struct stack *st, const struct nf_tuple *t, int *dir)
+{
+	struct nf_state *nf = st->nf;
+	struct nf_tuple inv;
+
+	if (!nf || !nf->buckets)
+		return 0;
+	for (uint32_t r = nf->buckets[tuple_hash(st, t)]; r;) {
+		struct nf_conn *ct = nf_slot(nf, r >> 1);
+		int d = (int)(r & 1);
+
+		if (d == NF_DIR_ORIG) {
+			if (memcmp(&ct->tuple, t, sizeof(*t)) == 0)
+				goto found;
+		} else {
+			nf_ct_tuple(ct, NF_DIR_REPLY, &inv);
+			if (memcmp(&inv, t, sizeof(*t)) == 0)
+				goto found;
+		}
+		r = ct->hnext[d];
+		continue;
+found:
+		*dir = d;
+		return r >> 1;
+	}
+	return 0;
+}
+
+static void chain_insert(struct stack *st, uint32_t slot, int dir)
+{
+	struct nf_state *nf = st->nf;
+	struct nf_conn *ct = nf_slot(nf, slot);
+	struct nf_tuple t;
+	uint32_t b;
+
+	nf_ct_tuple(ct, dir, &t);
+	b = tuple_hash(st, &t);
+	ct->hnext[dir] = nf->buckets[b];
+	nf->buckets[b] = REF(slot, dir);
+}
+
+static void chain_remove(struct stack *st, uint32_t slot, int dir)
+{
+	struct nf_state *nf = st->nf;
+	struct nf_conn *ct = nf_slot(nf, slot);
+	struct nf_tuple t;
+	uint32_t *link;
+
+	nf_ct_tuple(ct, dir, &t);
+	link = &nf->buckets[tuple_hash(st, &t)];
+	while (*link && *link != REF(slot, dir))
+		link = &nf_slot(nf, *link >> 1)->hnext[*link & 1];
+	if (*link)
+		*link = ct->hnext[dir];
+}
+
+/* Buckets: a power of two >= max (at most two chain nodes per bucket on average). */
+static int buckets_resize(struct stack *st, uint32_t max)
+{
+	struct nf_state *nf = st->nf;
+	uint32_t n = 1024, *b;
+
+	while (n < max && n < (1u << 30))
+		n <<= 1;
+	if (nf->buckets && n == nf->bmask + 1)
+		return 0;
+	b = calloc(n, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	free(nf->buckets);
+	nf->buckets = b;
+	nf->bmask = n - 1;
+	for (uint32_t s = 1; s < nf->nslots; s++) {
+		if (!nf_slot(nf, s)->id)
+			continue;
+		chain_insert(st, s, NF_DIR_ORIG);
+		chain_insert(st, s, NF_DIR_REPLY);
+	}
+	return 0;
+}
+
+int nf_ct_set_max(struct stack *st, uint32_t max)
+{
+	struct nf_state *nf = nf_state_get(st);
+
+	if (!nf)
+		return -ENOMEM;
+	if (nf->buckets && buckets_resize(st, max) < 0)
+		return -ENOMEM;
+	nf->max = max;
+	return 0;
+}
+
+static void gc_fire(struct stack *st, struct timer *t);
+
+static uint32_t slot_alloc(struct stack *st)
+{
+	struct nf_state *nf = st->nf;
+	uint32_t s = nf->free_head;
+
+	if (s) {
+		nf->free_head = nf_slot(nf, s)->hnext[0];
+		return s;
+	}
+	if (nf->nslots == 0)
+		nf->nslots = 1;       /* slot 0 means "none" */
+	if ((nf->nslots >> NF_CHUNK_BITS) >= nf->nchunks) {
+		struct nf_conn **c = realloc(nf->chunks, (nf->nchunks + 1) * sizeof(*c));
+
+		if (!c)
+			return 0;
+		nf->chunks = c;
+		c[nf->nchunks] = calloc(NF_CHUNK, sizeof(struct nf_conn));
+		if (!c[nf->nchunks])
+			return 0;
+		nf->nchunks++;
+	}
+	return nf->nslots++;
+}
+
+void nf_ct_event(struct stack *st, int event, const struct nf_conn *ct)
+{
+	struct nf_state *nf = st->nf;
+
+	for (unsigned i = 0; i < nf->nlis; i++)
+		if (nf->lis[i].mask & (unsigned)event)
+			nf->lis[i].fn(st, event, ct, nf->lis[i].ctx);
+}
+
+void nf_ct_destroy(struct stack *st, struct nf_conn *ct)
+{
+	if (st->nf)
+		nf_ct_destroy_slot(st, slot_of(st->nf, ct));
+}
+
+void nf_ct_destroy_slot(struct stack *st, uint32_t s)
+{
+	struct nf_state *nf = st->nf;
+	struct nf_conn *ct;
+
+	if (!s || s >= nf->nslots || !(ct = nf_slot(nf, s))->id)
+		return;
+	ct->status |= NF_CTS_DYING;
+	if (ct->status & NF_CTS_CONFIRMED)
+		nf_ct_event(st, NF_CT_EV_DESTROY, ct);
+	chain_remove(st, s, NF_DIR_ORIG);
+	chain_remove(st, s, NF_DIR_REPLY);
+	memset(ct, 0, sizeof(*ct));
+	ct->hnext[0] = nf->free_head;
+	nf->free_head = s;
+	nf->count--;
+}
+
+/* Table full: drop an unassured (or expired) entry near a rotating position, as Linux does per bucket. */
+static bool early_drop(struct stack *st)
+{
+	struct nf_state *nf = st->nf;
+
+	for (unsigned i = 0; i < NF_EARLY_DROP_SCAN && nf->nslots > 1; i++) {
+		uint32_t s = nf->ed_pos++ % (nf->nslots - 1) + 1;
+		struct nf_conn *ct = nf_slot(nf, s);
+
+		if (!ct->id)
+			continue;
+		if (nf_ct_expired(st, ct)) {
+			STAT_INC(st, nf_ct_expired);
+			nf_ct_destroy_slot(st, s);
+			return true;
+		}
+		if (!(ct->status & NF_CTS_ASSURED)) {
+			STAT_INC(st, nf_ct_early_drop);
+			nf_ct_destroy_slot(st, s);
+			return true;
+		}
+	}
+	return false;
+}
+
+struct nf_conn *nf_ct_create(struct stack *st, const struct nf_tuple *t, uint32_t *slot)
+{
+	struct nf_state *nf = st->nf;
+	struct nf_conn *ct;
+	uint32_t s;
+
+	if (!nf->buckets && buckets_resize(st, nf->max) < 0) {
+		STAT_INC(st, nf_ct_insert_failed);
+		return NULL;
+	}
+	if (nf->count >= nf->max && !early_drop(st)) {
+		STAT_INC(st, nf_ct_drop);
+		return NULL;
+	}
+	s = slot_alloc(st);
+	if (!s) {
+		STAT_INC(st, nf_ct_insert_failed);
+		return NULL;
+	}
+	ct = nf_slot(nf, s);
+	memset(ct, 0, sizeof(*ct));
+	ct->tuple = *t;
+	ct->id = nf->next_id++;
+	if (!nf->next_id)
+		nf->next_id = 1;
+	chain_insert(st, s, NF_DIR_ORIG);
+	chain_insert(st, s, NF_DIR_REPLY);
+	nf->count++;
+	STAT_INC(st, nf_ct_new);
+	if (slot)
+		*slot = s;
+	if (!nf->gc.fn)
+		timer_init(&nf->gc, gc_fire);
+	if (!timer_pending(&nf->gc))
+		stack_timer_in(st, &nf->gc, NS_PER_SEC);
+	return ct;
+}
+
+/* The expiry sweep: NF_GC_SCAN slots a second, rearmed while entries remain. */
+static void gc_fire(struct stack *st, struct timer *t)
+{
+	struct nf_state *nf = st->nf;
+
+	for (unsigned i = 0; i < NF_GC_SCAN && nf->nslots > 1; i++) {
+		uint32_t s = nf->gc_pos++ % (nf->nslots - 1) + 1;
+		struct nf_conn *ct = nf_slot(nf, s);
+
+		if (ct->id && nf_ct_expired(st, ct)) {
+			STAT_INC(st, nf_ct_expired);
+			nf_ct_destroy_slot(st, s);
+		}
+	}
+	if (nf->count)
+		stack_timer_in(st, t, NS_PER_SEC);
+}
+
+void nf_ct_table_free(struct stack *st)
+{
+	struct nf_state *nf = st->nf;
+
+	stack_timer_cancel(st, &nf->gc);
+	for (uint32_t c = 0; c < nf->nchunks; c++)
+		free(nf->chunks[c]);
+	free(nf->chunks);
+	free(nf->buckets);
+	nf->chunks = NULL;
+	nf->buckets = NULL;
+	nf->nchunks = nf->nslots = nf->free_head = nf->count = 0;
+}
