@@ -14,6 +14,7 @@
  * Act 8: A <-> B under IPsec: IPv6 with IPComp (use) + ESP (aes-gcm-16),
  * IPv4 with AH (hmac-sha256), keys written in the sim so the demo's
  * esp_sa file lets Wireshark read the captures.
+ * Act 9: host-mode stateful filtering on B (conntrack after IPsec).
  */
 #include "sim/simfile.h"
 
@@ -107,4 +108,15 @@ const char simfile_demo[] =
 	"at 28.5s A ping 198.51.100.10 -c 2 -i 0.5\n"
 	"at 30s heading B's security associations and what went through them\n"
 	"at 30s B ipsec sa show nokeys\n"
-	"run 31s\n";
+	"\n"
+	"at 31s heading Act 9: B turns on a stateful firewall (host mode): what B starts gets through, what others start at B does not\n"
+	"at 31s B filter host-mode on\n"
+	"at 31.5s heading A pings B: the echo requests arrive (under ESP) but B's INPUT chain drops them, new and unsolicited\n"
+	"at 31.5s A ! ping 2001:db8:2::ff:fe00:b01 -c 2 -i 0.5\n"
+	"at 34s heading B pings A: B started it, so the replies are ESTABLISHED and pass\n"
+	"at 34s B ping 2001:db8:1::ff:fe00:a01 -c 2 -i 0.5\n"
+	"at 34s B ping 192.0.2.10 -c 2 -i 0.5\n"
+	"at 36s heading B's connection tracking table and filter counters\n"
+	"at 36s B conntrack -L\n"
+	"at 36s B filter show\n"
+	"run 37s\n";

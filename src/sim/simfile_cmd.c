@@ -29,11 +29,19 @@ void sf_host_log(void *ctx, const struct stack *st, int level, const char *msg)
 	sf_timeline(h->sf, usagi_stack_now(st), h->name, ": ", buf);
 }
 
+/* A command's status as the sim counts it: `! CMD` inverts a failure (1), never a usage error (2). */
+static int sf_status(const struct sf_cmd *c, int rc)
+{
+	if (!c->negate)
+		return rc;
+	return rc == 1 ? 0 : rc == 0 ? 1 : rc;
+}
+
 static void cmd_done(struct cmd_env *env, int rc)
 {
 	struct sf_cmd *c = env->ctx;
 
-	c->rc = rc;
+	c->rc = sf_status(c, rc);
 	c->state = SF_DONE;
 }
 
@@ -72,9 +80,9 @@ static void run_cmd(void *ctx)
 		return;
 	}
 	c->state = SF_PENDING;
-	rc = cmd_exec_line(&c->env, c->buf);
+	rc = cmd_exec_line(&c->env, c->buf + (c->negate ? 2 : 0));
 	if (rc != CMD_PENDING) {
-		c->rc = rc;
+		c->rc = sf_status(c, rc);
 		c->state = SF_DONE;
 		close_files(c);
 	}
@@ -92,6 +100,7 @@ int sf_schedule(struct simfile *sf, uint64_t t, const char *who, const char *res
 	c->line = sf->line;
 	c->kind = n ? SF_CMD : !strcmp(who, "heading") ? SF_HEADING : SF_ECHO;
 	c->host = n ? n->obj : NULL;
+	c->negate = n && rest[0] == '!' && rest[1] == ' ';
 	c->text = strdup(rest);
 	if (c->kind != SF_HEADING)
 		c->buf = strdup(rest);

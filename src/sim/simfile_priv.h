@@ -38,6 +38,7 @@ struct sf_cmd {
 	enum sf_cmd_state state;
 	int line;
 	int rc;
+	bool negate;                 /* `! CMD`: succeeds only if CMD fails (status 1) */
 	uint64_t t;
 	char *text;                  /* as written, for the timeline and the summary */
 	char *buf;                   /* the copy cmd_exec_line splits (argv point into it) */

@@ -133,6 +133,17 @@ static void test_failed_command(void **state)
 	expect(out, "[  1.000] A: ");
 	expect(out, "failed: sim:2: A: link set nosuch up (status");
 	free(out);
+	/* `! CMD`: a failure (1) is what was wanted; a success or a usage error (2) is not. */
+	out = NULL;
+	assert_int_equal(run("host A\nat 1s A ! link set nosuch up\n", NULL, &out), SIMFILE_OK);
+	assert_null(strstr(out, "failed: "));
+	free(out);
+	out = NULL;
+	assert_int_equal(run("host A\nat 1s A ! addr show\nat 1s A ! link frobnicate\n", NULL, &out),
+			 SIMFILE_FAILED);
+	expect(out, "failed: sim:2: A: ! addr show (status 1)");
+	expect(out, "failed: sim:3: A: ! link frobnicate (status 2)");
+	free(out);
 }
 
 /* A and B on two links, R routing between them; static addresses, no DAD wait. */
@@ -205,6 +216,14 @@ static void test_demo(void **state)
 	expect(out, "B: 	proto comp spi 0x00003001 reqid 0 mode transport");
 	expect(out, "B: 	proto ah spi 0x00002001 reqid 0 mode transport");
 	expect(out, "Wireshark ESP SAs: ");
+	/* Act 9: host mode on B: A's pings are dropped, B's own pings and their replies pass. */
+	expect(out, "A$ ! ping 2001:db8:2::ff:fe00:b01 -c 2 -i 0.5");
+	expect(out, "A: 2 packets transmitted, 0 received, 100% packet loss");
+	expect(out, "B: 64 bytes from 2001:db8:1::ff:fe00:a01: icmp_seq=2 ttl=63 time=");
+	expect(out, "B: 64 bytes from 192.0.2.10: icmp_seq=2 ttl=63 time=");
+	expect(out, "B: icmpv6   58 ");
+	expect(out, "B: icmp     1 ");
+	expect(out, "ct state established,related counter packets 4 bytes 376 accept # handle 1");
 	assert_null(strstr(out, "failed: "));
 	assert_int_equal(rc, SIMFILE_OK);
 	{
