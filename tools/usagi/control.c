@@ -63,10 +63,10 @@ static int ctl_path(char *buf, size_t size, const char *dir)
 	return 0;
 }
 
-static int ctl_connect(const char *path)
+int unix_connect(const char *path, int type)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return -errno;
@@ -248,7 +248,8 @@ static void conn_write(struct ctl_conn *c)
 }
 
 /* A socket file nobody answers on is left from a node that died: remove it. */
-static int clear_stale(const char *path)
+/* A socket file at @path that nobody answers on (of @type) is a dead node's: remove it. */
+static int clear_stale(const char *path, int type)
 {
 	struct stat sb;
 	int fd;
@@ -259,7 +260,7 @@ static int clear_stale(const char *path)
 		fprintf(stderr, "usagi: %s exists and is not a socket\n", path);
 		return -1;
 	}
-	fd = ctl_connect(path);
+	fd = unix_connect(path, type);
 	if (fd >= 0) {
 		close(fd);
 		fprintf(stderr, "usagi: a node is already running at %s\n", path);
@@ -294,7 +295,6 @@ static int make_dir(const char *dir)
 
 int ctl_server_open(struct ctl_server *srv, const char *dir)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int rc;
 
 	dlist_init(&srv->conns);
@@ -306,19 +306,27 @@ int ctl_server_open(struct ctl_server *srv, const char *dir)
 		fprintf(stderr, "usagi: cannot create %s: %s\n", dir, strerror(-rc));
 		return -1;
 	}
-	if (clear_stale(srv->path) < 0)
+	srv->fd = unix_listen(srv->path, SOCK_STREAM);
+	return srv->fd < 0 ? -1 : 0;
+}
+
+int unix_listen(const char *path, int type)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (clear_stale(path, type) < 0)
 		return -1;
-	srv->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", srv->path);
-	if (srv->fd < 0 || bind(srv->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-	    chmod(srv->path, 0660) < 0 || listen(srv->fd, 16) < 0) {
-		fprintf(stderr, "usagi: cannot listen on %s: %s\n", srv->path, strerror(errno));
-		if (srv->fd >= 0)
-			close(srv->fd);
-		srv->fd = -1;
+	fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    chmod(path, 0660) < 0 || listen(fd, 16) < 0) {
+		fprintf(stderr, "usagi: cannot listen on %s: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
-	return 0;
+	return fd;
 }
 
 void ctl_server_close(struct ctl_server *srv)
@@ -486,7 +494,7 @@ int ctl_send_line(const char *dir, const char *line, size_t len)
 
 	if (ctl_path(path, sizeof(path), dir) < 0)
 		return 1;
-	fd = ctl_connect(path);
+	fd = unix_connect(path, SOCK_STREAM);
 	if (fd < 0) {
 		fprintf(stderr, "usagi: cannot reach node at %s: %s\n", path, strerror(-fd));
 		return 1;

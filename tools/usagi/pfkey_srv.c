@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include "core/stack.h"
 #include "pfkey/pfkey_server.h"
+#include "usagi.h"
 #include "pfkey_srv.h"
 
 /* One queued message. */
@@ -146,71 +147,16 @@ static void conn_read(struct pfk_conn *c)
 	}
 }
 
-static int pfk_connect(const char *path)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -errno;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		int e = errno;
-
-		close(fd);
-		return -e;
-	}
-	return fd;
-}
-
-/* A socket file nobody answers on is left from a node that died: remove it. */
-static int clear_stale(const char *path)
-{
-	struct stat sb;
-	int fd;
-
-	if (lstat(path, &sb) < 0)
-		return 0;
-	if (!S_ISSOCK(sb.st_mode)) {
-		fprintf(stderr, "usagi: %s exists and is not a socket\n", path);
-		return -1;
-	}
-	fd = pfk_connect(path);
-	if (fd >= 0) {
-		close(fd);
-		fprintf(stderr, "usagi: a node is already serving %s\n", path);
-		return -1;
-	}
-	if (unlink(path) < 0 && errno != ENOENT) {
-		fprintf(stderr, "usagi: cannot remove stale %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 int pfk_server_open(struct pfk_server *srv, struct stack *st, const char *dir)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-
 	*srv = (struct pfk_server){ .fd = -1, .st = st };
 	dlist_init(&srv->conns);
 	if ((size_t)snprintf(srv->path, sizeof(srv->path), "%s/pfkey", dir) >= sizeof(srv->path)) {
 		fprintf(stderr, "usagi: PF_KEY path %s/pfkey is too long\n", dir);
 		return -1;
 	}
-	if (clear_stale(srv->path) < 0)
-		return -1;
-	srv->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", srv->path);
-	if (srv->fd < 0 || bind(srv->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-	    chmod(srv->path, 0660) < 0 || listen(srv->fd, 16) < 0) {
-		fprintf(stderr, "usagi: cannot listen on %s: %s\n", srv->path, strerror(errno));
-		if (srv->fd >= 0)
-			close(srv->fd);
-		srv->fd = -1;
-		return -1;
-	}
-	return 0;
+	srv->fd = unix_listen(srv->path, SOCK_SEQPACKET);
+	return srv->fd < 0 ? -1 : 0;
 }
 
 void pfk_server_close(struct pfk_server *srv)

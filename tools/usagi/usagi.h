@@ -31,6 +31,15 @@ struct ctl_server {
 
 /* Creates @dir (0750) if missing and listens on @dir/ctl. Prints its error; 0 or -1. */
 int ctl_server_open(struct ctl_server *srv, const char *dir);
+/*
+ * A listening AF_UNIX socket of @type (SOCK_STREAM, SOCK_SEQPACKET) at
+ * @path, mode 0660, non-blocking; a socket file there that nobody answers
+ * on is a dead node's and is removed first. fd, or -1 with the reason on
+ * standard error.
+ */
+int unix_listen(const char *path, int type);
+/* Connects to the AF_UNIX socket of @type at @path: fd or -errno. */
+int unix_connect(const char *path, int type);
 /* Cancels what clients still run, closes them and removes the socket file. */
 void ctl_server_close(struct ctl_server *srv);
 /* Number of pollfd slots ctl_server_fill may use. */
