@@ -92,25 +92,6 @@ static bool ip4_for_us(struct stack *st, struct pkt *p, uint32_t dst)
 	return inet4_is_local(st, dst);
 }
 
-/*
- * Netfilter PREROUTING and INPUT for a packet delivered here: the final one,
- * reassembled and decapsulated (issue 6), seen from its IP header. False:
- * a hook dropped it.
- */
-static bool ip4_nf_local_in(struct stack *st, struct pkt *p)
-{
-	uint8_t *data = p->data;
-	uint32_t len = p->len;
-	bool ok;
-
-	p->data = pkt_nh(p);
-	p->len += (uint32_t)(data - p->data);
-	ok = nf_hook_run(st, NF_PREROUTING, p, p->dev, NULL) == NF_ACCEPT &&
-	     nf_hook_run(st, NF_INPUT, p, p->dev, NULL) == NF_ACCEPT;
-	p->data = data;
-	p->len = len;
-	return ok;
-}
 
 /* A packet for us (data = nh = IPv4 header): reassembly, then the upper layer. Consumes @p. */
 static int ip4_deliver(struct stack *st, struct pkt *p)
@@ -139,7 +120,7 @@ static int ip4_deliver(struct stack *st, struct pkt *p)
 		pkt_free(p);
 		return -EPERM;
 	}
-	if (st->nf_hooks && !ip4_protos[proto].ipsec && !ip4_nf_local_in(st, p)) {
+	if (st->nf_hooks && !ip4_protos[proto].ipsec && !nf_hook_local_in(st, p)) {
 		pkt_free(p);
 		return -EPERM;
 	}

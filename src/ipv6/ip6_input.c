@@ -60,25 +60,6 @@ static const struct {
 	[NH_UDP] = { .upper = udp6_input },
 };
 
-/*
- * Netfilter PREROUTING and INPUT for a packet delivered here: the final one,
- * reassembled and decapsulated (issue 6), seen from its IP header. False:
- * a hook dropped it.
- */
-static bool ip6_nf_local_in(struct stack *st, struct pkt *p)
-{
-	uint8_t *data = p->data;
-	uint32_t len = p->len;
-	bool ok;
-
-	p->data = pkt_nh(p);
-	p->len += (uint32_t)(data - p->data);
-	ok = nf_hook_run(st, NF_PREROUTING, p, p->dev, NULL) == NF_ACCEPT &&
-	     nf_hook_run(st, NF_INPUT, p, p->dev, NULL) == NF_ACCEPT;
-	p->data = data;
-	p->len = len;
-	return ok;
-}
 
 /* Walks the chain from data (named by *nxt) to an upper layer. Consumes @p. */
 static int ip6_deliver(struct stack *st, struct pkt *p, uint8_t nxt)
@@ -90,7 +71,7 @@ static int ip6_deliver(struct stack *st, struct pkt *p, uint8_t nxt)
 				pkt_free(p);
 				return -EPERM;
 			}
-			if (st->nf_hooks && !ip6_nf_local_in(st, p)) {
+			if (st->nf_hooks && !nf_hook_local_in(st, p)) {
 				pkt_free(p);
 				return -EPERM;
 			}

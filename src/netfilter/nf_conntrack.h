@@ -63,6 +63,14 @@ int nf_hook_register(struct stack *st, int hook, nf_hook_fn fn, int priority, vo
 /* Removes the registration of (@fn, @ctx) at @hook: 0 or -ENOENT. */
 int nf_hook_unregister(struct stack *st, int hook, nf_hook_fn fn, void *ctx);
 
+/*
+ * PREROUTING and INPUT for a packet delivered to this host: the final one,
+ * reassembled and decapsulated, seen from its IP header at nh (data may be
+ * further on; both are restored). False: a hook dropped it (the caller
+ * frees it). For IPv4 and IPv6 alike.
+ */
+bool nf_hook_local_in(struct stack *st, struct pkt *p);
+
 /* The slow half of nf_hook_run: runs the functions registered at @hook. */
 int nf_hook_slow(struct stack *st, int hook, struct pkt *p, struct netdev *in,
 		 struct netdev *out);

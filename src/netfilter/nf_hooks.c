@@ -143,3 +143,18 @@ int nf_hook_slow(struct stack *st, int hook, struct pkt *p, struct netdev *in,
 	}
 	return NF_ACCEPT;
 }
+
+bool nf_hook_local_in(struct stack *st, struct pkt *p)
+{
+	uint8_t *data = p->data;
+	uint32_t len = p->len;
+	bool ok;
+
+	p->data = pkt_nh(p);
+	p->len += (uint32_t)(data - p->data);
+	ok = nf_hook_run(st, NF_PREROUTING, p, p->dev, NULL) == NF_ACCEPT &&
+	     nf_hook_run(st, NF_INPUT, p, p->dev, NULL) == NF_ACCEPT;
+	p->data = data;
+	p->len = len;
+	return ok;
+}
