@@ -34,21 +34,35 @@ const char *nf_sysctl_key(size_t i)
 
 #define PREFIX "net.netfilter."
 
-int nf_sysctl_get(struct stack *st, const char *key, long *val)
+/* The state behind a net.netfilter. key (0), or -ENOENT / -ENOMEM; *@to: the key's timeout, NULL if not one. */
+static int nf_key(struct stack *st, const char *key, struct nf_state **nfp, uint32_t **to)
 {
 	struct nf_state *nf;
 
 	if (strncmp(key, PREFIX, strlen(PREFIX)) != 0)
 		return -ENOENT;
 	nf = nf_state_get(st);
-
 	if (!nf)
 		return -ENOMEM;
-	for (size_t i = 0; i < ARRAY_SIZE(nf_keys); i++) {
-		if (strcmp(key, nf_keys[i].name) == 0) {
-			*val = *(uint32_t *)((char *)&nf->to + nf_keys[i].off);
-			return 0;
-		}
+	*nfp = nf;
+	*to = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(nf_keys); i++)
+		if (strcmp(key, nf_keys[i].name) == 0)
+			*to = (uint32_t *)((char *)&nf->to + nf_keys[i].off);
+	return 0;
+}
+
+int nf_sysctl_get(struct stack *st, const char *key, long *val)
+{
+	struct nf_state *nf;
+	uint32_t *to;
+	int rc = nf_key(st, key, &nf, &to);
+
+	if (rc < 0)
+		return rc;
+	if (to) {
+		*val = *to;
+		return 0;
 	}
 	if (strcmp(key, KEY_MAX) == 0)
 		*val = nf->max;
@@ -64,20 +78,17 @@ int nf_sysctl_get(struct stack *st, const char *key, long *val)
 int nf_sysctl_set(struct stack *st, const char *key, long val)
 {
 	struct nf_state *nf;
+	uint32_t *to;
+	int rc = nf_key(st, key, &nf, &to);
 
-	if (strncmp(key, PREFIX, strlen(PREFIX)) != 0)
-		return -ENOENT;
-	nf = nf_state_get(st);
-
-	if (!nf)
-		return -ENOMEM;
-	for (size_t i = 0; i < ARRAY_SIZE(nf_keys); i++) {
-		if (strcmp(key, nf_keys[i].name) != 0)
-			continue;
+	if (rc < 0)
+		return rc;
+	if (to) {
 		if (val < 1 || val > INT_MAX)
 			return -EINVAL;
-		*(uint32_t *)((char *)&nf->to + nf_keys[i].off) = (uint32_t)val;
-		if (nf_keys[i].off == TCP(NF_TCP_SYN_SENT))
+		*to = (uint32_t)val;
+		/* SYN_SENT2 (simultaneous open) shares syn_sent's timeout, as in Linux. */
+		if (to == &nf->to.tcp[NF_TCP_SYN_SENT])
 			nf->to.tcp[NF_TCP_SYN_SENT2] = (uint32_t)val;
 		return 0;
 	}
