@@ -17,10 +17,10 @@
  */
 #include <stdlib.h>
 #include "core/stack.h"
+#include "xfrm/lifetime.h"
 #include "xfrm/policy_events.h"
 #include "xfrm/xfrm.h"
 
-#define NEVER UINT64_MAX
 
 struct spd_listeners {
 	struct {
@@ -82,38 +82,18 @@ static void announce(struct stack *st, enum xfrm_spd_event_type type, const stru
 
 /* ---- Lifetimes ------------------------------------------------------------------------ */
 
-static uint64_t deadline(uint64_t base, uint64_t secs)
-{
-	if (!secs || secs > (NEVER - base) / NS_PER_SEC)
-		return NEVER;
-	return base + secs * NS_PER_SEC;
-}
-
-struct pol_deadlines {
-	uint64_t soft, hard;
-	unsigned soft_why, hard_why;   /* XFRM_EXP_ADD or XFRM_EXP_USE */
-};
-
-static void pick(uint64_t *when, unsigned *why, uint64_t t, unsigned reason)
-{
-	if (t < *when) {
-		*when = t;
-		*why = reason;
-	}
-}
-
 /* KAME/Linux: the use limits count from the last use, or from the add time while unused. */
-static struct pol_deadlines deadlines_of(const struct xfrm_policy *p)
+static struct xfrm_deadlines deadlines_of(const struct xfrm_policy *p)
 {
 	const struct xfrm_policy_lifetime *l = &p->lft;
 	uint64_t used = p->use_time ? p->use_time : p->add_time;
-	struct pol_deadlines d = { NEVER, NEVER, 0, 0 };
+	struct xfrm_deadlines d = { XFRM_NEVER, XFRM_NEVER, 0, 0 };
 
-	pick(&d.hard, &d.hard_why, deadline(p->add_time, l->hard_add_s), XFRM_EXP_ADD);
-	pick(&d.hard, &d.hard_why, deadline(used, l->hard_use_s), XFRM_EXP_USE);
+	xfrm_deadline_pick(&d.hard, &d.hard_why, xfrm_deadline(p->add_time, l->hard_add_s), XFRM_EXP_ADD);
+	xfrm_deadline_pick(&d.hard, &d.hard_why, xfrm_deadline(used, l->hard_use_s), XFRM_EXP_USE);
 	if (!p->soft_done) {
-		pick(&d.soft, &d.soft_why, deadline(p->add_time, l->soft_add_s), XFRM_EXP_ADD);
-		pick(&d.soft, &d.soft_why, deadline(used, l->soft_use_s), XFRM_EXP_USE);
+		xfrm_deadline_pick(&d.soft, &d.soft_why, xfrm_deadline(p->add_time, l->soft_add_s), XFRM_EXP_ADD);
+		xfrm_deadline_pick(&d.soft, &d.soft_why, xfrm_deadline(used, l->soft_use_s), XFRM_EXP_USE);
 	}
 	return d;
 }
@@ -122,12 +102,12 @@ static void policy_timer(struct stack *st, struct timer *t);
 
 static void arm(struct stack *st, struct xfrm_policy *p)
 {
-	struct pol_deadlines d = deadlines_of(p);
+	struct xfrm_deadlines d = deadlines_of(p);
 	uint64_t next = MIN(d.soft, d.hard);
 
 	if (p->timer.fn != policy_timer)
 		timer_init(&p->timer, policy_timer);
-	if (next == NEVER)
+	if (next == XFRM_NEVER)
 		stack_timer_cancel(st, &p->timer);
 	else
 		timer_arm(&st->timers, &p->timer, next);
@@ -136,7 +116,7 @@ static void arm(struct stack *st, struct xfrm_policy *p)
 static void policy_timer(struct stack *st, struct timer *t)
 {
 	struct xfrm_policy *p = container_of(t, struct xfrm_policy, timer);
-	struct pol_deadlines d = deadlines_of(p);
+	struct xfrm_deadlines d = deadlines_of(p);
 
 	if (st->now >= d.hard) {
 		STAT_INC(st, xfrm_spd_expire_hard);

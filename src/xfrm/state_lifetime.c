@@ -6,44 +6,22 @@
  * and replay helpers, which count into the SA and the stack.
  */
 #include "core/stack.h"
+#include "xfrm/lifetime.h"
 #include "xfrm/state_priv.h"
 
-#define NEVER UINT64_MAX
 
-static uint64_t deadline(uint64_t base, uint64_t secs)
-{
-	if (!secs)
-		return NEVER;
-	if (secs > (NEVER - base) / NS_PER_SEC)
-		return NEVER;
-	return base + secs * NS_PER_SEC;
-}
-
-struct deadlines {
-	uint64_t soft, hard;
-	unsigned soft_why, hard_why;   /* XFRM_EXP_ADD or XFRM_EXP_USE */
-};
-
-static void pick(uint64_t *when, unsigned *why, uint64_t t, unsigned reason)
-{
-	if (t < *when) {
-		*when = t;
-		*why = reason;
-	}
-}
-
-static struct deadlines deadlines_of(const struct xfrm_state *x)
+static struct xfrm_deadlines deadlines_of(const struct xfrm_state *x)
 {
 	const struct xfrm_lifetime *l = &x->c.lft;
-	struct deadlines d = { NEVER, NEVER, 0, 0 };
+	struct xfrm_deadlines d = { XFRM_NEVER, XFRM_NEVER, 0, 0 };
 
-	pick(&d.hard, &d.hard_why, deadline(x->cur.add_time, l->hard_add_s), XFRM_EXP_ADD);
+	xfrm_deadline_pick(&d.hard, &d.hard_why, xfrm_deadline(x->cur.add_time, l->hard_add_s), XFRM_EXP_ADD);
 	if (!x->soft_done)
-		pick(&d.soft, &d.soft_why, deadline(x->cur.add_time, l->soft_add_s), XFRM_EXP_ADD);
+		xfrm_deadline_pick(&d.soft, &d.soft_why, xfrm_deadline(x->cur.add_time, l->soft_add_s), XFRM_EXP_ADD);
 	if (x->cur.use_time) {
-		pick(&d.hard, &d.hard_why, deadline(x->cur.use_time, l->hard_use_s), XFRM_EXP_USE);
+		xfrm_deadline_pick(&d.hard, &d.hard_why, xfrm_deadline(x->cur.use_time, l->hard_use_s), XFRM_EXP_USE);
 		if (!x->soft_done)
-			pick(&d.soft, &d.soft_why, deadline(x->cur.use_time, l->soft_use_s), XFRM_EXP_USE);
+			xfrm_deadline_pick(&d.soft, &d.soft_why, xfrm_deadline(x->cur.use_time, l->soft_use_s), XFRM_EXP_USE);
 	}
 	return d;
 }
@@ -51,7 +29,7 @@ static struct deadlines deadlines_of(const struct xfrm_state *x)
 static void sa_timer(struct stack *st, struct timer *t)
 {
 	struct xfrm_state *x = container_of(t, struct xfrm_state, timer);
-	struct deadlines d = deadlines_of(x);
+	struct xfrm_deadlines d = deadlines_of(x);
 
 	if (st->now >= d.hard) {
 		sad_expire_hard(st, x, d.hard_why);
@@ -64,12 +42,12 @@ static void sa_timer(struct stack *st, struct timer *t)
 
 void sad_arm(struct stack *st, struct xfrm_state *x)
 {
-	struct deadlines d = deadlines_of(x);
+	struct xfrm_deadlines d = deadlines_of(x);
 	uint64_t next = MIN(d.soft, d.hard);
 
 	if (x->timer.fn != sa_timer)
 		timer_init(&x->timer, sa_timer);
-	if (next == NEVER)
+	if (next == XFRM_NEVER)
 		stack_timer_cancel(st, &x->timer);
 	else
 		timer_arm(&st->timers, &x->timer, next);
