@@ -8,6 +8,7 @@
 #include "xfrm/xfrm_io.h"
 #include "xfrm/xfrm_natt.h"
 #include "netfilter/nf_filter.h"
+#include "mip6/mip6.h"
 #include "netfilter/nf_conntrack.h"
 
 /* Layer init/fini in order; fini runs in reverse. */
@@ -29,6 +30,7 @@ static const struct {
 	{ "xfrm_out", xfrm_output_init, xfrm_output_fini },
 	{ "nf_filter", nf_filter_init, nf_filter_free },
 	{ "netfilter", nf_init, nf_fini },
+	{ "mip6", mip6_init, mip6_fini },
 };
 
 struct stack *usagi_stack_new(const struct usagi_stack_config *cfg)

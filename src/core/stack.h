@@ -28,6 +28,7 @@ struct xfrm_out_cache;
 struct pfkey_server;
 struct spd_listeners;
 struct nf_state;
+struct mip6_state;
 
 struct stack {
 	char name[32];
@@ -73,6 +74,7 @@ struct stack {
 	/* Netfilter hooks and conntrack (netfilter/nf_conntrack.h); NULL until first used. */
 	struct nf_state *nf;
 	uint32_t nf_hooks;           /* bit per enum nf_hook with a function registered */
+	struct mip6_state *mip6;     /* Mobile IPv6 (mip6/mip6_priv.h); NULL until configured */
 };
 
 /* Arms @t to fire @delay_ns from now. */

@@ -58,6 +58,11 @@ struct ip6_tx {
 				    ip6_output sums only the bytes before it */
 	bool dontfrag;           /* fail with -EMSGSIZE rather than fragment */
 	bool src_any_ok;         /* keep :: as source (DAD probes, early MLD) */
+	/* Mobile IPv6 (mip6/mip6.h): NULL, or */
+	const struct in6_addr *hao_coa;  /* leave from this care-of address with a Home
+					    Address option carrying src (RFC 6275 6.3) */
+	const struct in6_addr *rh2_coa;  /* go to this care-of address with a type 2
+					    routing header carrying dst (RFC 6275 6.4) */
 };
 void ip6_tx_init(struct ip6_tx *tx, const struct in6_addr *dst, uint8_t proto);
 
