@@ -2,6 +2,7 @@
 #include "cmd/cmd_priv.h"
 #include "ipv6/nd6.h"
 #include "l4/udp.h"
+#include <arpa/inet.h>
 
 int cmd_stats(struct cmd_env *env, int argc, char **argv)
 {
@@ -13,23 +14,110 @@ int cmd_stats(struct cmd_env *env, int argc, char **argv)
 	return 0;
 }
 
-int cmd_service(struct cmd_env *env, int argc, char **argv)
+static int service_echo(struct cmd_env *env, int argc, char **argv)
 {
 	unsigned long port;
 	int rc;
 
 	if (argc < 2)
-		return cmd_missing(env, "service", "udp-echo PORT");
-	if (strcmp(argv[1], "udp-echo") != 0)
-		return cmd_fail(env, 2, "service", "unknown service \"%s\"", argv[1]);
-	if (argc < 3)
 		return cmd_missing(env, "service udp-echo", "PORT");
-	if (argc > 3)
-		return cmd_bad_arg(env, "service udp-echo", argv[3]);
-	if (cmd_parse_ulong(argv[2], 1, 65535, &port) < 0)
-		return cmd_fail(env, 2, "service udp-echo", "invalid port \"%s\"", argv[2]);
+	if (argc > 2)
+		return cmd_bad_arg(env, "service udp-echo", argv[2]);
+	if (cmd_parse_ulong(argv[1], 1, 65535, &port) < 0)
+		return cmd_fail(env, 2, "service udp-echo", "invalid port \"%s\"", argv[1]);
 	rc = service_udp_echo(env->st, (uint16_t)port);
 	return rc < 0 ? cmd_errno(env, "service udp-echo", rc) : 0;
+}
+
+static int service_sink(struct cmd_env *env, int argc, char **argv)
+{
+	unsigned long port;
+	int rc;
+
+	if (argc < 2)
+		return cmd_missing(env, "service udp-sink", "PORT");
+	if (argc > 2)
+		return cmd_bad_arg(env, "service udp-sink", argv[2]);
+	if (cmd_parse_ulong(argv[1], 1, 65535, &port) < 0)
+		return cmd_fail(env, 2, "service udp-sink", "invalid port \"%s\"", argv[1]);
+	rc = service_udp_sink(env->st, (uint16_t)port);
+	return rc < 0 ? cmd_errno(env, "service udp-sink", rc) : 0;
+}
+
+/* [interval T] [size N] [count N] [from ADDR] after DST PORT. */
+static int stream_opt(struct cmd_env *env, struct service_stream_conf *c, const char *k, const char *v)
+{
+	const char *what = "service udp-stream";
+	unsigned long n;
+
+	if (strcmp(k, "interval") == 0) {
+		if (cmd_parse_seconds_ns(v, &c->interval_ns) < 0 || c->interval_ns < NS_PER_MS)
+			return cmd_fail(env, 2, what, "invalid interval \"%s\" (at least 0.001)", v);
+	} else if (strcmp(k, "size") == 0) {
+		if (cmd_parse_ulong(v, 16, 1400, &n) < 0)
+			return cmd_fail(env, 2, what, "invalid size \"%s\" (16..1400)", v);
+		c->size = (uint32_t)n;
+	} else if (strcmp(k, "count") == 0) {
+		if (cmd_parse_ulong(v, 0, 1000000000, &n) < 0)
+			return cmd_fail(env, 2, what, "invalid count \"%s\"", v);
+		c->count = n;
+	} else if (strcmp(k, "from") == 0) {
+		if (inet_pton(AF_INET6, v, &c->src) != 1)
+			return cmd_fail(env, 2, what, "invalid source address \"%s\"", v);
+	} else {
+		return cmd_bad_arg(env, what, k);
+	}
+	return 0;
+}
+
+static int service_stream(struct cmd_env *env, int argc, char **argv)
+{
+	const char *what = "service udp-stream";
+	struct service_stream_conf c = { .interval_ns = 20 * NS_PER_MS, .size = 200 };
+	unsigned long port;
+	int rc;
+
+	if (argc < 3)
+		return cmd_missing(env, what, "DST PORT");
+	if (inet_pton(AF_INET6, argv[1], &c.dst) != 1 || in6_is_multicast(&c.dst))
+		return cmd_fail(env, 2, what, "invalid destination \"%s\"", argv[1]);
+	if (cmd_parse_ulong(argv[2], 1, 65535, &port) < 0)
+		return cmd_fail(env, 2, what, "invalid port \"%s\"", argv[2]);
+	c.port = (uint16_t)port;
+	for (int i = 3; i < argc; i += 2) {
+		if (i + 1 >= argc)
+			return cmd_missing(env, what, argv[i]);
+		rc = stream_opt(env, &c, argv[i], argv[i + 1]);
+		if (rc)
+			return rc;
+	}
+	rc = service_udp_stream(env->st, &c);
+	return rc < 0 ? cmd_errno(env, what, rc) : 0;
+}
+
+static int service_list(struct cmd_env *env, int argc, char **argv)
+{
+	if (argc > 1)
+		return cmd_bad_arg(env, "service show", argv[1]);
+	service_show(env->st, env->out);
+	return 0;
+}
+
+static const struct cmd_entry service_cmds[] = {
+	{ "udp-echo", service_echo },
+	{ "udp-sink", service_sink },
+	{ "udp-stream", service_stream },
+	{ "show", service_list },
+};
+
+int cmd_service(struct cmd_env *env, int argc, char **argv)
+{
+	if (argc < 2)
+		return cmd_missing(env, "service", "udp-echo, udp-stream, udp-sink or show");
+	for (size_t i = 0; i < ARRAY_SIZE(service_cmds); i++)
+		if (strcmp(argv[1], service_cmds[i].name) == 0)
+			return service_cmds[i].fn(env, argc - 1, argv + 1);
+	return cmd_fail(env, 2, "service", "unknown service \"%s\"", argv[1]);
 }
 
 /* RFC 4861 6.2.1 defaults for advertised prefixes. */

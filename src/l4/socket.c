@@ -24,6 +24,7 @@ int sock_init(struct stack *st)
 		dlist_init(&sk->udp->b[i]);
 	dlist_init(&sk->ping);
 	dlist_init(&sk->all);
+	dlist_init(&sk->streams);
 	sk->next_ephemeral = 0;
 	return 0;
 }
@@ -35,6 +36,7 @@ void sock_fini(struct stack *st)
 
 	if (!st->sk.udp)
 		return;
+	service_stream_fini(st);
 	dlist_for_each_safe(pos, tmp, &st->sk.all)
 		usagi_close(dlist_entry(pos, struct usock, all));
 	free(st->sk.udp);

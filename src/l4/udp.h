@@ -2,6 +2,8 @@
 #ifndef USAGI_L4_UDP_H
 #define USAGI_L4_UDP_H
 
+#include <stdio.h>
+
 #include "core/common.h"
 
 struct stack;
@@ -11,6 +13,7 @@ struct sock_state {
 	struct sock_table *udp;     /* bound UDP sockets (keyed hash) */
 	struct dlist ping;          /* ICMPv6 echo sockets */
 	struct dlist all;           /* every open socket, closed at stack_free */
+	struct dlist streams;       /* service_stream.c: udp-stream sources and sinks */
 	uint16_t next_ephemeral;
 };
 
@@ -34,5 +37,25 @@ void udp4_err(struct stack *st, struct pkt *quoted, uint8_t type, uint8_t code, 
 
 /* `service udp-echo PORT`: echoes every datagram to PORT back to its sender. */
 int service_udp_echo(struct stack *st, uint16_t port);
+
+/* service_stream.c: a numbered constant-rate UDP stream and its receiver. */
+struct service_stream_conf {
+	struct in6_addr dst, src;   /* src :: = chosen per datagram */
+	uint16_t port;
+	uint64_t interval_ns;       /* >= 1 ms */
+	uint32_t size;              /* payload octets, 16..1400 */
+	uint64_t count;             /* 0: until the stack goes away */
+};
+/* Starts sending now. 0, -EINVAL, -ENOMEM, or a bind error. */
+int service_udp_stream(struct stack *st, const struct service_stream_conf *c);
+/*
+ * Receives a stream on @port: counts datagrams, missing sequence numbers
+ * (lost; a late one is taken back), late ones, and logs (info) each resumption
+ * after a gap, a silence of 100 ms or more, or a change of sender address.
+ */
+int service_udp_sink(struct stack *st, uint16_t port);
+/* One line per stream and sink (`service show`). */
+void service_show(struct stack *st, FILE *out);
+void service_stream_fini(struct stack *st);
 
 #endif

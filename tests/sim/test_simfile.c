@@ -189,6 +189,28 @@ static void test_lossy_ping_fails(void **state)
 	free(out);
 }
 
+/* A numbered UDP stream and its sink account a half-second outage exactly. */
+static void test_udp_stream(void **state)
+{
+	char *out = NULL;
+	int rc = run("host A\nhost B\nsegment lan delay 1ms\nattach A eth0 lan\nattach B eth0 lan\n"
+		     "at 0 A link set eth0 up\nat 0 B link set eth0 up\n"
+		     "at 0 A addr add 2001:db8::1/64 dev eth0 nodad\n"
+		     "at 0 B addr add 2001:db8::2/64 dev eth0 nodad\n"
+		     "at 0 B service udp-sink 5000\n"
+		     "at 1s A service udp-stream 2001:db8::2 5000 interval 0.01 count 300 size 100\n"
+		     "at 2s B link set eth0 down\nat 2.5s B link set eth0 up\n"
+		     "at 5s A service show\nat 5s B service show\nrun 6s\n", NULL, &out);
+
+	assert_int_equal(rc, SIMFILE_OK);
+	/* Sent at 2.00..2.49 s while B was down: 50 datagrams, then 2.50 s arrives at 2.501. */
+	expect(out, "[  2.501] B: udp-sink 5000: seq 150 from 2001:db8::1 after 0.510 s silence, 50 missing\n");
+	expect(out, "A: udp-stream to [2001:db8::2]:5000 interval 10ms size 100 sent 300 errors 0 done\n");
+	expect(out, "B: udp-sink port 5000 received 250 lost 50 late 0 bad 0 max-silence 510ms "
+		    "avg-delay 1008us last-from 2001:db8::1\n");
+	free(out);
+}
+
 /* The scenario `usagi demo` shows: every act does what its heading says. */
 static void test_demo(void **state)
 {
@@ -258,6 +280,7 @@ int main(void)
 		cmocka_unit_test(test_errors_name_the_line),
 		cmocka_unit_test(test_timeline_and_captures),
 		cmocka_unit_test(test_failed_command),
+		cmocka_unit_test(test_udp_stream),
 		cmocka_unit_test(test_routed_ping),
 		cmocka_unit_test(test_lossy_ping_fails),
 		cmocka_unit_test(test_demo),
