@@ -1,7 +1,7 @@
 /*
  * The Mobile IPv6 stack layer: the per-stack state every part hangs off,
  * its teardown, and the event line the roles report through (timelines in
- * the demo and tests).
+ * the demo and tests). Each event is also logged at level info, "mip6: ...".
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -56,10 +56,11 @@ void mip6_event(struct stack *st, const char *fmt, ...)
 	char line[256];
 	va_list ap;
 
-	if (!ms || !ms->event_fn)
-		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	ms->event_fn(ms->event_ctx, st, line);
+	/* Every event is also a log line (level info): sim timelines show them with their time. */
+	log_info(st, "mip6: %s", line);
+	if (ms && ms->event_fn)
+		ms->event_fn(ms->event_ctx, st, line);
 }
