@@ -10,6 +10,7 @@
 struct stack;
 struct cmd_env;
 struct cmd_pending;
+struct netdev;
 
 #define CMD_PENDING 1000      /* cmd_exec result: runs on, env->done is called later */
 /* A control line is at most 4095 bytes, so it never holds more words than this;
@@ -22,12 +23,19 @@ struct cmd_pending;
  * error to env->err; returns 0 or -errno.
  */
 typedef int (*cmd_link_create_fn)(struct cmd_env *env, const char *name, int argc, char **argv);
+/*
+ * Moves link @dev to segment @seg for `link set NAME segment SEG` (a mobile
+ * node changing links). Supplied by simulations; prints its own error to
+ * env->err; returns 0 or -errno.
+ */
+typedef int (*cmd_link_move_fn)(struct cmd_env *env, struct netdev *dev, const char *seg);
 
 struct cmd_env {
 	struct stack *st;
 	FILE *out;                      /* command output */
 	FILE *err;                      /* error messages, one line each */
 	cmd_link_create_fn link_create; /* NULL: `link add` is refused */
+	cmd_link_move_fn link_move;     /* NULL: `link set NAME segment` is refused */
 	void *ctx;                      /* the program's */
 	/* A pending command (ping) finished with exit status @rc; NULL for fire-and-forget. */
 	void (*done)(struct cmd_env *env, int rc);

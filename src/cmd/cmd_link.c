@@ -44,6 +44,7 @@ static int link_set(struct cmd_env *env, int argc, char **argv)
 	const char *what = "link set";
 	struct netdev *dev;
 	unsigned long mtu = 0;
+	const char *seg = NULL;
 	int i = skip_dev(argc, argv, 1), up = -1, rc;
 
 	if (i >= argc)
@@ -52,16 +53,23 @@ static int link_set(struct cmd_env *env, int argc, char **argv)
 	if (!dev)
 		return 1;
 	if (++i >= argc)
-		return cmd_missing(env, what, "up, down or mtu N");
+		return cmd_missing(env, what, "up, down, mtu N or segment SEG");
 	for (; i < argc; i++) {
 		if (strcmp(argv[i], "up") == 0 || strcmp(argv[i], "down") == 0)
 			up = argv[i][0] == 'u';
 		else if (strcmp(argv[i], "mtu") == 0 && i + 1 < argc) {
 			if (cmd_parse_ulong(argv[++i], 1280, 65535, &mtu) < 0)
 				return cmd_fail(env, 2, what, "invalid mtu \"%s\" (1280..65535)", argv[i]);
+		} else if (strcmp(argv[i], "segment") == 0 && i + 1 < argc) {
+			if (!env->link_move)
+				return cmd_fail(env, 2, what, "segment: only links of a simulation move");
+			seg = argv[++i];
 		} else
 			return cmd_bad_arg(env, what, argv[i]);
 	}
+	/* Moved first: `link set eth0 segment lan2 up` plugs the cable in, then brings it up. */
+	if (seg && (rc = env->link_move(env, dev, seg)) < 0)
+		return 1;
 	if (mtu && (rc = netdev_set_mtu(dev, (uint32_t)mtu)) < 0)
 		return cmd_errno(env, what, rc);
 	if (up >= 0 && (rc = netdev_set_up(dev, up)) < 0)

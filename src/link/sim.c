@@ -437,6 +437,11 @@ void sim_detach(struct netdev *dev)
 	port->gen++;
 }
 
+bool sim_is_sim_dev(const struct netdev *dev)
+{
+	return dev->ops == &sim_ops;
+}
+
 void sim_move(struct netdev *dev, struct sim_segment *seg)
 {
 	struct sim_port *port = dev->priv;

@@ -54,6 +54,8 @@ struct netdev *sim_attach(struct sim_segment *seg, struct stack *st, const char 
 void sim_detach(struct netdev *dev);
 /* Moves @dev to another segment (a mobile node changing links). */
 void sim_move(struct netdev *dev, struct sim_segment *seg);
+/* True when @dev is a simulated link (sim_attach made it). */
+bool sim_is_sim_dev(const struct netdev *dev);
 
 /* Runs deliveries and timers of every stack up to and including time @t (ns). */
 void sim_run_until(struct sim_world *w, uint64_t t);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/stack.h"
+#include "link/netdev.h"
 #include "link/sim.h"
 #include "sim/linefile.h"
 #include "sim/simfile_priv.h"
@@ -69,7 +70,7 @@ static void run_cmd(void *ctx)
 	}
 	sf_timeline(sf, c->t, c->host->name, "$ ", c->text);
 	c->env = (struct cmd_env){ .st = c->host->st, .link_create = sf_link_create,
-				   .ctx = c, .done = cmd_done };
+				   .link_move = sf_link_move, .ctx = c, .done = cmd_done };
 	c->env.out = linefile_open(cmd_line_out, c);
 	c->env.err = linefile_open(cmd_line_out, c);
 	if (!c->env.out || !c->env.err) {
@@ -200,5 +201,22 @@ int sf_link_create(struct cmd_env *env, const char *name, int argc, char **argv)
 		fprintf(env->err, "link add: %s: %s\n", name, strerror(e));
 		return -e;
 	}
+	return 0;
+}
+
+int sf_link_move(struct cmd_env *env, struct netdev *dev, const char *seg)
+{
+	struct sf_cmd *c = env->ctx;
+	struct sf_name *n = sf_name_find(&c->sf->segments, seg);
+
+	if (!n) {
+		fprintf(env->err, "usagi: link set: no such segment \"%s\"\n", seg);
+		return -ENOENT;
+	}
+	if (!sim_is_sim_dev(dev)) {
+		fprintf(env->err, "usagi: link set: %s is not a simulated link\n", dev->name);
+		return -EINVAL;
+	}
+	sim_move(dev, n->obj);
 	return 0;
 }

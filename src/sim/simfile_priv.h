@@ -9,6 +9,7 @@
 
 struct sim_world;
 struct stack;
+struct netdev;
 
 #define SIMFILE_NAME_MAX 32
 #define SIMFILE_TAIL_NS (10 * NS_PER_SEC)   /* run on after the last `at` when no `run` follows */
@@ -77,6 +78,7 @@ int sf_schedule(struct simfile *sf, uint64_t t, const char *who, const char *res
 void sf_cmds_finish(struct simfile *sf);
 void sf_cmds_free(struct simfile *sf);
 int sf_link_create(struct cmd_env *env, const char *name, int argc, char **argv);
+int sf_link_move(struct cmd_env *env, struct netdev *dev, const char *seg);
 void sf_host_log(void *ctx, const struct stack *st, int level, const char *msg);
 
 #endif

@@ -211,6 +211,27 @@ static void test_udp_stream(void **state)
 	free(out);
 }
 
+/* `link set NAME segment SEG` moves a host to another link; unknown segments fail. */
+static void test_link_move(void **state)
+{
+	char *out = NULL;
+	int rc = run("host A\nhost B\nsegment lan1 delay 1ms\nsegment lan2 delay 1ms\n"
+		     "attach A eth0 lan1\nattach B eth0 lan2\n"
+		     "at 0 A link set eth0 up\nat 0 B link set eth0 up\n"
+		     "at 0 A addr add 2001:db8::1/64 dev eth0 nodad\n"
+		     "at 0 B addr add 2001:db8::2/64 dev eth0 nodad\n"
+		     "at 2s B link set eth0 segment lan1\n"
+		     "at 2.1s A ping 2001:db8::2 -c 1\n"
+		     "at 3s B link set eth0 segment lan9\nrun 4s\n", NULL, &out);
+
+	assert_int_equal(rc, SIMFILE_FAILED);
+	expect(out, "[  2.104] A: 64 bytes from 2001:db8::2: icmp_seq=1 ttl=64 time=4.00 ms\n");
+	expect(out, "[  3.000] B: usagi: link set: no such segment \"lan9\"\n");
+	expect(out, "failed: sim:13: B: link set eth0 segment lan9 (status 1)\n");
+	assert_null(strstr(out, "failed: sim:12"));
+	free(out);
+}
+
 /* The scenario `usagi demo` shows: every act does what its heading says. */
 static void test_demo(void **state)
 {
@@ -281,6 +302,7 @@ int main(void)
 		cmocka_unit_test(test_timeline_and_captures),
 		cmocka_unit_test(test_failed_command),
 		cmocka_unit_test(test_udp_stream),
+		cmocka_unit_test(test_link_move),
 		cmocka_unit_test(test_routed_ping),
 		cmocka_unit_test(test_lossy_ping_fails),
 		cmocka_unit_test(test_demo),
