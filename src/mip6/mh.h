@@ -116,6 +116,15 @@ enum mh_verdict {
  * drop, BAD must be the last. Options not allowed in a message are ignored
  * (6.2: "silently ignored"). Each refusal is counted in @st (mh_stats.def);
  * *ptr is set for MH_PARAM_PROB.
+ * Checks in the order of 9.2: @len must be (Header Len + 1) * 8 (shorter:
+ * MH_DROP mh_in_truncated, longer: MH_DROP mh_in_bad_len), checksum
+ * (mh_in_bad_csum), MH Type (MH_UNKNOWN_TYPE, out->type set), Payload
+ * Proto (ptr 0), Header Len below the type's minimum -- BRR 0, HoTI/CoTI 1,
+ * HoT/CoT 2, BU/BA 1, BE 2 -- (ptr 1), then options (mh_in_opt_overrun,
+ * mh_in_opt_bad_len, mh_in_auth_not_last: nothing, not even padding, may
+ * follow BAD). Not-allowed options are skipped like unknown ones (only
+ * their fit is checked; counted in mh_in_opt_unknown). @out is zeroed
+ * first, so parsed structs compare with memcmp; @ptr may be NULL.
  */
 enum mh_verdict mh_parse(struct stack *st, const uint8_t *mh, size_t len,
 			 const struct in6_addr *src, const struct in6_addr *dst,
@@ -130,6 +139,8 @@ enum mh_verdict mh_parse(struct stack *st, const uint8_t *mh, size_t len,
  * authenticator is written from opt.auth and *auth_off (if non-NULL) gets
  * its offset, so a caller can compute it over buf[0..*auth_off) and write it
  * afterwards. Returns the length, or -ENOSPC / -EINVAL (type unknown).
+ * Every option whose has_* is set is written, allowed in @m->type or not
+ * (a receiver ignores the others, 6.2); opt.auth_off is not read.
  */
 int mh_build(const struct mh_msg *m, uint8_t *buf, size_t cap, size_t *auth_off);
 
