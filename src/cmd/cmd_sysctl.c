@@ -25,6 +25,7 @@ static const struct conf_key ip6_keys[] = {
 	{ "accept_ra", offsetof(struct ip6_conf, accept_ra), 0, 2 },
 	{ "autoconf", offsetof(struct ip6_conf, autoconf), 0, 1 },
 	{ "dad_transmits", offsetof(struct ip6_conf, dad_transmits), 0, 255 },
+	{ "optimistic_dad", offsetof(struct ip6_conf, optimistic_dad), 0, 1 },
 	{ "hop_limit", offsetof(struct ip6_conf, hop_limit), 1, 255 },
 	{ "mtu", offsetof(struct ip6_conf, mtu), 1280, MTU_LINK_MAX },
 	{ "accept_redirects", offsetof(struct ip6_conf, accept_redirects), 0, 1 },

@@ -84,7 +84,7 @@ bool addrconf_is_local(struct stack *st, const struct in6_addr *a)
 {
 	const struct inet6_ifaddr *ifa = addrconf_lookup(st, a);
 
-	return ifa && !(ifa->flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED));
+	return ifa && addrconf_ifa_usable(ifa);
 }
 
 int addrconf_dev_init(struct netdev *dev)

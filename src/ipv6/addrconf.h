@@ -77,12 +77,18 @@ int addrconf_del(struct netdev *dev, const struct in6_addr *addr, unsigned plen)
 
 /* The address @a on any interface (also tentative ones), or NULL. Constant time (hashed). */
 struct inet6_ifaddr *addrconf_lookup(struct stack *st, const struct in6_addr *a);
-/* True if @a is a usable (not tentative, not dadfailed) unicast address of this host. */
+/*
+ * True if @a is a usable unicast address of this host: not dadfailed, and
+ * not tentative unless optimistic (RFC 4429: an Optimistic Address sends
+ * and receives during DAD; only ND restricts its use).
+ */
 bool addrconf_is_local(struct stack *st, const struct in6_addr *a);
-/* addrconf_is_local's test for an address already looked up: neither tentative nor dadfailed. */
+/* addrconf_is_local's test for an address already looked up. */
 static inline bool addrconf_ifa_usable(const struct inet6_ifaddr *ifa)
 {
-	return !(ifa->flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED));
+	if (ifa->flags & IFA_F_DADFAILED)
+		return false;
+	return !(ifa->flags & IFA_F_TENTATIVE) || (ifa->flags & IFA_F_OPTIMISTIC);
 }
 /* Source address selection (RFC 6724, rules 1-3, 5, 8): 0 or -EADDRNOTAVAIL. */
 int addrconf_select_source(struct stack *st, const struct in6_addr *dst, struct netdev *oif,

@@ -20,10 +20,17 @@ void addrconf_dad_start(struct inet6_ifaddr *ifa)
 	stack_timer_cancel(st, &ifa->timer);
 	ifa->flags &= ~(uint32_t)IFA_F_DADFAILED;
 	if ((ifa->flags & IFA_F_NODAD) || ifa->idev->conf.dad_transmits <= 0) {
-		ifa->flags &= ~(uint32_t)IFA_F_TENTATIVE;
+		ifa->flags &= ~(uint32_t)(IFA_F_TENTATIVE | IFA_F_OPTIMISTIC);
 		return;
 	}
 	ifa->flags |= IFA_F_TENTATIVE;
+	/*
+	 * RFC 4429 3.1: with optimistic_dad, an autoconfigured address (low
+	 * collision probability) is used while DAD runs, under the ND limits of
+	 * RFC 4429 3.3 (never an NS source, NAs without Override).
+	 */
+	if ((ifa->flags & IFA_F_AUTOCONF) && ifa->idev->conf.optimistic_dad)
+		ifa->flags |= IFA_F_OPTIMISTIC;
 	ifa->dad_probes_left = ifa->idev->conf.dad_transmits;
 	/* RFC 4862 5.4.2: a random delay in [0, MAX_RTR_SOLICITATION_DELAY] before the first probe. */
 	stack_timer_in(st, &ifa->timer,
@@ -35,7 +42,7 @@ static void dad_complete(struct inet6_ifaddr *ifa)
 	struct netdev *dev = ifa->idev->dev;
 	char buf[INET6_ADDRSTRLEN];
 
-	ifa->flags &= ~(uint32_t)IFA_F_TENTATIVE;
+	ifa->flags &= ~(uint32_t)(IFA_F_TENTATIVE | IFA_F_OPTIMISTIC);
 	STAT_INC(dev->st, addrconf_dad_ok);
 	log_info(dev->st, "%s: %s: DAD complete", dev->name, in6_ntop(&ifa->addr, buf));
 	/* RFC 4862 5.4.1 allows announcing the new address at once. */
@@ -67,7 +74,7 @@ void addrconf_dad_conflict(struct netdev *dev, struct inet6_ifaddr *ifa)
 	if (!(ifa->flags & IFA_F_TENTATIVE))
 		return;
 	stack_timer_cancel(dev->st, &ifa->timer);
-	ifa->flags = (ifa->flags & ~(uint32_t)IFA_F_TENTATIVE) | IFA_F_DADFAILED;
+	ifa->flags = (ifa->flags & ~(uint32_t)(IFA_F_TENTATIVE | IFA_F_OPTIMISTIC)) | IFA_F_DADFAILED;
 	STAT_INC(dev->st, addrconf_dad_failed);
 	/* RFC 4862 5.4.5: the address is not used; an operator has to act. */
 	log_warn(dev->st, "%s: %s: duplicate address detected", dev->name,

@@ -71,12 +71,13 @@ static void consider(struct netdev *dev, const struct in6_addr *dst, struct netd
 		const struct inet6_ifaddr *ifa = dlist_entry(pos, struct inet6_ifaddr, node);
 		struct cand c = { .ifa = ifa, .scope = addr_scope(&ifa->addr), .on_oif = dev == oif };
 
-		if (ifa->flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED))
+		if (!addrconf_ifa_usable(ifa))
 			continue;
 		/* A link-local source is meaningless off its own link. */
 		if (c.scope <= SCOPE_LINK && oif && dev != oif)
 			continue;
-		c.deprecated = ifa->flags & IFA_F_DEPRECATED;
+		/* RFC 4429 3.1: an Optimistic Address is treated as deprecated here. */
+		c.deprecated = ifa->flags & (IFA_F_DEPRECATED | IFA_F_OPTIMISTIC);
 		c.cpl = MIN(common_prefix(&ifa->addr, dst), ifa->plen);
 		if (!best->ifa || better(&c, best, dst, dscope))
 			*best = c;

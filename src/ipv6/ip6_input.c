@@ -152,7 +152,7 @@ static bool ip6_for_us(const struct pkt *p, const struct in6_addr *dst,
 {
 	if (in6_is_multicast(dst))
 		return mld6_is_member(p->dev, dst);
-	return ifa && !(ifa->flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED));
+	return ifa && addrconf_ifa_usable(ifa);
 }
 
 /*

@@ -20,6 +20,7 @@ struct ip6_conf {
 	int accept_ra;           /* 0, 1 (if not forwarding), 2 (even when forwarding) */
 	int autoconf;            /* SLAAC from RA prefixes */
 	int dad_transmits;       /* DupAddrDetectTransmits, default 1 */
+	int optimistic_dad;      /* RFC 4429 for autoconfigured addresses, default 0 */
 	int hop_limit;           /* default 64 */
 	int mtu;                 /* IPv6 MTU of the link, default = link MTU */
 	int accept_redirects;    /* default 1 (hosts) */

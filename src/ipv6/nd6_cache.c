@@ -208,17 +208,31 @@ void nd6_neigh_flush_queue(struct nd6_neigh *n)
 /* RFC 4861 7.2.2: the source of the packet that prompted the solicitation if it is ours. */
 static int solicit_source(struct nd6_neigh *n, struct in6_addr *src)
 {
+	struct inet6_ifaddr *ifa;
+
 	if (n->q_head && n->q_head->len >= IPV6_HLEN) {
 		const struct ip6_hdr *h = (const struct ip6_hdr *)n->q_head->data;
 		struct in6_addr s = h->src;
-		struct inet6_ifaddr *ifa = addrconf_lookup_dev(n->dev, &s);
+
+		ifa = addrconf_lookup_dev(n->dev, &s);
 
 		if (ifa && !(ifa->flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED))) {
 			*src = s;
 			return 0;
 		}
 	}
-	return addrconf_select_source(n->st, &n->addr, n->dev, src);
+	if (addrconf_select_source(n->st, &n->addr, n->dev, src) < 0)
+		return -EADDRNOTAVAIL;
+	/* RFC 4429 3.3: an Optimistic Address is never the source of an NS. */
+	ifa = addrconf_lookup_dev(n->dev, src);
+	if (ifa && (ifa->flags & IFA_F_OPTIMISTIC)) {
+		const struct in6_addr *ll = addrconf_linklocal(n->dev);
+
+		if (!ll)
+			return -EADDRNOTAVAIL;
+		*src = *ll;
+	}
+	return 0;
 }
 
 static int ns_solicit(struct nd6_neigh *n, bool unicast)

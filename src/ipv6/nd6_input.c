@@ -109,7 +109,7 @@ static bool is_solicited_node(const struct in6_addr *a)
 
 /* RFC 4861 7.2.4: solicited NA; to all-nodes without S when the NS came from ::. */
 static void ns_reply(struct netdev *dev, const struct in6_addr *target,
-		     const struct in6_addr *to, bool dad)
+		     const struct in6_addr *to, bool dad, bool override)
 {
 	struct stack *st = dev->st;
 	struct pkt *p = stack_pkt_alloc(st, sizeof(struct nd_na) + 8);
@@ -120,7 +120,7 @@ static void ns_reply(struct netdev *dev, const struct in6_addr *target,
 	na = pkt_put(p, sizeof(*na));
 	memset(na, 0, sizeof(*na));
 	na->type = ND_NEIGHBOR_ADVERT;
-	na->flags = ND_NA_FLAG_OVERRIDE | (dad ? 0 : ND_NA_FLAG_SOLICITED) |
+	na->flags = (override ? ND_NA_FLAG_OVERRIDE : 0) | (dad ? 0 : ND_NA_FLAG_SOLICITED) |
 		    (ip6_forwarding(st, dev) ? ND_NA_FLAG_ROUTER : 0);
 	na->target = *target;
 	if (nd6_put_lladdr_opt(p, ND_OPT_TLLA, dev) < 0) {
@@ -156,13 +156,16 @@ void nd6_ns_rcv(struct stack *st, const struct nd6_rx *rx)
 		/* RFC 4862 5.4.3: another node probes for it; an NS from a unicast source is ignored. */
 		if (dad)
 			addrconf_dad_conflict(rx->dev, ifa);
+		else if (ifa->flags & IFA_F_OPTIMISTIC)
+			goto answer;    /* RFC 4429 3.3: answered, but without Override */
 		else
 			STAT_INC(st, nd6_ns_tentative);
 		return;
 	}
+answer:
 	if (!dad && rx->opts.slla)
 		nd6_neigh_from_slla(st, rx->dev, &rx->src, rx->opts.slla, false);
-	ns_reply(rx->dev, &target, &rx->src, dad);
+	ns_reply(rx->dev, &target, &rx->src, dad, !(ifa->flags & IFA_F_OPTIMISTIC));
 }
 
 /* RFC 4861 7.2.5: an entry waiting for its address. */

@@ -1,5 +1,6 @@
 /* addrconf: link-local with DAD, DAD failures, SLAAC from RAs with lifetimes, source selection. */
 #include "nd_harness.h"
+#include "ipv6/nd6_priv.h"
 
 static struct inet6_ifaddr *ifa_of(struct host *h, const struct in6_addr *a)
 {
@@ -152,6 +153,79 @@ static void test_slaac(void **state)
 	host_fini(&h);
 }
 
+/*
+ * RFC 4429 optimistic DAD: with optimistic_dad the SLAAC address is usable
+ * at once (local, a source of last resort among usable ones as if
+ * deprecated), an NS for it from a neighbour gets an NA without Override,
+ * our own NSs never come from it, a probe from :: is still a conflict, and
+ * after DAD it is an ordinary address.
+ */
+static void test_optimistic_dad(void **state)
+{
+	struct host h;
+	uint8_t m[256];
+	size_t len;
+	struct in6_addr a = pfx, src, snm;
+	struct inet6_ifaddr *ifa;
+	struct icmp_view v;
+	static const struct in6_addr any;
+
+	(void)state;
+	host_init(&h, true);
+	h.dev->in6->conf.optimistic_dad = 1;
+	run_ms(&h, 3000);
+	len = mk_ra(m, 600, 600);
+	inject_icmp(&h, &ll_peer, &in6_all_nodes, 255, m, len);
+	in6_eui64(a.s6_addr + 8, mac_us);
+	ifa = ifa_of(&h, &a);
+	assert_non_null(ifa);
+	assert_true(ifa->flags & IFA_F_TENTATIVE);
+	assert_true(ifa->flags & IFA_F_OPTIMISTIC);
+	assert_true(addrconf_is_local(h.st, &a));
+	assert_int_equal(addrconf_select_source(h.st, &g_peer, h.dev, &src), 0);
+	assert_true(in6_eq(&src, &a));
+	/* A neighbour resolves it: solicited NA, Override clear (RFC 4429 3.3). */
+	cap_clear(&h.cap);
+	len = mk_ns(m, &a, mac_peer);
+	inject_icmp(&h, &g_peer, &a, 255, m, len);
+	assert_true(find_nth(&h, ND_NEIGHBOR_ADVERT, 0, &v));
+	assert_true(v.m[4] & ND_NA_FLAG_SOLICITED);
+	assert_false(v.m[4] & ND_NA_FLAG_OVERRIDE);
+	/* Our NS for an unknown neighbour leaves from the link-local, not the optimistic address. */
+	cap_clear(&h.cap);
+	{
+		static const struct in6_addr other = { .s6_addr = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 7 } };
+		struct pkt *p = stack_pkt_alloc(h.st, 8);
+
+		assert_non_null(p);
+		pkt_put(p, 8);
+		memset(p->data, 0, 8);
+		nd6_neigh_output(h.st, h.dev, &other, p);
+	}
+	usagi_stack_advance(h.st, h.st->now);
+	assert_true(find_nth(&h, ND_NEIGHBOR_SOLICIT, 0, &v));
+	assert_true(in6_eq(&v.ip6->src, &ll_us));
+	/* DAD completes: an ordinary address. */
+	run_ms(&h, 2100);
+	assert_false(ifa->flags & (IFA_F_TENTATIVE | IFA_F_OPTIMISTIC));
+	/* A probe from :: against an optimistic address is a conflict. */
+	host_fini(&h);
+	host_init(&h, true);
+	h.dev->in6->conf.optimistic_dad = 1;
+	run_ms(&h, 3000);
+	len = mk_ra(m, 600, 600);
+	inject_icmp(&h, &ll_peer, &in6_all_nodes, 255, m, len);
+	ifa = ifa_of(&h, &a);
+	assert_true(ifa->flags & IFA_F_OPTIMISTIC);
+	in6_solicited_node(&snm, &a);
+	len = mk_ns(m, &a, NULL);
+	inject_icmp(&h, &any, &snm, 255, m, len);
+	assert_true(ifa->flags & IFA_F_DADFAILED);
+	assert_false(ifa->flags & IFA_F_OPTIMISTIC);
+	assert_false(addrconf_is_local(h.st, &a));
+	host_fini(&h);
+}
+
 static void test_two_hour_rule(void **state)
 {
 	struct host h;
@@ -228,6 +302,7 @@ int main(void)
 		cmocka_unit_test(test_dad_conflict_na),
 		cmocka_unit_test(test_dad_conflict_ns),
 		cmocka_unit_test(test_slaac),
+		cmocka_unit_test(test_optimistic_dad),
 		cmocka_unit_test(test_two_hour_rule),
 		cmocka_unit_test(test_ra_rejected),
 		cmocka_unit_test(test_select_source),

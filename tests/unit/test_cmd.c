@@ -21,7 +21,7 @@ struct fx {
 	struct cmd_env env;
 	char *outbuf, *errbuf;
 	size_t outlen, errlen, outoff, erroff;
-	char out[8192], err[1024];  /* what the last run printed */
+	char out[262144], err[1024]; /* what the last run printed (`stats`: one line per counter) */
 	int done_rc, done_calls;
 };
 
