@@ -19,6 +19,7 @@ static const struct cmd_entry commands[] = {
 	{ "log", cmd_log },
 	{ "filter", cmd_filter },
 	{ "conntrack", cmd_conntrack },
+	{ "mip6", cmd_mip6 },
 	{ "help", cmd_help },
 };
 
@@ -52,6 +53,10 @@ static const char help_text[] =
 	"  filter del CHAIN HANDLE | flush [CHAIN] | policy CHAIN accept|drop | show\n"
 	"  filter host-mode on|off\n"
 	"  conntrack -L [-f ipv4|ipv6] [-p PROTO] | -F | -C | -S | -E\n"
+	"  mip6 home-agent dev NAME [max-lifetime S] | mip6 home-agent off\n"
+	"  mip6 correspondent on|off\n"
+	"  mip6 mobile-node home ADDR[/LEN] home-agent ADDR [dev NAME] [ro on|off] [lifetime S]\n"
+	"  mip6 binding show\n"
 	"  log error|warn|info|debug\n"
 	"  help\n";
 

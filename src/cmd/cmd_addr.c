@@ -15,6 +15,7 @@ static const struct {
 	{ IFA_F_NODAD, "nodad" },
 	{ IFA_F_OPTIMISTIC, "optimistic" },
 	{ IFA_F_DADFAILED, "dadfailed" },
+	{ IFA_F_HOMEADDRESS, "home" },
 	{ IFA_F_DEPRECATED, "deprecated" },
 	{ IFA_F_TENTATIVE, "tentative" },
 	{ IFA_F_AUTOCONF, "dynamic" },

@@ -72,6 +72,7 @@ int cmd_ipsec(struct cmd_env *env, int argc, char **argv);
 int cmd_help(struct cmd_env *env, int argc, char **argv);
 int cmd_filter(struct cmd_env *env, int argc, char **argv);      /* cmd_filter.c */
 int cmd_conntrack(struct cmd_env *env, int argc, char **argv);   /* cmd_conntrack.c */
+int cmd_mip6(struct cmd_env *env, int argc, char **argv);        /* cmd_mip6.c */
 
 /* One conntrack entry as conntrack(8) -L prints it; @event (NF_CT_EV_*) or 0 for -L. */
 struct nf_conn;

@@ -20,6 +20,13 @@ enum {
 	IFA_F_PERMANENT = 1 << 4,  /* configured by hand */
 	IFA_F_AUTOCONF = 1 << 5,   /* SLAAC ("dynamic" in addr show) */
 	IFA_F_OPTIMISTIC = 1 << 6,
+	/*
+	 * RFC 6275 11: a mobile node's home address while it is away: /128
+	 * without a prefix route, no DAD, no NS answered for it on the foreign
+	 * link (the home agent defends it at home), preferred as a source
+	 * (RFC 6724 rule 4).
+	 */
+	IFA_F_HOMEADDRESS = 1 << 7,
 };
 #define LIFETIME_INFINITE UINT64_MAX
 

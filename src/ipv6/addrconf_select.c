@@ -1,4 +1,4 @@
-/* Source address selection (RFC 6724 5): rules 1, 2, 3, 5 and 8. */
+/* Source address selection (RFC 6724 5): rules 1, 2, 3, 4, 5 and 8. */
 #include "core/stack.h"
 #include "ipv6/addrconf.h"
 #include "link/netdev.h"
@@ -38,7 +38,7 @@ static unsigned common_prefix(const struct in6_addr *a, const struct in6_addr *b
 struct cand {
 	const struct inet6_ifaddr *ifa;
 	int scope;
-	bool deprecated, on_oif;
+	bool deprecated, on_oif, home;
 	unsigned cpl;
 };
 
@@ -55,6 +55,9 @@ static bool better(const struct cand *a, const struct cand *b, const struct in6_
 	}
 	if (a->deprecated != b->deprecated)
 		return !a->deprecated;
+	/* Rule 4: prefer home addresses (RFC 6275 11 keeps applications on the HoA). */
+	if (a->home != b->home)
+		return a->home;
 	if (a->on_oif != b->on_oif)
 		return a->on_oif;
 	return a->cpl > b->cpl;
@@ -78,6 +81,7 @@ static void consider(struct netdev *dev, const struct in6_addr *dst, struct netd
 			continue;
 		/* RFC 4429 3.1: an Optimistic Address is treated as deprecated here. */
 		c.deprecated = ifa->flags & (IFA_F_DEPRECATED | IFA_F_OPTIMISTIC);
+		c.home = ifa->flags & IFA_F_HOMEADDRESS;
 		c.cpl = MIN(common_prefix(&ifa->addr, dst), ifa->plen);
 		if (!best->ifa || better(&c, best, dst, dscope))
 			*best = c;

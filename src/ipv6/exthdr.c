@@ -8,6 +8,7 @@
 #include "ipv6/exthdr.h"
 #include "ipv6/ipv6.h"
 #include "ipv6/icmp6.h"
+#include "mip6/mip6.h"
 #include "proto/ip6.h"
 
 /* Options this host understands; everything else goes by its action bits. */
@@ -82,6 +83,17 @@ static int opts_input(struct stack *st, struct pkt *p, const uint8_t *h, size_t 
 			return -1;
 		}
 		olen = h[i + 1];
+		/*
+		 * RFC 6275 9.3.1: the Home Address option, in Destination Options
+		 * only, once Mobile IPv6 is configured; otherwise (and in Hop-by-Hop)
+		 * it is unrecognised and its action bits 11 drop the packet.
+		 */
+		if (h[i] == OPT6_HAO && !hbh && st->mip6) {
+			if (mip6_hao_input(st, p, (size_t)(h + i - pkt_nh(p))) < 0)
+				return -1;
+			i += 2 + olen;
+			continue;
+		}
 		o = opt6_find(h[i], hbh);
 		if (!o) {
 			if (opt6_unknown(st, p, h + i) < 0)
@@ -153,10 +165,11 @@ int exthdr_rt2_parse(const uint8_t *rh, size_t len, struct ip6_rt2 *out)
 }
 
 /*
- * RFC 8200 4.4 / RFC 5095: no routing type is processed here (type 0 is
- * deprecated, type 2 belongs to Mobile IPv6, which is not hooked in yet).
- * Segments Left 0: skip the header; otherwise Parameter Problem code 0
- * pointing at the Routing Type field.
+ * RFC 8200 4.4 / RFC 5095: type 0 is never processed; type 2 (RFC 6275
+ * 6.4) goes to Mobile IPv6 once it is configured, which accepts it for a
+ * home address of this host and silently drops it otherwise. Any other
+ * header: Segments Left 0, skip it; else Parameter Problem code 0 pointing
+ * at the Routing Type field.
  */
 int exthdr_rt_input(struct stack *st, struct pkt **pp, uint8_t *nxt)
 {
@@ -176,6 +189,11 @@ int exthdr_rt_input(struct stack *st, struct pkt **pp, uint8_t *nxt)
 		icmp6_send_error(st, p, ICMP6_PARAM_PROB, ICMP6_PP_HEADER,
 				 (uint32_t)(h + 1 - pkt_nh(p)));
 		goto drop;
+	}
+	if (h[2] == 2 && st->mip6) {
+		if (mip6_rh2_input(st, p, (uint8_t *)h) < 0)
+			goto drop;
+		return ext_advance(p, hlen, nxt);
 	}
 	if (h[3] != 0) {
 		STAT_INC(st, ip6_in_rh_segleft);
@@ -236,6 +254,23 @@ int ip6_find_upper(const uint8_t *ip6, size_t len, uint8_t *proto, size_t *off)
 	return 0;
 }
 
+/* True if the Destination Options header at @h (@hl bytes) carries a Home Address option. */
+static bool dstopts_has_hao(const uint8_t *h, size_t hl)
+{
+	size_t i = 2;
+
+	while (i + 2 <= hl) {
+		if (h[i] == OPT6_PAD1) {
+			i++;
+			continue;
+		}
+		if (h[i] == OPT6_HAO)
+			return true;
+		i += 2 + (size_t)h[i + 1];
+	}
+	return false;
+}
+
 int ip6_unfrag_len(const uint8_t *ip6, size_t len, size_t *nhoff)
 {
 	size_t o = IPV6_HLEN, end = IPV6_HLEN, end_nhoff = 6, cur_nhoff = 6;
@@ -249,7 +284,9 @@ int ip6_unfrag_len(const uint8_t *ip6, size_t len, size_t *nhoff)
 
 		if (!n)
 			return -EINVAL;
-		bool ends = nxt == NH_ROUTING || (nxt == NH_HOPOPTS && o == IPV6_HLEN);
+		/* RFC 6275 6.3: a Home Address option travels before the Fragment header. */
+		bool ends = nxt == NH_ROUTING || (nxt == NH_HOPOPTS && o == IPV6_HLEN) ||
+			    (nxt == NH_DSTOPTS && dstopts_has_hao(ip6 + o, n));
 		cur_nhoff = o;
 		nxt = ip6[o];
 		o += n;

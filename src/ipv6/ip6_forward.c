@@ -7,6 +7,7 @@
 #include "ipv6/icmp6.h"
 #include "ipv6/nd6.h"
 #include "link/netdev.h"
+#include "mip6/mip6.h"
 #include "proto/ip6.h"
 #include "xfrm/xfrm_io.h"
 #include "netfilter/nf_conntrack.h"
@@ -82,7 +83,9 @@ int ip6_forward(struct stack *st, struct pkt *p)
 		goto drop;
 	}
 	nexthop = in6_is_unspec(&rt->gw) ? a.dst : rt->gw;
-	if (rt->dev == p->dev && src_onlink(st, &a.src, p->dev)) {
+	/* A home agent's tunnel takes it off this link (RFC 6275 10.4.2): no Redirect. */
+	if (rt->dev == p->dev && src_onlink(st, &a.src, p->dev) &&
+	    !(st->mip6 && mip6_tunnel_dst(st, &a.dst))) {
 		STAT_INC(st, ip6_fwd_redirect);
 		nd6_send_redirect(st, p, &nexthop);
 	}
@@ -97,6 +100,13 @@ int ip6_forward(struct stack *st, struct pkt *p)
 		int rc = xfrm_output(st, p, &xr);
 
 		if (rc != XFRM_OUT_PASS)
+			return rc;
+	}
+	/* Mobile IPv6: a home agent tunnels what it forwards to a home address away (10.4.2). */
+	if (st->mip6) {
+		int rc = mip6_tunnel_output(st, p);
+
+		if (rc != 1)
 			return rc;
 	}
 	return nd6_output(st, rt->dev, &nexthop, p);

@@ -9,6 +9,7 @@
 #include "ipv6/frag6.h"
 #include "ipv6/mld6.h"
 #include "link/netdev.h"
+#include "mip6/mip6.h"
 #include "proto/ip6.h"
 #include "xfrm/xfrm_io.h"
 #include "netfilter/nf_conntrack.h"
@@ -58,6 +59,7 @@ static const struct {
 	[NH_IPIP] = { .ext = xfrm6_iptnl_input },
 	[NH_ICMPV6] = { .upper = icmp6_input },
 	[NH_UDP] = { .upper = udp6_input },
+	[NH_MH] = { .upper = mip6_mh_input },   /* RFC 6275 6.1 (mip6/mip6_input.c) */
 };
 
 
@@ -68,6 +70,11 @@ static int ip6_deliver(struct stack *st, struct pkt *p, uint8_t nxt)
 		if (ip6_protos[nxt].upper) {
 			/* RFC 4301 5.2: the SAs it came through must be the ones its policy asks for. */
 			if (!xfrm_policy_pass(st, p, XFRM_DIR_IN)) {
+				pkt_free(p);
+				return -EPERM;
+			}
+			/* RFC 6275 9.3.1: a Home Address option needs a binding (or a BU). */
+			if (IP6_CB(p)->hao && !mip6_hao_allowed(st, p, nxt)) {
 				pkt_free(p);
 				return -EPERM;
 			}

@@ -8,6 +8,7 @@
 #include "ipv6/nd6_priv.h"
 #include "ipv6/addrconf.h"
 #include "link/netdev.h"
+#include "mip6/mip6.h"
 #include "proto/ip6.h"
 
 int nd6_init(struct stack *st)
@@ -148,7 +149,11 @@ void nd6_ns_rcv(struct stack *st, const struct nd6_rx *rx)
 		return;
 	}
 	ifa = addrconf_lookup_dev(rx->dev, &target);
-	if (!ifa || (ifa->flags & IFA_F_DADFAILED)) {
+	/* RFC 6275 10.4.1: a home agent defends the home addresses it registers. */
+	if (!ifa && st->mip6 && mip6_ha_ns_input(st, rx->dev, &target, &rx->src, rx->opts.slla))
+		return;
+	/* RFC 6275 11: an away mobile node's home address is defended by its home agent. */
+	if (!ifa || (ifa->flags & (IFA_F_DADFAILED | IFA_F_HOMEADDRESS))) {
 		STAT_INC(st, nd6_ns_not_ours);
 		return;
 	}
@@ -223,6 +228,8 @@ void nd6_na_rcv(struct stack *st, const struct nd6_rx *rx)
 		return;
 	}
 	ifa = addrconf_lookup_dev(rx->dev, &target);
+	if (!ifa && st->mip6)
+		mip6_ha_na_input(st, rx->dev, &target);   /* RFC 6275 10.3.1: DAD for a home address */
 	if (ifa) {
 		/* RFC 4862 5.4.4: an NA for a tentative address means it is taken. */
 		if (ifa->flags & IFA_F_TENTATIVE) {

@@ -8,6 +8,7 @@
 #include "ipv6/nd6_priv.h"
 #include "ipv6/addrconf.h"
 #include "link/netdev.h"
+#include "mip6/mip6_priv.h"
 #include "proto/ip6.h"
 
 #define MAX_REACHABLE_TIME_MS 3600000u  /* RFC 4861 6.2.1 bound on AdvReachableTime */
@@ -269,6 +270,9 @@ void nd6_ra_rcv(struct stack *st, const struct nd6_rx *rx)
 	/* RFC 4861 6.3.7: a router has answered; stop soliciting. */
 	if (lifetime)
 		nd6_rs_stop(dev);
+	/* RFC 6275 11.5.1: the mobile node's movement detection. */
+	if (st->mip6 && st->mip6->mn_ra)
+		st->mip6->mn_ra(st, rx);
 }
 
 /* RFC 4861 8.1: only the current first hop may redirect, to a link-local router or on-link. */

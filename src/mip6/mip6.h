@@ -26,7 +26,10 @@
  *      decapsulated and re-enters input (reverse tunnel, 10.4.5).
  *    Where they sit in the packet path:
  *    - ip6_output: after the header and upper-layer checksum are complete
- *      (checksum over the home address, 6.1.1/6.3), before xfrm_output:
+ *      (checksum over the home address, 6.1.1/6.3) and after the netfilter
+ *      OUTPUT/POSTROUTING hooks (conntrack and the filter see the home
+ *      address, as they do on input once the HAO is swapped), before
+ *      xfrm_output; a RH2's care-of destination is routed again:
  *      HAO/RH2 insertion (MN_RO, CN, or explicitly asked by ip6_tx.hao_coa /
  *      ip6_tx.rh2_coa). The SPD therefore sees the home address: the flow
  *      key (xfrm/flow.c) takes the source from a HAO and the destination
@@ -124,15 +127,37 @@ int mip6_output(struct stack *st, struct pkt *p, const struct in6_addr *hao_coa,
 		const struct in6_addr *rh2_coa, bool *dst_changed);
 
 /*
- * ip6_finish_output entry: when @p (data = complete IPv6 header) belongs in
- * a MN_HA or HA tunnel, encapsulates it, routes the outer destination and
- * sends it (consuming @p), returning 0 or -errno. Returns 1 without touching
- * @p when no tunnel applies.
+ * ip6_finish_output entry (and ip6_forward before neighbour output, for
+ * what a home agent forwards): when @p (data = complete IPv6 header)
+ * belongs in a MN_HA or HA tunnel, encapsulates it (traffic class and flow
+ * label copied, hop limit the outer interface's default), routes the outer
+ * destination and hands it to ip6_finish_output (not to the SPD again),
+ * consuming @p, returning 0 or -errno. Returns 1 without touching @p when
+ * no tunnel applies.
  */
 int mip6_tunnel_output(struct stack *st, struct pkt *p);
+/*
+ * True when packets to @dst leave through this home agent's tunnel (HA
+ * binding away from home): ip6_forward sends no Redirect for them (the
+ * packet is not going back onto the link as it is).
+ */
+bool mip6_tunnel_dst(struct stack *st, const struct in6_addr *dst);
 
-/* The tunnel and HAO/RH2 input steps; see ipv6 exthdr.c and xfrm6_iptnl_input. */
+/*
+ * The tunnel and HAO/RH2 input steps; see ipv6 exthdr.c and xfrm6_iptnl_input.
+ * mip6_tunnel_input: IPv6-in-IPv6 (data = inner header, nh = outer) whose
+ * addresses match a HA binding (outer coa -> peer, inner from the hoa) or
+ * the MN_HA binding (outer peer -> coa, inner to the hoa) re-enters
+ * ip6_input on the same device (0, @p consumed; a nested IPv6-in-IPv6 is a
+ * counted drop); anything else: 1, @p untouched.
+ */
 int mip6_tunnel_input(struct stack *st, struct pkt **pp, uint8_t *nxt);  /* 1: not ours */
+/*
+ * mip6_hao_input: @opt_off is the offset from nh of the option's type octet
+ * (the option fits its header); validates it (length 16, first HAO, unicast
+ * home address), swaps the IPv6 source with it and sets IP6_CB(p)->hao.
+ * mip6_rh2_input: @rh is a RH2 that exthdr_rt2_parse accepted, inside @p.
+ */
 int mip6_hao_input(struct stack *st, struct pkt *p, size_t opt_off);     /* 0 or -EINVAL (drop) */
 int mip6_rh2_input(struct stack *st, struct pkt *p, uint8_t *rh);         /* 0 or -EINVAL (drop) */
 /* Before upper-layer delivery of a packet that carried a HAO: may it go on? */
@@ -191,6 +216,19 @@ int mip6_ha_enable(struct stack *st, struct netdev *dev);
 void mip6_ha_rx(struct stack *st, const struct mh_msg *m, const struct mip6_rx *rx);
 /* Proxy ND (10.4.1): true when @target is a home address this HA defends on @dev. */
 bool mip6_ha_proxies(struct stack *st, struct netdev *dev, const struct in6_addr *target);
+/*
+ * Hooks in nd6_input.c for targets that are not this host's addresses.
+ * An NS (from @src, :: for a DAD probe; @slla its source link-layer option
+ * or NULL) for a home address this HA registers or is running DAD for:
+ * answered with a proxy NA (10.4.1) or taken as a DAD conflict (BA 134);
+ * returns true (the NS is handled). An NA for such a target during DAD is
+ * a conflict too.
+ */
+bool mip6_ha_ns_input(struct stack *st, struct netdev *dev, const struct in6_addr *target,
+		      const struct in6_addr *src, const uint8_t *slla);
+void mip6_ha_na_input(struct stack *st, struct netdev *dev, const struct in6_addr *target);
+/* Largest lifetime granted (s, 4..262140; default 3600). 0, -ENOENT (no HA), -EINVAL. */
+int mip6_ha_set_max_lifetime(struct stack *st, uint32_t secs);
 void mip6_ha_fini(struct stack *st);
 
 /* Correspondent (mip6_cn.c): return routability and route-optimisation bindings. */
@@ -204,10 +242,37 @@ struct mip6_mn_conf {
 	struct netdev *dev;         /* the interface that moves; NULL: the first non-loopback one */
 	unsigned home_plen;         /* home prefix length, default 64 */
 	bool ro;                    /* return routability + route optimisation with correspondents */
+	unsigned lifetime_s;        /* binding lifetime asked for (4 s units on the wire); 0: 420 */
 };
+/*
+ * Starts the mobile node (RFC 6275 11): configures the home address on the
+ * moving interface as an ordinary /home_plen address unless it is there,
+ * and from then on follows Router Advertisements on that interface
+ * (movement detection, care-of address, home registration, returning
+ * home). Sets ms->mn_rx/mn_ra/mn_show. 0, -EEXIST (already a mobile node),
+ * -ENODEV (no such/usable interface), -EINVAL (bad addresses), -ENOMEM.
+ */
 int mip6_mn_enable(struct stack *st, const struct mip6_mn_conf *c);
 void mip6_mn_rx(struct stack *st, const struct mh_msg *m, const struct mip6_rx *rx);
 void mip6_mn_fini(struct stack *st);
+/*
+ * Route optimisation with correspondent @cn (11.6, 11.7.2): runs return
+ * routability and sends it a BU once the mobile node is away and its home
+ * registration is accepted; redone on every movement and before the
+ * binding expires. 0, -EPERM (not a mobile node, or ro off), -ENOSPC
+ * (binding update list full), -EINVAL.
+ */
+int mip6_mn_ro_start(struct stack *st, const struct in6_addr *cn);
+/*
+ * For the data plane: the MN_HA tunnel delivered a packet whose inner
+ * source is @src (RFC 6275 11.7.2: traffic from a correspondent that
+ * arrives tunnelled through the home agent is the trigger for route
+ * optimisation). With ro on, starts RO with @src (mip6_mn_ro_start);
+ * otherwise nothing. Cheap when nothing is to be done. Reach it through
+ * st->mip6->mn_tunnelled (mip6_priv.h, NULL unless a mobile node runs) to
+ * keep the data plane free of a link dependency on the mobile node.
+ */
+void mip6_mn_tunnelled(struct stack *st, const struct in6_addr *src);
 
 /*
  * `mip6 binding show`: every role's lines (home agent and correspondent
@@ -221,7 +286,7 @@ void mip6_mn_show(struct stack *st, FILE *out);
 /* Events for timelines (demo, tests): a one-line description each. NULL: none. */
 typedef void (*mip6_event_fn)(void *ctx, struct stack *st, const char *what);
 void mip6_set_event_fn(struct stack *st, mip6_event_fn fn, void *ctx);
-/* Called by the roles: formats and passes one event line (no-op without a listener). */
+/* Called by the roles: formats one event line, logs it (info, "mip6: LINE") and passes it to the listener. */
 void mip6_event(struct stack *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -48,6 +48,9 @@ static int fill_info(struct stack *st, struct pkt *p, const struct nf_hook_state
 		return -EINVAL;
 	pi->family = fl.family == AF_INET ? 4 : 6;
 	pi->saddr = fl.src;
+	/* RFC 6275 9.3.1: input swapped the HAO; the header has the home address (xfrm/flow.h). */
+	if (pi->family == 6 && (hs->hook == NF_PREROUTING || hs->hook == NF_INPUT) && IP6_CB(p)->hao)
+		memcpy(&pi->saddr, p->data + 8, 16);
 	pi->daddr = fl.dst;
 	pi->l4proto = fl.proto;
 	pi->len = p->len;

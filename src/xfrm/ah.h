@@ -51,13 +51,11 @@
  *   with the source before AH is verified, so the ICV is computed with
  *   source = home address and option data = care-of address. ah_output
  *   gets the wire form (source = care-of, option = home) and swaps on its
- *   copy. ah_input by default does the same: usagi's IPv6 input never
- *   rewrites the packet for a Home Address option (src/ipv6/exthdr.c hands
- *   option handlers a const pointer; today it does not even know type 201
- *   and discards such packets, action bits 11, before AH is reached), so
- *   the packet AH sees is the wire form. A caller whose Destination
- *   Options processing already swapped the addresses in place (the Linux
- *   way; IP6_CB(p)->hao set) passes AH_IN_HAO_SWAPPED to ah_input_flags.
+ *   copy. ah_input by default does the same: it expects the wire form.
+ *   A caller whose Destination Options processing already swapped the
+ *   addresses in place (the Linux way, and usagi's IPv6 input once Mobile
+ *   IPv6 is configured: IP6_CB(p)->hao set) passes AH_IN_HAO_SWAPPED to
+ *   ah_input_flags, as xfrm_type.c's ah_in does.
  *
  * Then the AH header with the ICV zeroed (padding as it is), everything
  * after it, and with ESN the high 32 bits of the sequence number appended

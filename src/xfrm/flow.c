@@ -13,6 +13,8 @@
 #define NH_DSTOPTS 60
 #define NH_MH 135
 #define MH_TYPE_OFF 2            /* payload proto, header len, MH type (RFC 6275 6.1.1) */
+#define OPT6_PAD1 0
+#define OPT6_HAO 0xc9            /* Home Address option (RFC 6275 6.3) */
 
 /* Upper-layer headers whose first four bytes are source and destination port. */
 static bool has_ports(uint8_t proto)
@@ -57,6 +59,41 @@ static int read_l4(const uint8_t *data, size_t off, size_t end, struct xfrm_flow
 }
 
 /*
+ * RFC 3776 / RFC 6275: selectors are written with home addresses. A Home
+ * Address option (in the Destination Options header @h of @hl bytes) gives
+ * the source: on output it holds the home address while the header has the
+ * care-of address. (Input swaps it first, xfrm_policy_check then keeps the
+ * header's source.)
+ */
+static void hao_src(const uint8_t *h, size_t hl, struct xfrm_flow *fl)
+{
+	size_t i = 2;
+
+	while (i + 2 <= hl) {
+		if (h[i] == OPT6_PAD1) {
+			i++;
+			continue;
+		}
+		if (h[i] == OPT6_HAO && h[i + 1] == 16 && i + 18 <= hl) {
+			memcpy(&fl->src, h + i + 2, 16);
+			return;
+		}
+		i += 2 + (size_t)h[i + 1];
+	}
+}
+
+/*
+ * A type 2 routing header not yet processed (Segments Left 1, RFC 6275
+ * 6.4) names the final destination, the home address; once processed
+ * (Segments Left 0) the header already has it.
+ */
+static void rh2_dst(const uint8_t *h, size_t hl, struct xfrm_flow *fl)
+{
+	if (hl == 24 && h[2] == 2 && h[3] == 1)
+		memcpy(&fl->dst, h + 8, 16);
+}
+
+/*
  * Skips IPv6 extension headers from *off; leaves *nh at the upper layer.
  * A non-initial fragment ends the walk: what follows is not a header.
  */
@@ -74,6 +111,10 @@ static int skip_ext6(const uint8_t *data, size_t end, size_t *off, uint8_t *nh, 
 			hlen = ((size_t)data[*off + 1] + 1) * 8;
 			if (room < hlen)
 				return -EINVAL;
+			if (*nh == NH_DSTOPTS)
+				hao_src(data + *off, hlen, fl);
+			else if (*nh == NH_ROUTING)
+				rh2_dst(data + *off, hlen, fl);
 			*nh = data[*off];
 			*off += hlen;
 			break;

@@ -7,6 +7,12 @@
  * (RFC 3776 3.1, Linux). A non-initial fragment, and ESP/AH/IPComp, carry no
  * ports: XFRM_FLOW_NOPORTS is set and only port-wildcard policies match
  * (RFC 4301 7).
+ *
+ * Mobile IPv6 (RFC 3776, RFC 6275): the source comes from a Home Address
+ * option and the destination from a type 2 routing header with Segments
+ * Left 1, so selectors written with home addresses match route-optimised
+ * packets as the SPD sees them on output. A receiver that swapped the HAO
+ * already (IP6_CB(p)->hao) takes the source from the header instead.
  */
 #ifndef USAGI_XFRM_FLOW_H
 #define USAGI_XFRM_FLOW_H

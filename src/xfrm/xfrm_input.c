@@ -9,6 +9,7 @@
 #include "core/stack.h"
 #include "ipv4/icmp4.h"
 #include "ipv6/exthdr.h"
+#include "mip6/mip6.h"
 #include "proto/ip4.h"
 #include "proto/ip6.h"
 #include "xfrm/esp.h"
@@ -228,6 +229,9 @@ int xfrm6_iptnl_input(struct stack *st, struct pkt **pp, uint8_t *nxt)
 {
 	struct pkt *p = *pp;
 
+	/* Mobile IPv6 tunnels between mobile node and home agent first (mip6.h). */
+	if (st->mip6 && mip6_tunnel_input(st, pp, nxt) != 1)
+		return EXT_DONE;
 	if (iptnl_rcv(st, p, *nxt) == 0)
 		return EXT_DONE;
 	/* As ip6_input treats a next header it has no handler for (RFC 8200 4). */

@@ -104,6 +104,9 @@ bool xfrm_policy_check(struct stack *st, struct pkt *p, int dir)
 		STAT_INC(st, xfrm_spd_flow_bad);
 		return false;
 	}
+	/* RFC 6275 9.3.1: a swapped HAO holds the care-of address, the header the home address. */
+	if (nh[0] >> 4 == 6 && IP6_CB(p)->hao)
+		memcpy(&fl.src, nh + 8, 16);
 	if (st->xfrm_npol[dir])
 		pol = xfrm_policy_lookup(st, dir, &fl);
 	if (!pol) {

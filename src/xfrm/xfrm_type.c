@@ -109,7 +109,9 @@ static int ah_in(struct stack *st, struct xfrm_state *x, struct pkt **pp, size_t
 	int rc;
 
 	pkt_push(p, hoff);
-	rc = ah_input(&sa, p, hoff, seq_hi, &ah_len);
+	/* RFC 6275 9.3.1: IPv6 input already swapped a Home Address option in place. */
+	rc = ah_input_flags(&sa, p, hoff, seq_hi,
+			    p->data[0] >> 4 == 6 && IP6_CB(p)->hao ? AH_IN_HAO_SWAPPED : 0, &ah_len);
 	ah_count_input(st, rc);
 	if (rc < 0)
 		return rc;

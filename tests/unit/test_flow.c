@@ -163,6 +163,55 @@ static void test_ip6_bad(void **state)
 	assert_int_equal(xfrm_flow_from_ip6(b, 40 + 56, 0, &fl), -EINVAL); /* last one truncated */
 }
 
+/*
+ * Mobile IPv6 (RFC 3776): a route-optimised packet as it leaves, IPv6 |
+ * RH2 | Destination Options (HAO) | UDP, has the home addresses as its
+ * flow; a processed RH2 (Segments Left 0) and a HAO of the wrong length
+ * do not count.
+ */
+static void test_ip6_mip6_home_addresses(void **state)
+{
+	uint8_t b[200];
+	size_t off = ip6_hdr(b, 43, 24 + 24 + 8);
+	struct xfrm_flow fl;
+	struct in6_addr hsrc, hdst, csrc, cdst;
+
+	inet_pton(AF_INET6, "2001:db8:5::10", &hsrc);
+	inet_pton(AF_INET6, "2001:db8:6::20", &hdst);
+	memcpy(&csrc, b + 8, 16);
+	memcpy(&cdst, b + 24, 16);
+	memset(b + off, 0, 48);
+	b[off] = 60; b[off + 1] = 2; b[off + 2] = 2; b[off + 3] = 1;    /* RH2, Segments Left 1 */
+	memcpy(b + off + 8, &hdst, 16);
+	off += 24;
+	b[off] = IPPROTO_UDP; b[off + 1] = 2;                            /* DstOpts: PadN(4), HAO */
+	b[off + 2] = 1; b[off + 3] = 2; b[off + 6] = 0xc9; b[off + 7] = 16;
+	memcpy(b + off + 8, &hsrc, 16);
+	off += 24;
+	put_be16(b + off, 5000);
+	put_be16(b + off + 2, 6000);
+	put_be16(b + off + 4, 8);
+	put_be16(b + off + 6, 0);
+	off += 8;
+	assert_int_equal(parse_all(b, off, &fl), 0);
+	assert_memory_equal(&fl.src, &hsrc, 16);
+	assert_memory_equal(&fl.dst, &hdst, 16);
+	assert_int_equal(fl.proto, IPPROTO_UDP);
+	assert_int_equal(fl.sport, 5000);
+	assert_int_equal(fl.dport, 6000);
+	/* RH2 already processed: the header's destination is the final one. */
+	b[40 + 3] = 0;
+	assert_int_equal(parse_all(b, off, &fl), 0);
+	assert_memory_equal(&fl.dst, &cdst, 16);
+	assert_memory_equal(&fl.src, &hsrc, 16);
+	/* A HAO of length 14 (the rest padded) is not a home address. */
+	b[64 + 7] = 14;
+	b[64 + 22] = 1;
+	b[64 + 23] = 0;
+	assert_int_equal(parse_all(b, off, &fl), 0);
+	assert_memory_equal(&fl.src, &csrc, 16);
+}
+
 static void test_ip4(void **state)
 {
 	uint8_t b[100];
@@ -208,6 +257,7 @@ int main(void)
 		cmocka_unit_test(test_ip6_later_fragment),
 		cmocka_unit_test(test_ip6_icmp_mh_esp),
 		cmocka_unit_test(test_ip6_bad),
+		cmocka_unit_test(test_ip6_mip6_home_addresses),
 		cmocka_unit_test(test_ip4),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
