@@ -186,6 +186,11 @@ static int ra_setting(struct cmd_env *env, struct netdev *dev, int argc, char **
 		if (cmd_parse_ulong(argv[++*i], 0, 9000, &v) < 0)
 			return cmd_fail(env, 2, "ra lifetime", "invalid lifetime \"%s\" (0..9000)", argv[*i]);
 		c->lifetime_s = (uint16_t)v;
+	} else if (strcmp(key, "retrans") == 0 && left >= 1) {
+		if (cmd_parse_ulong(argv[++*i], 0, 3600000, &v) < 0)
+			return cmd_fail(env, 2, "ra retrans", "invalid retrans timer \"%s\" (0..3600000 ms)",
+					argv[*i]);
+		c->retrans_ms = (uint32_t)v;
 	} else if (strcmp(key, "mtu") == 0 && left >= 1) {
 		if (cmd_parse_ulong(argv[++*i], 1280, dev->mtu, &v) < 0)
 			return cmd_fail(env, 2, "ra mtu", "invalid mtu \"%s\" (1280..%u)", argv[*i], dev->mtu);

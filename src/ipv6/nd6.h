@@ -95,6 +95,13 @@ struct nd6_ra_conf {
 	uint16_t lifetime_s;   /* Router Lifetime, default 1800; 0: not a default router */
 	uint32_t mtu;          /* MTU option, 0: none */
 	bool managed, other;   /* M and O flags */
+	/*
+	 * Retrans Timer advertised (AdvRetransTimer, ms; 0: unspecified, the
+	 * default). Non-zero, the router uses it on the link too (its NS
+	 * retransmissions and DAD, a home agent's DAD for a home address), so
+	 * the whole link runs on one value.
+	 */
+	uint32_t retrans_ms;
 };
 /* The current parameters of @dev (defaults until set). 0 or -ENOMEM. */
 int nd6_ra_get_conf(struct netdev *dev, struct nd6_ra_conf *c);
@@ -102,7 +109,7 @@ int nd6_ra_get_conf(struct netdev *dev, struct nd6_ra_conf *c);
  * Replaces the parameters of @dev; the next RA carries them. 0, -ENOMEM, or
  * -EINVAL (nothing changed) unless: MAX 70 ms..1800 s, MIN 30 ms..0.75*MAX
  * (RFC 4861 6.2.1 with RFC 6275 7.5's shorter intervals), lifetime 0..9000,
- * MTU 0 or 1280..link MTU.
+ * MTU 0 or 1280..link MTU, retrans 0..3600000 ms.
  */
 int nd6_ra_set_conf(struct netdev *dev, const struct nd6_ra_conf *c);
 

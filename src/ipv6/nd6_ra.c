@@ -108,6 +108,7 @@ static int send_ra(struct nd6_ra_state *ra, uint16_t lifetime_s)
 	h->flags = (ra->conf.managed ? ND_RA_FLAG_MANAGED : 0) |
 		   (ra->conf.other ? ND_RA_FLAG_OTHER : 0);
 	put_be16(h->router_lft, lifetime_s);
+	put_be32(h->retrans, ra->conf.retrans_ms);
 	nd6_put_lladdr_opt(p, ND_OPT_SLLA, dev);
 	if (ra->conf.mtu) {
 		struct nd_opt_mtu *m = pkt_put(p, sizeof(*m));
@@ -217,7 +218,7 @@ static bool ra_conf_valid(const struct netdev *dev, const struct nd6_ra_conf *c)
 
 	if (max < 70 || max > 1800000 || min < 30 || (uint64_t)min * 4 > (uint64_t)max * 3)
 		return false;
-	if (c->lifetime_s > 9000)
+	if (c->lifetime_s > 9000 || c->retrans_ms > 3600000)
 		return false;
 	return c->mtu == 0 || (c->mtu >= IPV6_MIN_MTU && c->mtu <= dev->mtu);
 }
@@ -231,6 +232,8 @@ int nd6_ra_set_conf(struct netdev *dev, const struct nd6_ra_conf *c)
 	if (!ra_conf_valid(dev, c))
 		return -EINVAL;
 	ra->conf = *c;
+	if (c->retrans_ms)
+		dev->in6->retrans_ms = c->retrans_ms;
 	return 0;
 }
 

@@ -331,10 +331,22 @@ static void test_ra_conf(void **state)
 	assert_int_equal(c.lifetime_s, 0);
 	assert_int_equal(c.mtu, 0);
 	assert_true(c.managed && c.other);
+	assert_int_equal(c.retrans_ms, 0);
 	first_ra(&h, &v);
 	assert_int_equal(v.m[5], ND_RA_FLAG_MANAGED | ND_RA_FLAG_OTHER);
 	assert_int_equal(get_be16(v.m + 6), 0);
+	assert_int_equal(get_be32(v.m + 12), 0);   /* Retrans Timer unspecified */
 	assert_int_equal(v.len, 16 + 8);       /* SLLA only: no MTU option */
+	/* A Retrans Timer is advertised and the router's own on the link too. */
+	c.retrans_ms = 3600001;
+	assert_int_equal(nd6_ra_set_conf(h.dev, &c), -EINVAL);
+	assert_int_equal(h.dev->in6->retrans_ms, 1000);
+	c.retrans_ms = 250;
+	assert_int_equal(nd6_ra_set_conf(h.dev, &c), 0);
+	assert_int_equal(h.dev->in6->retrans_ms, 250);
+	assert_int_equal(nd6_ra_enable(h.dev, false), 0);
+	first_ra(&h, &v);
+	assert_int_equal(get_be32(v.m + 12), 250);
 	host_fini(&h);
 }
 
