@@ -166,7 +166,8 @@ static void coa_one(void *ctx, const struct inet6_ifaddr *ifa)
 	    in6_equal(&ifa->addr, &f->mn->conf.hoa) ||
 	    !in6_prefix_match(&ifa->addr, &f->mn->want_pfx, 64))
 		return;
-	if (ifa->flags & IFA_F_TENTATIVE) {
+	/* 11.5.2 / RFC 4429: an optimistic address is usable while its DAD runs. */
+	if (!addrconf_ifa_usable(ifa)) {
 		f->tentative = true;
 		return;
 	}
@@ -191,7 +192,7 @@ static void coa_ready(struct mip6_mn *mn, const struct in6_addr *coa)
 	mn_home_register(mn);
 }
 
-/* RFC 6275 11.5.2: the new address is usable once DAD (if any) is done. */
+/* RFC 6275 11.5.2: the new address is usable once DAD (if any) is done, or at once if optimistic. */
 static void coa_check(struct mip6_mn *mn)
 {
 	struct netdev *dev = mn_dev(mn);
