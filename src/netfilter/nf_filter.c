@@ -21,7 +21,16 @@ static const char *const ct_names[] = { "new", "established", "related", "invali
 
 static const struct { const char *name; uint8_t proto; } l4_names[] = {
 	{ "tcp", 6 }, { "udp", 17 }, { "icmp", 1 }, { "icmpv6", 58 },
+	{ "esp", 50 }, { "ah", 51 }, { "mh", 135 },    /* mh: the Mobility Header (RFC 6275) */
 };
+
+const char *nf_filter_l4_name(uint8_t proto)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(l4_names); i++)
+		if (l4_names[i].proto == proto)
+			return l4_names[i].name;
+	return NULL;
+}
 
 int nf_filter_chain_parse(const char *s)
 {
@@ -68,15 +77,21 @@ static int parse_ct(const char *s, uint8_t *bits)
 	return *bits ? 0 : -EINVAL;
 }
 
+/* A name of l4_names or a protocol number 0..255, as nft takes both. */
 static int parse_l4(const char *s, uint8_t *proto)
 {
+	unsigned long v;
+
 	for (size_t i = 0; i < ARRAY_SIZE(l4_names); i++) {
 		if (strcmp(s, l4_names[i].name) == 0) {
 			*proto = l4_names[i].proto;
 			return 0;
 		}
 	}
-	return -EINVAL;
+	if (parse_num(s, 255, &v) < 0)
+		return -EINVAL;
+	*proto = (uint8_t)v;
+	return 0;
 }
 
 static int parse_icmp6_range(const char *s, struct nf_rule *r)
@@ -165,7 +180,7 @@ static int parse_match(struct nf_rule *r, int argc, char **argv, char *err, size
 		return parse_addr(r, k, argv[1], argv[2], err, n) < 0 ? -EINVAL : 3;
 	if (!strcmp(k, "meta") && !strcmp(argv[1], "l4proto")) {
 		if (parse_l4(argv[2], &r->l4proto) < 0)
-			return fail(err, n, "unknown protocol (tcp, udp, icmp or icmpv6)", argv[2]);
+			return fail(err, n, "unknown protocol (tcp, udp, icmp, icmpv6, esp, ah, mh or 0..255)", argv[2]);
 		r->match |= NF_M_L4PROTO;
 		return 3;
 	}

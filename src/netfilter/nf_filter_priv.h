@@ -22,5 +22,7 @@ struct nf_filter {
 struct nf_filter *nf_filter_get(struct stack *st);
 /* Registers the filter at INPUT, FORWARD, OUTPUT; 0 or -errno (nf_filter_hook.c). */
 int nf_filter_hook_register(struct stack *st);
+/* The rule language's name of upper-layer protocol @proto ("tcp", "mh", ...), NULL if none. */
+const char *nf_filter_l4_name(uint8_t proto);
 
 #endif

@@ -239,10 +239,12 @@ static void print_matches(FILE *f, const struct nf_rule *r)
 	if (m & NF_M_LOCALSRC)
 		fputs("fib saddr type local ", f);
 	if (m & NF_M_L4PROTO) {
-		const char *n = r->l4proto == 6 ? "tcp" : r->l4proto == 17 ? "udp" :
-				r->l4proto == 1 ? "icmp" : "icmpv6";
+		const char *n = nf_filter_l4_name(r->l4proto);
 
-		fprintf(f, "meta l4proto %s ", n);
+		if (n)
+			fprintf(f, "meta l4proto %s ", n);
+		else
+			fprintf(f, "meta l4proto %u ", r->l4proto);
 	}
 	if (m & NF_M_SPORT)
 		fprintf(f, "th sport %u ", r->sport);

@@ -20,6 +20,7 @@
 #include "simhost.h"
 #include "ipsec_lab.h"
 #include "netfilter/nf_filter.h"
+#include "netfilter/nf_filter_priv.h"
 #include "netfilter/nf_conntrack.h"
 #include "link/netdev.h"
 #include "usagi/socket.h"
@@ -70,6 +71,12 @@ static void test_parse_good(void **state)
 			 NF_FILTER_CT_ESTABLISHED);
 	assert_true(r.ipsec_out);
 	assert_int_equal(r.verdict, NF_FILTER_DROP);
+	assert_int_equal(parse_line("meta l4proto mh accept", &r, err, sizeof(err)), 0);
+	assert_int_equal(r.l4proto, 135);
+	assert_int_equal(parse_line("meta l4proto 132 accept", &r, err, sizeof(err)), 0);
+	assert_int_equal(r.l4proto, 132);
+	assert_string_equal(nf_filter_l4_name(135), "mh");
+	assert_null(nf_filter_l4_name(132));
 	/* Host bits of a prefix are cleared, as nft does. */
 	assert_int_equal(parse_line("ip6 saddr 2001:db8::5/64 accept", &r, err, sizeof(err)), 0);
 	assert_int_equal(r.saddr6.s6_addr[15], 0);
@@ -90,7 +97,8 @@ static void test_parse_bad(void **state)
 		{ "ip6 saddr 2001:db8::/129 accept", "invalid IPv6 prefix \"2001:db8::/129\"" },
 		{ "ip saddr 2001:db8::1 accept", "invalid IPv4 prefix \"2001:db8::1\"" },
 		{ "ip6 from ::1 accept", "expected saddr or daddr, got \"from\"" },
-		{ "meta l4proto sctp accept", "unknown protocol (tcp, udp, icmp or icmpv6) \"sctp\"" },
+		{ "meta l4proto sctp accept", "unknown protocol (tcp, udp, icmp, icmpv6, esp, ah, mh or 0..255) \"sctp\"" },
+		{ "meta l4proto 256 accept", "unknown protocol (tcp, udp, icmp, icmpv6, esp, ah, mh or 0..255) \"256\"" },
 		{ "ct state new,bogus accept", "invalid ct state \"new,bogus\"" },
 		{ "ct state , accept", "invalid ct state \",\"" },
 		{ "ipsec sideways accept", "expected in or out after ipsec, got \"sideways\"" },
