@@ -151,6 +151,23 @@ static void ra_timer(struct stack *st, struct timer *t)
 	ra_schedule_next(ra);
 }
 
+/*
+ * RFC 4861 6.2.4: when an advertising interface's parameters change, the
+ * router advertises again as if the interface had just become one: the
+ * first of MAX_INITIAL_RTR_ADVERTISEMENTS within MAX_RA_DELAY_TIME, so a
+ * shorter interval (RFC 6275 7.5's fast RAs) or a new prefix takes effect
+ * at once rather than after the old interval.
+ */
+static void ra_changed(struct nd6_ra_state *ra)
+{
+	struct stack *st = ra->dev->st;
+
+	if (!ra->enabled)
+		return;
+	ra->initial_left = MAX_INITIAL_RTR_ADVERTISEMENTS;
+	stack_timer_in(st, &ra->timer, rng_below(&st->rng, MAX_RA_DELAY_TIME_MS) * NS_PER_MS);
+}
+
 int nd6_ra_enable(struct netdev *dev, bool on)
 {
 	struct nd6_ra_state *ra = ra_get(dev);
@@ -194,6 +211,7 @@ int nd6_ra_add_prefix(struct netdev *dev, const struct nd6_ra_prefix *pfx)
 	ra->prefixes[i] = *pfx;
 	if (i == ra->nprefix)
 		ra->nprefix++;
+	ra_changed(ra);
 	return 0;
 }
 
@@ -234,6 +252,7 @@ int nd6_ra_set_conf(struct netdev *dev, const struct nd6_ra_conf *c)
 	ra->conf = *c;
 	if (c->retrans_ms)
 		dev->in6->retrans_ms = c->retrans_ms;
+	ra_changed(ra);
 	return 0;
 }
 

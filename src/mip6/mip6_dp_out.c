@@ -95,6 +95,27 @@ static int insert_hdr(struct pkt *p, uint8_t type, const struct in6_addr *home)
 }
 
 /*
+ * Neighbor Discovery and MLD (RFC 4861, RFC 3810) belong to the link they
+ * are sent on: hop limit 255 / link scope, never rerouted by a binding or
+ * carried through a tunnel (a correspondent resolving a mobile node back at
+ * home must not send its NA to the old care-of address).
+ */
+static bool link_scoped_icmp6(const uint8_t *ip6, size_t len)
+{
+	size_t off = IPV6_HLEN;
+	uint8_t nxt = ip6[6], type;
+
+	if (nxt == NH_HOPOPTS && len >= off + 8) {     /* MLD's Router Alert */
+		nxt = ip6[off];
+		off += ((size_t)ip6[off + 1] + 1) * 8;
+	}
+	if (nxt != NH_ICMPV6 || len < off + 1)
+		return false;
+	type = ip6[off];
+	return (type >= 130 && type <= 137) || type == 143;
+}
+
+/*
  * What the bindings ask for a packet from @a->src to @a->dst (6.1: never
  * for a Mobility Header message, which bypasses the binding cache and the
  * binding update list): a HAO when route-optimised with the correspondent
@@ -141,7 +162,8 @@ int mip6_output(struct stack *st, struct pkt *p, const struct in6_addr *hao_coa,
 	if (p->len < IPV6_HLEN)
 		return 0;
 	a = ip6_addrs_of(p->data);
-	binding_wants(st, &a, p->data[6], &hao_coa, &rh2_coa);
+	if (!link_scoped_icmp6(p->data, p->len))
+		binding_wants(st, &a, p->data[6], &hao_coa, &rh2_coa);
 	if (!hao_coa && !rh2_coa)
 		return 0;
 	/* The chain is walked once up front, so a failure leaves @p untouched. */
@@ -265,7 +287,7 @@ int mip6_tunnel_output(struct stack *st, struct pkt *p)
 
 	if (!mip6_dp_has(st, MIP6_DP_HA) && !mip6_dp_has(st, MIP6_DP_MN_HA))
 		return 1;
-	if (p->len < IPV6_HLEN || p->data[0] >> 4 != 6)
+	if (p->len < IPV6_HLEN || p->data[0] >> 4 != 6 || link_scoped_icmp6(p->data, p->len))
 		return 1;
 	a = ip6_addrs_of(p->data);
 	b = tnl_binding(st, &a, &ha);

@@ -626,6 +626,49 @@ static void test_output_layout(void **state)
 	pkt_free(p);
 }
 
+/*
+ * ND and MLD stay on their link: a correspondent's binding does not give an
+ * NA to the home address a RH2 (the mobile node may be back home, resolving
+ * the correspondent), and a mobile node's reverse tunnel does not carry its
+ * NS; any other ICMPv6 message does take the binding.
+ */
+static void test_nd_bypasses_bindings(void **state)
+{
+	struct fx *f = *state;
+	struct stack *st = MN(f);
+	struct mip6_dp_binding cn = { .kind = MIP6_DP_CN, .hoa = ad("2001:db8:7::100"),
+				      .coa = ad("2001:db8:8::100") };
+	struct mip6_dp_binding mnha = { .kind = MIP6_DP_MN_HA, .hoa = ad("2001:db8:7::200"),
+					.coa = ad("2001:db8:8::200"), .peer = ad("2001:db8:7::1") };
+	uint8_t b[40 + 24] = { 0x60, 0, 0, 0, 0, 24, NH_ICMPV6, 255 };
+	struct pkt *p;
+	bool moved;
+
+	assert_int_equal(mip6_dp_add(st, &cn), 0);
+	assert_int_equal(mip6_dp_add(st, &mnha), 0);
+	memcpy(b + 8, (struct in6_addr[]){ ad("2001:db8:7::5") }, 16);
+	memcpy(b + 24, &cn.hoa, 16);
+	for (unsigned type = 128; type <= 143; type++) {
+		bool nd = (type >= 130 && type <= 137) || type == 143;
+
+		b[40] = (uint8_t)type;
+		p = pkt_from_bytes(st->pool, b, sizeof(b));
+		pkt_set_nh(p);
+		assert_int_equal(mip6_output(st, p, NULL, NULL, &moved), 0);
+		assert_int_equal(moved, !nd);
+		assert_int_equal(p->len, sizeof(b) + (nd ? 0 : 24));
+		pkt_free(p);
+	}
+	/* An NS from the away mobile node's home address is not tunnelled. */
+	memcpy(b + 8, &mnha.hoa, 16);
+	memcpy(b + 24, (struct in6_addr[]){ ad("2001:db8:8::1") }, 16);
+	b[40] = 135;
+	p = pkt_from_bytes(st->pool, b, sizeof(b));
+	pkt_set_nh(p);
+	assert_int_equal(mip6_tunnel_output(st, p), 1);
+	pkt_free(p);
+}
+
 static void test_binding_table(void **state)
 {
 	struct fx *f = *state;
@@ -869,6 +912,7 @@ int main(void)
 		RO_TEST(test_hao_malformed),
 		RO_TEST(test_rh2_home_only),
 		RO_TEST(test_output_layout),
+		RO_TEST(test_nd_bypasses_bindings),
 		RO_TEST(test_binding_table),
 		TNL_TEST(test_reverse_and_forward_tunnel),
 		TNL_TEST(test_tunnel_not_ours),

@@ -350,6 +350,47 @@ static void test_ra_conf(void **state)
 	host_fini(&h);
 }
 
+/*
+ * RFC 4861 6.2.4: a parameter change on an advertising interface restarts
+ * the initial advertisements, so a shorter interval takes effect at once.
+ */
+static void test_ra_change_readvertises(void **state)
+{
+	struct host h;
+	struct icmp_view v;
+	struct nd6_ra_conf c;
+	struct nd6_ra_prefix p = { .prefix = { .s6_addr = { 0x20, 0x01, 0x0d, 0xb8, 0, 9 } }, .plen = 64,
+				   .onlink = true, .autonomous = true, .valid_s = 600, .preferred_s = 300 };
+
+	(void)state;
+	host_ready(&h);
+	h.dev->in6->conf.forwarding = 1;
+	first_ra(&h, &v);
+	run_ms(&h, 60000);          /* the initial ones (up to 3 x 16 s) are out: the next is 200..600 s away */
+	cap_clear(&h.cap);
+	run_ms(&h, 60000);
+	assert_int_equal(count_type(&h, ND_ROUTER_ADVERT), 0);
+	assert_int_equal(nd6_ra_get_conf(h.dev, &c), 0);
+	c.min_interval_ms = 30, c.max_interval_ms = 70;
+	assert_int_equal(nd6_ra_set_conf(h.dev, &c), 0);
+	run_ms(&h, 500);
+	assert_true(count_type(&h, ND_ROUTER_ADVERT) >= 1);
+	run_ms(&h, 1000);
+	assert_true(count_type(&h, ND_ROUTER_ADVERT) >= 14);   /* every 30..70 ms */
+	/* A new prefix is advertised at once too. */
+	c.min_interval_ms = 200000, c.max_interval_ms = 600000;
+	assert_int_equal(nd6_ra_set_conf(h.dev, &c), 0);
+	run_ms(&h, 60000);
+	cap_clear(&h.cap);
+	run_ms(&h, 60000);
+	assert_int_equal(count_type(&h, ND_ROUTER_ADVERT), 0);
+	assert_int_equal(nd6_ra_add_prefix(h.dev, &p), 0);
+	run_ms(&h, 500);
+	assert_true(find_nth(&h, ND_ROUTER_ADVERT, 0, &v));
+	assert_int_equal(v.m[v.len - 32], ND_OPT_PREFIX);
+	host_fini(&h);
+}
+
 static void test_redirect(void **state)
 {
 	struct host h;
@@ -402,6 +443,7 @@ int main(void)
 		cmocka_unit_test(test_opts_parse),
 		cmocka_unit_test(test_router_side),
 		cmocka_unit_test(test_ra_conf),
+		cmocka_unit_test(test_ra_change_readvertises),
 		cmocka_unit_test(test_redirect),
 		cmocka_unit_test(test_state_names),
 	};
