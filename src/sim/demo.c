@@ -1,20 +1,30 @@
 /*
  * The sim file behind `usagi demo` (docs/sim.md), here so tests run it too.
  *
- *        A (SLAAC, 192.0.2.10)   C (steals A's address)
- *           |                    |
- *   ==========lan1 2001:db8:1::/64, 192.0.2.0/24===========
+ *        A (SLAAC, 192.0.2.10)   C (steals A's address)   M (mobile node, at home)
+ *           |                    |                        |
+ *   ==========lan1 2001:db8:1::/64, 192.0.2.0/24 (M's home link)=========
  *                      |
- *                      R  (router, RAs on both links; .1 on both IPv4 subnets)
- *                      |
- *   ==========lan2 2001:db8:2::/64, 198.51.100.0/24========
- *           |
+ *                      R  (router, RAs on every link; .1 on both IPv4 subnets;
+ *                      |   home agent of lan1 from Act 10)
+ *            +---------+-----------------------------+
+ *   ==========lan2 2001:db8:2::/64, 198.51.100.0/24==   ==lan3 2001:db8:3::/64==
+ *           |                                               (M visits lan2, lan3)
  *        B (SLAAC, 198.51.100.10)
  *
  * Act 8: A <-> B under IPsec: IPv6 with IPComp (use) + ESP (aes-gcm-16),
  * IPv4 with AH (hmac-sha256), keys written in the sim so the demo's
  * esp_sa file lets Wireshark read the captures.
  * Act 9: host-mode stateful filtering on B (conntrack after IPsec).
+ * Act 10: Mobile IPv6 (the report's scene): R is M's home agent, A a
+ * correspondent streaming UDP to M's home address; M moves lan1 -> lan2 ->
+ * lan3 -> lan1 with fast RAs (RFC 6275 7.5) and optimistic DAD (RFC 4429);
+ * BU/BA under ESP transport and HoTI/HoT under ESP tunnel mode between the
+ * home address and R; return routability and route optimisation with A.
+ * Each udp-sink line after a move gives the silence (the handover) and
+ * the datagrams lost.
+ * Act 11: a stateful firewall on the home agent's forward path; M leaves
+ * again and its stream passes, B's pings to M's home address do not.
  */
 #include "sim/simfile.h"
 
@@ -31,6 +41,10 @@ const char simfile_demo[] =
 	"attach A eth0 lan1 mac 02:00:00:00:0a:01\n"
 	"attach B eth0 lan2 mac 02:00:00:00:0b:01\n"
 	"attach C eth0 lan1 mac 02:00:00:00:0c:01\n"
+	"host M\n"
+	"segment lan3 delay 1ms\n"
+	"attach R eth2 lan3 mac 02:00:00:00:03:01\n"
+	"attach M eth0 lan1 mac 02:00:00:00:0d:01\n"
 	"\n"
 	"at 0 heading Act 1: router R comes up on lan1 and lan2\n"
 	"at 0 R sysctl net.ipv6.conf.all.forwarding=1\n"
@@ -119,4 +133,65 @@ const char simfile_demo[] =
 	"at 36s heading B's connection tracking table and filter counters\n"
 	"at 36s B conntrack -L\n"
 	"at 36s B filter show\n"
-	"run 37s\n";
+	"at 38s heading Act 10: Mobile IPv6. R becomes the home agent of lan1 and advertises fast (RFC 6275 7.5); M, a mobile node, starts at home with home address 2001:db8:1::100\n"
+	"at 38s R link set eth2 up\n"
+	"at 38s R addr add 2001:db8:3::1/64 dev eth2 nodad\n"
+	"at 38s R ra eth2 prefix 2001:db8:3::/64\n"
+	"at 38s R ra eth0 interval 0.03 0.07 retrans 300\n"
+	"at 38s R ra eth1 interval 0.03 0.07\n"
+	"at 38s R ra eth2 interval 0.03 0.07\n"
+	"at 38s R ra eth2 on\n"
+	"at 38s R mip6 home-agent dev eth0\n"
+	"at 38s R setkey -e add 2001:db8:1::100 2001:db8:1::1 esp 0x4001 -m transport -E aes-cbc 0x00112233445566778899aabbccddeeff -A hmac-sha1 0x0102030405060708090a0b0c0d0e0f1011121314 ;\n"
+	"at 38s R setkey -e add 2001:db8:1::1 2001:db8:1::100 esp 0x4002 -m transport -E aes-cbc 0xffeeddccbbaa99887766554433221100 -A hmac-sha1 0x1415161718191a1b1c1d1e1f2021222324252627 ;\n"
+	"at 38s R setkey -e add 2001:db8:1::100 2001:db8:1::1 esp 0x4003 -m tunnel -E aes-cbc 0x0f0e0d0c0b0a09080706050403020100 -A hmac-sha1 0x28292a2b2c2d2e2f303132333435363738393a3b ;\n"
+	"at 38s R setkey -e add 2001:db8:1::1 2001:db8:1::100 esp 0x4004 -m tunnel -E aes-cbc 0x8899aabbccddeeff0011223344556677 -A hmac-sha1 0x3c3d3e3f404142434445464748494a4b4c4d4e4f ;\n"
+	"at 38s R setkey -e spdadd 2001:db8:1::100 2001:db8:1::1 mh 5 -P in ipsec esp/transport//require ;\n"
+	"at 38s R setkey -e spdadd 2001:db8:1::1 2001:db8:1::100 mh 6 -P out ipsec esp/transport//require ;\n"
+	"at 38s R setkey -e spdadd 2001:db8:1::100 ::/0 mh 1 -P fwd ipsec esp/tunnel/2001:db8:1::100-2001:db8:1::1/require ;\n"
+	"at 38s R setkey -e spdadd ::/0 2001:db8:1::100 mh 3 -P out ipsec esp/tunnel/2001:db8:1::1-2001:db8:1::100/require ;\n"
+	"at 38s A mip6 correspondent on\n"
+	"at 38s M sysctl net.ipv6.conf.eth0.optimistic_dad=1\n"
+	"at 38s M setkey -e add 2001:db8:1::100 2001:db8:1::1 esp 0x4001 -m transport -E aes-cbc 0x00112233445566778899aabbccddeeff -A hmac-sha1 0x0102030405060708090a0b0c0d0e0f1011121314 ;\n"
+	"at 38s M setkey -e add 2001:db8:1::1 2001:db8:1::100 esp 0x4002 -m transport -E aes-cbc 0xffeeddccbbaa99887766554433221100 -A hmac-sha1 0x1415161718191a1b1c1d1e1f2021222324252627 ;\n"
+	"at 38s M setkey -e add 2001:db8:1::100 2001:db8:1::1 esp 0x4003 -m tunnel -E aes-cbc 0x0f0e0d0c0b0a09080706050403020100 -A hmac-sha1 0x28292a2b2c2d2e2f303132333435363738393a3b ;\n"
+	"at 38s M setkey -e add 2001:db8:1::1 2001:db8:1::100 esp 0x4004 -m tunnel -E aes-cbc 0x8899aabbccddeeff0011223344556677 -A hmac-sha1 0x3c3d3e3f404142434445464748494a4b4c4d4e4f ;\n"
+	"at 38s M setkey -e spdadd 2001:db8:1::100 2001:db8:1::1 mh 5 -P out ipsec esp/transport//require ;\n"
+	"at 38s M setkey -e spdadd 2001:db8:1::1 2001:db8:1::100 mh 6 -P in ipsec esp/transport//require ;\n"
+	"at 38s M setkey -e spdadd 2001:db8:1::100 ::/0 mh 1 -P out ipsec esp/tunnel/2001:db8:1::100-2001:db8:1::1/require ;\n"
+	"at 38s M setkey -e spdadd ::/0 2001:db8:1::100 mh 3 -P in ipsec esp/tunnel/2001:db8:1::1-2001:db8:1::100/require ;\n"
+	"at 38s M link set eth0 up\n"
+	"at 38s M mip6 mobile-node home 2001:db8:1::100 home-agent 2001:db8:1::1 ro on\n"
+	"at 38s M service udp-sink 40000\n"
+	"at 39s heading A, the correspondent, streams UDP to M's home address: 50 datagrams a second\n"
+	"at 39s A service udp-stream 2001:db8:1::100 40000 interval 0.02 size 200\n"
+	"at 40s heading M walks to lan2: new router (RA), care-of address, BU to R under ESP, BA; A's stream reaches M through R's tunnel, then return routability (HoTI under ESP through the tunnel, CoTI direct) and route optimisation\n"
+	"at 40s M link set eth0 segment lan2\n"
+	"at 43s M mip6 binding show\n"
+	"at 43s R mip6 binding show\n"
+	"at 43s A mip6 binding show\n"
+	"at 43s M addr show dev eth0\n"
+	"at 44s heading M walks on to lan3: a second handover\n"
+	"at 44s M link set eth0 segment lan3\n"
+	"at 47s M mip6 binding show\n"
+	"at 48s heading M returns home: deregistration with R and A, an NA for its home address, the stream arrives directly again\n"
+	"at 48s M link set eth0 segment lan1\n"
+	"at 51s M mip6 binding show\n"
+	"at 51s R mip6 binding show\n"
+	"at 51s M service show\n"
+	"at 51.5s heading Act 11: R, the home agent, adds a stateful firewall for what it forwards: the home link and its mobile nodes (home addresses out of the tunnel, Mobile IPv6 signalling from care-of addresses) may start connections, the outside may not\n"
+	"at 51.5s R filter add forward ct state established,related accept\n"
+	"at 51.5s R filter add forward ct state invalid drop\n"
+	"at 51.5s R filter add forward iif eth0 accept\n"
+	"at 51.5s R filter add forward ip6 saddr 2001:db8:1::/64 accept\n"
+	"at 51.5s R filter add forward meta l4proto mh accept\n"
+	"at 51.5s R filter policy forward drop\n"
+	"at 52s heading M leaves home again, for lan3: registration, return routability and A's stream all pass the firewall\n"
+	"at 52s M link set eth0 segment lan3\n"
+	"at 54s heading B, outside on lan2, pings M's home address: R drops it, new and from outside\n"
+	"at 54s B ! ping 2001:db8:1::100 -c 2 -i 0.5\n"
+	"at 56s heading What the firewall counted, and M's stream over the four moves\n"
+	"at 56s R filter show\n"
+	"at 56s M mip6 binding show\n"
+	"at 56s M service show\n"
+	"run 57s\n";

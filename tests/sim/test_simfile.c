@@ -267,6 +267,35 @@ static void test_demo(void **state)
 	expect(out, "B: icmpv6   58 ");
 	expect(out, "B: icmp     1 ");
 	expect(out, "ct state established,related counter packets 4 bytes 376 accept # handle 1");
+	/* Act 10: Mobile IPv6 handovers; Act 11: a stateful firewall on the home agent. */
+	expect(out, "R: mip6: HA: home registration hoa 2001:db8:1::100 coa 2001:db8:2::ff:fe00:d01");
+	expect(out, "R: mip6: HA: home registration hoa 2001:db8:1::100 coa 2001:db8:3::ff:fe00:d01");
+	expect(out, "M: mip6: RR with 2001:db8:1::ff:fe00:a01: HoTI CoTI");
+	expect(out, "route optimisation active");
+	expect(out, "A: mip6: CN: binding for 2001:db8:1::100 deleted");
+	expect(out, "M: mip6: at home: 2001:db8:1::100 deregistered, unsolicited NA sent");
+	expect(out, "R: hoa 2001:db8:1::100 coa 2001:db8:2::ff:fe00:d01 ha 2001:db8:1::1 lifetime ");
+	expect(out, "B: 2 packets transmitted, 0 received, 100% packet loss");
+	expect(out, "meta l4proto mh counter packets ");
+	{
+		/* Every move: the stream resumes within a second of simulated time. */
+		const char *q = strstr(out, "Act 10");
+		int moves = 0;
+
+		assert_non_null(q);
+		while ((q = strstr(q, "udp-sink 40000: seq "))) {
+			double silence;
+
+			q = strstr(q, " after ");
+			assert_non_null(q);
+			assert_int_equal(sscanf(q, " after %lf s silence", &silence), 1);
+			if (silence > 0.021) {   /* longer than one interval: a move */
+				assert_true(silence < 1.0);
+				moves++;
+			}
+		}
+		assert_int_equal(moves, 4);
+	}
 	assert_null(strstr(out, "failed: "));
 	assert_int_equal(rc, SIMFILE_OK);
 	{
@@ -283,10 +312,11 @@ static void test_demo(void **state)
 		while (fgets(line, sizeof(line), f))
 			records += line[0] == '"';
 		fclose(f);
-		assert_int_equal(records, 2);   /* both ESP SAs, each once though A and B both know it */
+		/* Act 8's two ESP SAs and Act 10's four (M <-> R), each once though both ends know it. */
+		assert_int_equal(records, 6);
 		assert_int_equal(unlink(path), 0);
 	}
-	for (int i = 1; i <= 2; i++) {
+	for (int i = 1; i <= 3; i++) {
 		snprintf(path, sizeof(path), "%s/lan%d.pcap", dir, i);
 		assert_int_equal(unlink(path), 0);
 	}
