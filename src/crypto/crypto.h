@@ -96,6 +96,24 @@ int crypto_ctx_new(struct crypto_ctx **out,
 /* Closes the handles and wipes every key byte and the context. NULL is fine. */
 void crypto_ctx_free(struct crypto_ctx *c);
 
+/*
+ * What the packet codecs ask of a context for every packet, fixed when it
+ * is made. A context begins with it (crypto_priv.h asserts so), which lets
+ * crypto_ctx_geom read it inline instead of through four calls per packet.
+ */
+struct crypto_geom {
+	uint8_t iv_len;          /* IV bytes on the wire */
+	uint8_t icv_len;         /* auth ICV or AEAD tag, 0 without integrity */
+	uint8_t block;           /* ESP padding alignment */
+	bool aead;
+};
+
+/* @c's geometry (valid while @c lives). */
+static inline const struct crypto_geom *crypto_ctx_geom(const struct crypto_ctx *c)
+{
+	return (const struct crypto_geom *)(const void *)c;
+}
+
 const struct crypto_alg *crypto_ctx_enc(const struct crypto_ctx *c);
 const struct crypto_alg *crypto_ctx_auth(const struct crypto_ctx *c);  /* NULL: none */
 unsigned crypto_ctx_iv_len(const struct crypto_ctx *c);

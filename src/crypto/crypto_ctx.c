@@ -152,6 +152,10 @@ int crypto_ctx_new(struct crypto_ctx **out,
 		return -ENOMEM;
 	c->enc = enc;
 	c->auth = auth;
+	c->g = (struct crypto_geom){ .iv_len = enc->iv_len, .block = enc->block,
+				     .aead = enc->kind == CRYPTO_AEAD,
+				     .icv_len = enc->kind == CRYPTO_AEAD ? enc->icv_len :
+						auth ? auth->icv_len : 0 };
 	rc = enc_open(c, ekey, ekey_len, why);
 	if (!rc && auth)
 		rc = auth_open(c, akey, akey_len, why);
@@ -181,11 +185,7 @@ void crypto_ctx_free(struct crypto_ctx *c)
 
 const struct crypto_alg *crypto_ctx_enc(const struct crypto_ctx *c) { return c->enc; }
 const struct crypto_alg *crypto_ctx_auth(const struct crypto_ctx *c) { return c->auth; }
-unsigned crypto_ctx_iv_len(const struct crypto_ctx *c) { return c->enc->iv_len; }
-unsigned crypto_ctx_block(const struct crypto_ctx *c) { return c->enc->block; }
-bool crypto_ctx_is_aead(const struct crypto_ctx *c) { return c->enc->kind == CRYPTO_AEAD; }
-
-unsigned crypto_ctx_icv_len(const struct crypto_ctx *c)
-{
-	return c->enc->kind == CRYPTO_AEAD ? c->enc->icv_len : c->auth ? c->auth->icv_len : 0;
-}
+unsigned crypto_ctx_iv_len(const struct crypto_ctx *c) { return c->g.iv_len; }
+unsigned crypto_ctx_block(const struct crypto_ctx *c) { return c->g.block; }
+bool crypto_ctx_is_aead(const struct crypto_ctx *c) { return c->g.aead; }
+unsigned crypto_ctx_icv_len(const struct crypto_ctx *c) { return c->g.icv_len; }

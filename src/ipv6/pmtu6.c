@@ -23,6 +23,7 @@ struct pmtu6_ent {
 
 struct pmtu6_cache {
 	struct pmtu6_ent e[PMTU6_SLOTS];
+	unsigned live;                /* entries with mtu != 0: none, no hash per packet */
 };
 
 int pmtu6_init(struct stack *st)
@@ -44,7 +45,11 @@ static unsigned pmtu6_slot(const struct stack *st, const struct in6_addr *dst)
 
 static struct pmtu6_ent *pmtu6_find(struct stack *st, const struct in6_addr *dst)
 {
-	unsigned s = pmtu6_slot(st, dst);
+	unsigned s;
+
+	if (!st->ip6.pmtu->live)      /* the common case: no Packet Too Big heard */
+		return NULL;
+	s = pmtu6_slot(st, dst);
 
 	for (unsigned i = 0; i < PMTU6_WAYS; i++) {
 		struct pmtu6_ent *e = &st->ip6.pmtu->e[(s + i) % PMTU6_SLOTS];
@@ -52,6 +57,7 @@ static struct pmtu6_ent *pmtu6_find(struct stack *st, const struct in6_addr *dst
 		if (e->mtu && in6_equal(&e->dst, dst)) {
 			if (e->expires <= st->now) {
 				e->mtu = 0;
+				st->ip6.pmtu->live--;
 				return NULL;
 			}
 			return e;
@@ -98,8 +104,10 @@ int pmtu_cache_set(struct stack *st, const struct in6_addr *dst, uint32_t mtu)
 	for (unsigned i = 0; !e && i < PMTU6_WAYS; i++) {
 		struct pmtu6_ent *c = &st->ip6.pmtu->e[(s + i) % PMTU6_SLOTS];
 
-		if (!c->mtu || c->expires <= st->now)
+		if (!c->mtu || c->expires <= st->now) {
+			st->ip6.pmtu->live += !c->mtu;
 			e = c;
+		}
 		else if (!victim || c->expires < victim->expires)
 			victim = c;
 	}

@@ -3,16 +3,6 @@
 
 #include "core/stack.h"
 
-static size_t esp_hdr_iv(const struct esp_sa_params *sa)
-{
-	return ESP_HDR_LEN + crypto_ctx_iv_len(sa->c);
-}
-
-size_t esp_encap_headroom(const struct esp_sa_params *sa)
-{
-	return esp_hdr_iv(sa);
-}
-
 /*
  * @n rounded up to a multiple of @blk. Every cipher block (and RFC 4303's
  * 4-byte minimum) is a power of two: a mask, not a division, which costs
@@ -25,13 +15,7 @@ static inline size_t round_up(size_t n, size_t blk)
 	return (n + blk - 1) / blk * blk;
 }
 
-/* RFC 4303 2.4: payload + pad length + next header, padded to the block. */
-static size_t padded_len(const struct esp_sa_params *sa, size_t len)
-{
-	return round_up(len + ESP_TRAILER_LEN, crypto_ctx_block(sa->c));
-}
-
-/* What the codec needs of the SA's algorithms, asked of the context once per packet. */
+/* What the codec needs of the SA's algorithms, read inline from the context once per packet. */
 struct esp_geom {
 	size_t hl;              /* header + IV */
 	size_t blk;             /* padding alignment */
@@ -41,19 +25,16 @@ struct esp_geom {
 
 static inline struct esp_geom geom(const struct esp_sa_params *sa)
 {
-	return (struct esp_geom){ .hl = esp_hdr_iv(sa), .blk = crypto_ctx_block(sa->c),
-				  .icv = crypto_ctx_icv_len(sa->c),
-				  .aead = crypto_ctx_is_aead(sa->c) };
+	const struct crypto_geom *g = crypto_ctx_geom(sa->c);
+
+	return (struct esp_geom){ .hl = ESP_HDR_LEN + g->iv_len, .blk = g->block,
+				  .icv = g->icv_len, .aead = g->aead };
 }
 
+/* RFC 4303 2.4: payload + pad length + next header, padded to the block. */
 static inline size_t pad_to(const struct esp_geom *g, size_t len)
 {
 	return round_up(len + ESP_TRAILER_LEN, g->blk);
-}
-
-size_t esp_encap_tailroom(const struct esp_sa_params *sa, size_t len)
-{
-	return padded_len(sa, len) - len + crypto_ctx_icv_len(sa->c);
 }
 
 /*
@@ -102,7 +83,7 @@ static int seal(const struct esp_sa_params *sa, const struct esp_geom *g, uint8_
 		return crypto_encrypt(sa->c, hdr + ESP_HDR_LEN, aad, alen, ct, ct_len, icv);
 	}
 	rc = crypto_encrypt(sa->c, hdr + ESP_HDR_LEN, NULL, 0, ct, ct_len, NULL);
-	if (rc || !crypto_ctx_auth(sa->c))
+	if (rc || !g->icv)      /* no integrity algorithm */
 		return rc;
 	return crypto_auth(sa->c, hdr, auth_len(sa, icv, hl + ct_len, seq_hi), icv);
 }
@@ -166,7 +147,7 @@ static int open_payload(const struct esp_sa_params *sa, const struct esp_geom *g
 		alen = aead_aad(sa, hdr, seq_hi, aad);
 		return crypto_decrypt(sa->c, hdr + ESP_HDR_LEN, aad, alen, ct, ct_len, icv);
 	}
-	if (crypto_ctx_auth(sa->c)) {
+	if (icv_len) {          /* an integrity algorithm */
 		memcpy(want, icv, icv_len);
 		rc = crypto_auth_verify(sa->c, hdr, auth_len(sa, icv, hl + ct_len, seq_hi), want);
 		if (rc)

@@ -31,10 +31,25 @@ struct esp_sa_params {
 	struct crypto_ctx *c;
 };
 
-/* Headroom esp_encap needs in front of the payload: header + IV. */
-size_t esp_encap_headroom(const struct esp_sa_params *sa);
-/* Tailroom esp_encap needs after a payload of @len bytes: padding, trailer, ICV. */
-size_t esp_encap_tailroom(const struct esp_sa_params *sa, size_t len);
+/* Headroom esp_encap needs in front of the payload: header + IV. Inline: asked per packet. */
+static inline size_t esp_encap_headroom(const struct esp_sa_params *sa)
+{
+	return ESP_HDR_LEN + crypto_ctx_geom(sa->c)->iv_len;
+}
+
+/*
+ * Tailroom esp_encap needs after a payload of @len bytes: padding (RFC
+ * 4303 2.4: payload + pad length + next header to a multiple of the
+ * block, a power of two for every cipher), trailer, ICV.
+ */
+static inline size_t esp_encap_tailroom(const struct esp_sa_params *sa, size_t len)
+{
+	const struct crypto_geom *g = crypto_ctx_geom(sa->c);
+	size_t blk = g->block, ct = len + ESP_TRAILER_LEN;
+
+	ct = (blk & (blk - 1)) == 0 ? (ct + blk - 1) & ~(blk - 1) : (ct + blk - 1) / blk * blk;
+	return ct - len + g->icv_len;
+}
 
 /*
  * Encapsulates the payload at p->data (an inner IP packet in tunnel mode,

@@ -185,6 +185,7 @@ static void policy_unlink(struct xfrm_spd *spd, struct xfrm_policy *p)
 {
 	uint32_t slot = order_after(spd, p->index - 1);
 
+	spd->changes++;
 	spd_index_remove(spd, p);
 	if (slot < spd->n && spd->pol[slot] == p) {
 		spd->pol[slot] = NULL;
@@ -200,6 +201,7 @@ static int policy_replace(struct xfrm_spd *spd, struct xfrm_policy *old, const s
 {
 	bool moved = old->priority != p->priority;
 
+	spd->changes++;
 	if (moved)
 		spd_index_remove(spd, old);
 	old->priority = p->priority;
@@ -240,6 +242,7 @@ int xfrm_policy_add(struct stack *st, const struct xfrm_policy *req, int flags, 
 	if (!p)
 		return -ENOMEM;
 	*p = tmp;
+	spd->changes++;
 	p->index = spd->next_index << 3 | p->dir;
 	p->seq = spd->next_seq++;
 	p->add_time = st->now;
@@ -300,6 +303,7 @@ void xfrm_policy_flush(struct stack *st)
 {
 	struct xfrm_spd *spd = st->spd;
 
+	spd->changes++;
 	spd_index_free(spd);
 	for (uint32_t i = 0; i < spd->n; i++) {
 		if (spd->pol[i])

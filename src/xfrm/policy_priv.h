@@ -116,6 +116,13 @@ struct xfrm_spd {
 	struct siphash_key key;
 	uint64_t gen;                   /* bumped by a change other nodes depend on: their bounds go stale */
 	uint64_t node_gen;              /* gen when such a node came or went: parents older are stale */
+	/*
+	 * Bumped by every add, update, delete and flush, before any policy is
+	 * freed: a cached lookup result (xfrm_output.c, xfrm_policy_check.c)
+	 * is what a lookup would return, and its policy still alive, while
+	 * this holds the value it had when the result was found.
+	 */
+	uint64_t changes;
 	/* Every policy in index order (indexes only grow); deleted slots hold NULL. */
 	uint32_t *idx;
 	struct xfrm_policy **pol;

@@ -7,6 +7,7 @@
 
 #include "xfrm/xfrm.h"
 #include "xfrm/xfrm_io.h"
+#include "xfrm/policy_priv.h"
 
 #define XFRM_LL_RESERVE 32      /* headroom left for the link header after every step */
 #define XFRM_ROOM_SLACK 64      /* extra head and tail room when a packet must be copied */
@@ -94,6 +95,18 @@ int xfrm_tunnel_push(struct stack *st, struct pkt **pp, const struct xfrm_state 
 int xfrm_ecn_decap(struct pkt *p, uint8_t outer_ds);
 /* Traffic class (IPv6) or TOS (IPv4) of the header at @h. */
 uint8_t xfrm_dsfield(const uint8_t *h);
+
+/* The SAs one packet goes through, in application order; NULL: an optional step skipped. */
+struct xfrm_bundle {
+	struct xfrm_state *x[XFRM_TMPL_MAX];
+	unsigned n, used;
+};
+
+/* The SPD's change count (struct xfrm_spd.changes). */
+static inline uint64_t xfrm_spd_changes(const struct stack *st)
+{
+	return st->spd->changes;
+}
 
 /* xfrm_input.c */
 

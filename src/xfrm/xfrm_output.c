@@ -9,13 +9,15 @@
  * bundles on its dst entries, the result is kept per (policy, flow
  * addresses) in a small direct-mapped table and reused only while a fresh
  * resolution would provably give the same SAs: the lookup returned the
- * same policy object with the same templates (spdupdate changes them in
- * place, so they are compared), the flow has the same family and addresses
- * (transport steps take them), and the SAD announced no change since
- * (struct xfrm_sad.changes counts every add, update, expiry, delete, flush
- * and acquire). A cached policy pointer is compared, never followed; the
- * SA pointers are read only while the SAD is unchanged, so none of them
- * can have been freed. A resolution that had to ask for an SA is not kept.
+ * same policy object, the SPD changed nothing since (struct
+ * xfrm_spd.changes counts every add, update, delete and flush, so
+ * spdupdate's change of templates in place too), the flow has the same
+ * family and addresses (transport steps take them), and the SAD announced
+ * no change since (struct xfrm_sad.changes counts every add, update,
+ * expiry, delete, flush and acquire). A cached policy pointer is compared,
+ * never followed; the SA pointers are read only while the SAD is
+ * unchanged, so none of them can have been freed. A resolution that had
+ * to ask for an SA, or during which anything changed, is not kept.
  */
 #include <stdlib.h>
 
@@ -27,20 +29,14 @@
 #include "xfrm/xfrm_io_priv.h"
 #include "xfrm/xfrm_natt.h"
 
-/* The SAs one packet goes through, in application order; NULL: an optional step skipped. */
-struct xfrm_bundle {
-	struct xfrm_state *x[XFRM_TMPL_MAX];
-	unsigned n, used;
-};
-
 #define BCACHE_BITS 6             /* 64 entries */
 
+/* A bundle per (policy, flow addresses): what the flows of one address pair share. */
 struct bcache_ent {
 	const struct xfrm_policy *pol;      /* NULL: empty; compared only */
-	uint64_t sad_changes;               /* st->sad->changes when resolved */
+	uint64_t spd_changes, sad_changes;  /* when resolved */
 	struct in6_addr src, dst;           /* the flow's */
-	uint8_t family, ntmpl;
-	struct xfrm_tmpl tmpl[XFRM_TMPL_MAX];  /* the policy's when resolved */
+	uint8_t family;
 	struct xfrm_bundle b;
 };
 
@@ -106,44 +102,47 @@ static struct bcache_ent *bcache_slot(struct xfrm_out_cache *c, const struct xfr
 	return &c->e[((((uint64_t)(uintptr_t)pol ^ d) * k ^ s) * k) >> (64 - BCACHE_BITS)];
 }
 
-/* True when @e holds what resolving @pol for @fl would give now (see the top of the file). */
-static bool bcache_valid(const struct bcache_ent *e, const struct xfrm_policy *pol,
-			 const struct xfrm_flow *fl, uint64_t sad_changes)
+/*
+ * True when @e holds what resolving @pol for @fl would give now: the same
+ * policy object, unchanged (the SPD counts every change, spdupdate's in
+ * place too), the same addresses (transport steps take them), and the
+ * same SAD. The SA pointers are read only then, so none can have been freed.
+ */
+static bool bcache_valid(const struct stack *st, const struct bcache_ent *e,
+			 const struct xfrm_policy *pol, const struct xfrm_flow *fl)
 {
-	unsigned n = MIN(pol->ntmpl, XFRM_TMPL_MAX);
-
-	return e->pol == pol && e->sad_changes == sad_changes && e->family == fl->family &&
-	       in6_equal(&e->dst, &fl->dst) && in6_equal(&e->src, &fl->src) &&
-	       e->ntmpl == n && memcmp(e->tmpl, pol->tmpl, n * sizeof(pol->tmpl[0])) == 0;
+	return e->pol == pol && e->spd_changes == xfrm_spd_changes(st) &&
+	       e->sad_changes == st->sad->changes && e->family == fl->family &&
+	       in6_equal(&e->dst, &fl->dst) && in6_equal(&e->src, &fl->src);
 }
 
 /*
  * The bundle of @pol for @fl into @b: from the cache when it is still
- * what bundle_resolve would find, else resolved (and kept). 0 or -errno
- * as bundle_resolve. Without memory for the cache, every packet resolves.
+ * what bundle_resolve would find, else resolved (and kept unless it had
+ * to ask for an SA, or anything changed meanwhile). 0 or -errno as
+ * bundle_resolve. Without memory for the cache, every packet resolves.
  */
 static int bundle_get(struct stack *st, const struct xfrm_policy *pol, const struct xfrm_flow *fl,
 		      struct xfrm_bundle *b)
 {
 	struct xfrm_out_cache *c = st->xfrm_ocache;
+	uint64_t spd = xfrm_spd_changes(st), sad = st->sad->changes;
 	struct bcache_ent *e;
 	int rc;
 
 	if (!c && !(c = st->xfrm_ocache = calloc(1, sizeof(*c))))
 		return bundle_resolve(st, pol, fl, b);
 	e = bcache_slot(c, pol, fl);
-	if (bcache_valid(e, pol, fl, st->sad->changes)) {
+	if (bcache_valid(st, e, pol, fl)) {
 		*b = e->b;
 		return 0;
 	}
 	e->pol = NULL;
 	rc = bundle_resolve(st, pol, fl, b);
-	if (rc < 0)
+	if (rc < 0 || spd != xfrm_spd_changes(st) || sad != st->sad->changes)
 		return rc;
-	*e = (struct bcache_ent){ .pol = pol, .sad_changes = st->sad->changes, .src = fl->src,
-				  .dst = fl->dst, .family = fl->family,
-				  .ntmpl = (uint8_t)MIN(pol->ntmpl, XFRM_TMPL_MAX), .b = *b };
-	memcpy(e->tmpl, pol->tmpl, e->ntmpl * sizeof(pol->tmpl[0]));
+	*e = (struct bcache_ent){ .pol = pol, .spd_changes = spd, .sad_changes = sad,
+				  .src = fl->src, .dst = fl->dst, .family = fl->family, .b = *b };
 	return 0;
 }
 

@@ -109,7 +109,7 @@ static void test_policy_changes(void **state)
 	x1 = lab_sa(SA(t), IPPROTO_ESP, XFRM_MODE_TRANSPORT, A6, B6, 0x3001, LAB_GCM);
 	x2 = lab_sa(SA(t), IPPROTO_ESP, XFRM_MODE_TRANSPORT, A6, B6, 0x3002, LAB_GCM);
 	assert_int_equal(send_spi(t, B6), 0x3002);
-	/* spdupdate changes the templates of the same policy object: they are compared. */
+	/* spdupdate changes the templates of the same policy object: the SPD counts it a change. */
 	out_policy(t, 0x3001, XFRM_POLICY_F_UPDATE);
 	assert_int_equal(send_spi(t, B6), 0x3001);
 	out_policy(t, 0, XFRM_POLICY_F_UPDATE);
