@@ -66,6 +66,8 @@ int netdev_set_mtu(struct netdev *dev, uint32_t mtu);
 
 /* A frame arrived from the backend (data = Ethernet header). Consumes @p. */
 void netdev_rx(struct netdev *dev, struct pkt *p);
+/* @n frames read in one go (a backend's batch): netdev_rx on each, in order. Consumes them. */
+void netdev_rx_burst(struct netdev *dev, struct pkt *const *pkts, unsigned n);
 /* Sends a finished frame. Consumes @p. */
 int netdev_xmit(struct netdev *dev, struct pkt *p);
 

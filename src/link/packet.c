@@ -140,6 +140,7 @@ static int packet_recv_one(struct netdev *dev, struct pkt *p)
 static int packet_rx_ready(struct netdev *dev)
 {
 	struct stack *st = dev->st;
+	struct pkt *burst[PACKET_RX_BATCH];
 	int frames = 0;
 
 	while (frames < PACKET_RX_BATCH) {
@@ -157,11 +158,12 @@ static int packet_rx_ready(struct netdev *dev)
 			if (rc == 0)
 				break;
 			STAT_INC(st, packet_rx_error);
+			netdev_rx_burst(dev, burst, (unsigned)frames);
 			return frames ? frames : rc;
 		}
-		netdev_rx(dev, p);
-		frames++;
+		burst[frames++] = p;
 	}
+	netdev_rx_burst(dev, burst, (unsigned)frames);
 	return frames;
 }
 

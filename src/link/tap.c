@@ -84,6 +84,7 @@ static int tap_rx_ready(struct netdev *dev)
 {
 	struct tap_priv *tp = dev->priv;
 	struct stack *st = dev->st;
+	struct pkt *burst[TAP_RX_BATCH];
 	int frames = 0;
 
 	while (frames < TAP_RX_BATCH) {
@@ -104,12 +105,13 @@ static int tap_rx_ready(struct netdev *dev)
 			if (err == EAGAIN || err == EWOULDBLOCK)
 				break;
 			STAT_INC(st, tap_rx_error);
+			netdev_rx_burst(dev, burst, (unsigned)frames);
 			return frames ? frames : -err;
 		}
 		pkt_put(p, (size_t)n);
-		netdev_rx(dev, p);
-		frames++;
+		burst[frames++] = p;
 	}
+	netdev_rx_burst(dev, burst, (unsigned)frames);
 	return frames;
 }
 

@@ -141,22 +141,29 @@ enum { NF_TCPF_WSCALE = 1 << 4, NF_TCPF_SEEN = 1 << 5, NF_TCPF_FIN = 1 << 6,
 
 /*
  * One tracked connection. Only the original tuple is stored: without NAT the
- * reply tuple is its inverse (nf_ct_tuple builds either). 112 bytes on LP64
- * (see the static assertion in nf_conntrack_core.c); with the bucket array
- * (4 bytes per bucket, one bucket per entry) 116 bytes per entry.
+ * reply tuple is its inverse (nf_ct_tuple builds either). 104 bytes on LP64
+ * (see the static assertion in nf_conntrack_core.c); the hash index adds
+ * about 19 bytes per entry (nf_conntrack_hash.c), under 128 in all. What a
+ * lookup reads (tuple, id, deadline) comes first, in the entry's first
+ * cache line or two.
  */
 struct nf_conn {
-	uint32_t hnext[NF_DIR_MAX]; /* core: hash chains (node refs), free list */
 	struct nf_tuple tuple;      /* original direction */
-	uint64_t bytes[NF_DIR_MAX];
 	uint32_t id;                /* unique while the stack lives, never 0 (0 marks a free slot) */
+	union {
+		uint32_t deadline;  /* expiry, stack clock in seconds */
+		uint32_t free_next; /* core: the next free slot, while id is 0 */
+	};
+	uint64_t bytes[NF_DIR_MAX];
 	uint32_t mark;              /* for rules (ct mark); 0 by default */
-	uint32_t deadline;          /* expiry, stack clock in seconds */
 	uint32_t packets[NF_DIR_MAX];
 	uint8_t status;             /* NF_CTS_* */
 	uint8_t l4state;            /* enum nf_tcp_state for TCP; 0 otherwise */
 	uint8_t tcpf[NF_DIR_MAX];   /* TCP: window scale and NF_TCPF_* per end */
-	struct nf_tcp_end tcp[NF_DIR_MAX]; /* TCP only */
+	union {
+		struct nf_tcp_end tcp[NF_DIR_MAX]; /* TCP */
+		struct { uint32_t stream_ms; } udp; /* UDP: stack ms after which a replied flow is a stream */
+	};
 };
 
 /* What nf_ct_in tells about one packet. */
@@ -193,6 +200,19 @@ uint32_t nf_ct_expires_in(const struct stack *st, const struct nf_conn *ct);
 
 /* The looked-up entry for @t (either direction; *dir set), or NULL. No side effects. */
 struct nf_conn *nf_ct_find(struct stack *st, const struct nf_tuple *t, int *dir);
+
+/*
+ * Burst hint for a receive path that holds several packets at once (the
+ * VPP/DPDK pattern): call it on the burst before handing the packets to the
+ * stack one by one. It parses each packet's tuple (IP header at
+ * p->data + @l3off; anything else is skipped), looks the whole burst up
+ * with the cache misses overlapped (nf_ct_lookup_bulk) and leaves in each
+ * packet a hint (p->nfct*) that its nf_ct_in checks (same entry id, same
+ * full tuple) and then uses instead of hashing again. Optional and never
+ * changes a verdict: a stale or wrong hint only costs the lookup it saved,
+ * and nf_ct_get ignores hints. Does nothing while the table is empty.
+ */
+void nf_ct_prefetch(struct stack *st, struct pkt *const *pkts, unsigned n, size_t l3off);
 
 /* Removes @ct now (destroy event, counted). */
 void nf_ct_destroy(struct stack *st, struct nf_conn *ct);

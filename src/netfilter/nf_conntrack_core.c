@@ -1,24 +1,19 @@
 /*
- * Conntrack table: entries in stable slots (chunks of NF_CHUNK), each linked
- * into two hash chains (original and reply tuple) of one keyed bucket array
- * (SipHash-1-3 with st->hkey: an attacker cannot aim collisions). Bounded
- * by nf_conntrack_max with early drop of unassured entries; expiry is lazy
- * (a lookup that meets an expired entry removes it) plus a sweep of
- * NF_GC_SCAN slots a second on the stack's timer wheel. No global state.
+ * Conntrack table: entries in stable slots (chunks of NF_CHUNK), each keyed
+ * twice (original and reply tuple) in the hash index of
+ * nf_conntrack_hash.c (keyed SipHash-1-3: an attacker cannot aim
+ * collisions). Bounded by nf_conntrack_max with early drop of unassured
+ * entries; expiry is lazy (a lookup that meets an expired entry removes it)
+ * plus a sweep on the stack's timer wheel that visits every slot within
+ * NF_GC_CYCLE seconds (NF_GC_SCAN slots a second at least). No global state.
  */
 #include <stdlib.h>
-#include "core/siphash.h"
 #include "netfilter/nf_priv.h"
 
 _Static_assert(sizeof(struct nf_tuple) == 40, "nf_tuple is hashed as bytes: no padding");
-_Static_assert(sizeof(struct nf_conn) <= 112, "nf_conn: keep it well under 128 bytes");
-
-#define REF(slot, dir) ((slot) << 1 | (uint32_t)(dir))
-
-static uint32_t tuple_hash(const struct stack *st, const struct nf_tuple *t)
-{
-	return (uint32_t)siphash13(&st->hkey, t, sizeof(*t)) & st->nf->bmask;
-}
+_Static_assert(sizeof(struct nf_conn) <= 104, "nf_conn: 128 bytes per entry with the index");
+_Static_assert(offsetof(struct nf_conn, deadline) + 4 <= offsetof(struct nf_conn, bytes),
+	       "a lookup reads the tuple, id and deadline: keep them first");
 
 /* ICMP echo request <-> reply (RFC 792, RFC 4443 4.1/4.2), the types conntrack pairs. */
 static uint8_t icmp_inverse_type(uint8_t l4, uint8_t type)
@@ -70,95 +65,18 @@ struct nf_conn *nf_ct_find(struct stack *st, const struct nf_tuple *t, int *dir)
 	return s ? nf_slot(st->nf, s) : NULL;
 }
 
-uint32_t nf_ct_lookup(struct stack *st, const struct nf_tuple *t, int *dir)
-{
-	struct nf_state *nf = st->nf;
-	struct nf_tuple inv;
-
-	if (!nf || !nf->buckets)
-		return 0;
-	for (uint32_t r = nf->buckets[tuple_hash(st, t)]; r;) {
-		struct nf_conn *ct = nf_slot(nf, r >> 1);
-		int d = (int)(r & 1);
-
-		if (d == NF_DIR_ORIG) {
-			if (memcmp(&ct->tuple, t, sizeof(*t)) == 0)
-				goto found;
-		} else {
-			nf_ct_tuple(ct, NF_DIR_REPLY, &inv);
-			if (memcmp(&inv, t, sizeof(*t)) == 0)
-				goto found;
-		}
-		r = ct->hnext[d];
-		continue;
-found:
-		*dir = d;
-		return r >> 1;
-	}
-	return 0;
-}
-
-static void chain_insert(struct stack *st, uint32_t slot, int dir)
-{
-	struct nf_state *nf = st->nf;
-	struct nf_conn *ct = nf_slot(nf, slot);
-	struct nf_tuple t;
-	uint32_t b;
-
-	nf_ct_tuple(ct, dir, &t);
-	b = tuple_hash(st, &t);
-	ct->hnext[dir] = nf->buckets[b];
-	nf->buckets[b] = REF(slot, dir);
-}
-
-static void chain_remove(struct stack *st, uint32_t slot, int dir)
-{
-	struct nf_state *nf = st->nf;
-	struct nf_conn *ct = nf_slot(nf, slot);
-	struct nf_tuple t;
-	uint32_t *link;
-
-	nf_ct_tuple(ct, dir, &t);
-	link = &nf->buckets[tuple_hash(st, &t)];
-	while (*link && *link != REF(slot, dir))
-		link = &nf_slot(nf, *link >> 1)->hnext[*link & 1];
-	if (*link)
-		*link = ct->hnext[dir];
-}
-
-/* Buckets: a power of two >= max (at most two chain nodes per bucket on average). */
-static int buckets_resize(struct stack *st, uint32_t max)
-{
-	struct nf_state *nf = st->nf;
-	uint32_t n = 1024, *b;
-
-	while (n < max && n < (1u << 30))
-		n <<= 1;
-	if (nf->buckets && n == nf->bmask + 1)
-		return 0;
-	b = calloc(n, sizeof(*b));
-	if (!b)
-		return -ENOMEM;
-	free(nf->buckets);
-	nf->buckets = b;
-	nf->bmask = n - 1;
-	for (uint32_t s = 1; s < nf->nslots; s++) {
-		if (!nf_slot(nf, s)->id)
-			continue;
-		chain_insert(st, s, NF_DIR_ORIG);
-		chain_insert(st, s, NF_DIR_REPLY);
-	}
-	return 0;
-}
-
 int nf_ct_set_max(struct stack *st, uint32_t max)
 {
 	struct nf_state *nf = nf_state_get(st);
 
 	if (!nf)
 		return -ENOMEM;
-	if (nf->buckets && buckets_resize(st, max) < 0)
-		return -ENOMEM;
+	if (nf->bkt) {
+		int rc = nf_hash_resize(st, MAX(max, nf->count));
+
+		if (rc < 0)
+			return rc;
+	}
 	nf->max = max;
 	return 0;
 }
@@ -171,7 +89,7 @@ static uint32_t slot_alloc(struct stack *st)
 	uint32_t s = nf->free_head;
 
 	if (s) {
-		nf->free_head = nf_slot(nf, s)->hnext[0];
+		nf->free_head = nf_slot(nf, s)->free_next;
 		return s;
 	}
 	if (nf->nslots == 0)
@@ -190,6 +108,12 @@ static uint32_t slot_alloc(struct stack *st)
 	return nf->nslots++;
 }
 
+size_t nf_ct_mem_bytes(const struct nf_state *nf)
+{
+	return (size_t)nf->nchunks * (NF_CHUNK * sizeof(struct nf_conn) + sizeof(*nf->chunks)) +
+	       nf_hash_bytes(nf);
+}
+
 void nf_ct_event(struct stack *st, int event, const struct nf_conn *ct)
 {
 	struct nf_state *nf = st->nf;
@@ -205,6 +129,15 @@ void nf_ct_destroy(struct stack *st, struct nf_conn *ct)
 		nf_ct_destroy_slot(st, slot_of(st->nf, ct));
 }
 
+static void slot_free(struct nf_state *nf, uint32_t s)
+{
+	struct nf_conn *ct = nf_slot(nf, s);
+
+	memset(ct, 0, sizeof(*ct));
+	ct->free_next = nf->free_head;
+	nf->free_head = s;
+}
+
 void nf_ct_destroy_slot(struct stack *st, uint32_t s)
 {
 	struct nf_state *nf = st->nf;
@@ -215,11 +148,8 @@ void nf_ct_destroy_slot(struct stack *st, uint32_t s)
 	ct->status |= NF_CTS_DYING;
 	if (ct->status & NF_CTS_CONFIRMED)
 		nf_ct_event(st, NF_CT_EV_DESTROY, ct);
-	chain_remove(st, s, NF_DIR_ORIG);
-	chain_remove(st, s, NF_DIR_REPLY);
-	memset(ct, 0, sizeof(*ct));
-	ct->hnext[0] = nf->free_head;
-	nf->free_head = s;
+	nf_hash_del(st, s);
+	slot_free(nf, s);
 	nf->count--;
 }
 
@@ -251,13 +181,15 @@ static bool early_drop(struct stack *st)
 struct nf_conn *nf_ct_create(struct stack *st, const struct nf_tuple *t, uint32_t *slot)
 {
 	struct nf_state *nf = st->nf;
+	struct nf_hkey k[NF_DIR_MAX];
 	struct nf_conn *ct;
 	uint32_t s;
 
-	if (!nf->buckets && buckets_resize(st, nf->max) < 0) {
+	if (!nf->bkt && nf_hash_resize(st, nf->max) < 0) {
 		STAT_INC(st, nf_ct_insert_failed);
 		return NULL;
 	}
+	nf_hash_keys(st, t, k);
 	if (nf->count >= nf->max && !early_drop(st)) {
 		STAT_INC(st, nf_ct_drop);
 		return NULL;
@@ -273,8 +205,11 @@ struct nf_conn *nf_ct_create(struct stack *st, const struct nf_tuple *t, uint32_
 	ct->id = nf->next_id++;
 	if (!nf->next_id)
 		nf->next_id = 1;
-	chain_insert(st, s, NF_DIR_ORIG);
-	chain_insert(st, s, NF_DIR_REPLY);
+	if (nf_hash_add(st, s, k) < 0) {
+		slot_free(nf, s);
+		STAT_INC(st, nf_ct_insert_failed);
+		return NULL;
+	}
 	nf->count++;
 	STAT_INC(st, nf_ct_new);
 	if (slot)
@@ -286,12 +221,17 @@ struct nf_conn *nf_ct_create(struct stack *st, const struct nf_tuple *t, uint32_
 	return ct;
 }
 
-/* The expiry sweep: NF_GC_SCAN slots a second, rearmed while entries remain. */
+/*
+ * The expiry sweep, once a second while entries remain: 1/NF_GC_CYCLE of
+ * the slots (at least NF_GC_SCAN), so an entry that nothing looks up is
+ * gone within NF_GC_CYCLE seconds of its deadline at any table size.
+ */
 static void gc_fire(struct stack *st, struct timer *t)
 {
 	struct nf_state *nf = st->nf;
+	uint32_t scan = MAX((uint32_t)NF_GC_SCAN, nf->nslots / NF_GC_CYCLE + 1);
 
-	for (unsigned i = 0; i < NF_GC_SCAN && nf->nslots > 1; i++) {
+	for (uint32_t i = 0; i < scan && nf->nslots > 1; i++) {
 		uint32_t s = nf->gc_pos++ % (nf->nslots - 1) + 1;
 		struct nf_conn *ct = nf_slot(nf, s);
 
@@ -312,8 +252,9 @@ void nf_ct_table_free(struct stack *st)
 	for (uint32_t c = 0; c < nf->nchunks; c++)
 		free(nf->chunks[c]);
 	free(nf->chunks);
-	free(nf->buckets);
+	free(nf->bkt);
 	nf->chunks = NULL;
-	nf->buckets = NULL;
+	nf->bkt = NULL;
+	nf->nbkt = 0;
 	nf->nchunks = nf->nslots = nf->free_head = nf->count = 0;
 }

@@ -21,6 +21,8 @@ bool nf_ct_get(struct stack *st, const struct pkt *p, struct nf_ct_info *out)
 	out->ct = NULL;
 	out->dir = p->nfct_info >> 4;
 	out->state = (enum nf_ct_state)(p->nfct_info & 0xf);
+	if ((p->nfct_info & 0xf) == NF_CT_HINT)
+		goto gone;
 	if (!p->nfct) {
 		if (out->state == NF_CT_INVALID && p->nfct_info)
 			return true;
@@ -47,6 +49,10 @@ static int ct_update(struct stack *st, const struct nf_l4proto *l4, uint32_t slo
 	uint8_t status = ct->status, l4state = ct->l4state;
 	int state = l4->packet(st, ct, dir, np, created);
 
+	if (state == NF_CT_L4_REOPEN) {
+		nf_ct_destroy_slot(st, slot);
+		return -EAGAIN;
+	}
 	if (state == NF_CT_INVALID) {
 		STAT_INC(st, nf_ct_invalid);
 		if (created)
@@ -68,6 +74,22 @@ static int ct_update(struct stack *st, const struct nf_l4proto *l4, uint32_t slo
 	return 0;
 }
 
+/* An nf_ct_prefetch hint for @t: the slot it names if that entry is still @t's (*dir set), else 0. */
+static uint32_t hint_take(const struct stack *st, const struct pkt *p, const struct nf_tuple *t,
+			  int *dir)
+{
+	const struct nf_state *nf = st->nf;
+	const struct nf_conn *ct;
+
+	if ((p->nfct_info & 0xf) != NF_CT_HINT || !p->nfct || p->nfct >= nf->nslots)
+		return 0;
+	ct = nf_slot(nf, p->nfct);
+	if (ct->id != p->nfct_id || !nf_ct_tuple_is(ct, p->nfct_info >> 4, t))
+		return 0;
+	*dir = p->nfct_info >> 4;
+	return p->nfct;
+}
+
 static int ct_classify(struct stack *st, struct pkt *p, struct nf_ct_info *out, uint32_t *slot)
 {
 	const struct nf_l4proto *l4;
@@ -80,6 +102,11 @@ static int ct_classify(struct stack *st, struct pkt *p, struct nf_ct_info *out, 
 	if (nf_l3_parse(p->data, p->len, &np) < 0) {
 		STAT_INC(st, nf_ct_error);
 		return -EINVAL;
+	}
+	/* RFC 8200 4.7 No Next Header: no layer 4 to track; Linux finds none and calls it INVALID. */
+	if (np.t.l3 == AF_INET6 && np.t.l4 == IPPROTO_NONE) {
+		STAT_INC(st, nf_ct_invalid);
+		return 0;
 	}
 	if (np.t.l4 == IPPROTO_ICMP || np.t.l4 == IPPROTO_ICMPV6) {
 		if (nf_icmp_untracked(&np)) {
@@ -110,7 +137,9 @@ static int ct_classify(struct stack *st, struct pkt *p, struct nf_ct_info *out, 
 		STAT_INC(st, nf_ct_error);
 		return -EINVAL;
 	}
-	*slot = nf_ct_lookup(st, &np.t, &dir);
+	*slot = hint_take(st, p, &np.t, &dir);
+	if (!*slot)
+		*slot = nf_ct_lookup(st, &np.t, &dir);
 	if (*slot && nf_ct_expired(st, nf_slot(st->nf, *slot))) {
 		STAT_INC(st, nf_ct_expired);
 		nf_ct_destroy_slot(st, *slot);
@@ -118,7 +147,10 @@ static int ct_classify(struct stack *st, struct pkt *p, struct nf_ct_info *out, 
 	}
 	if (*slot) {
 		STAT_INC(st, nf_ct_found);
-		return ct_update(st, l4, *slot, dir, &np, false, out);
+		rel = ct_update(st, l4, *slot, dir, &np, false, out);
+		if (rel != -EAGAIN)
+			return rel;
+		*slot = 0;      /* the old connection is gone: this packet opens a new one */
 	}
 	if (!l4->can_create(st, &np)) {
 		STAT_INC(st, nf_ct_invalid);
@@ -150,7 +182,14 @@ static void ct_confirm(struct stack *st, struct pkt *p)
 {
 	struct nf_ct_info ci;
 
-	if (!nf_ct_get(st, p, &ci) || !ci.ct || (ci.ct->status & NF_CTS_CONFIRMED))
+	if (!nf_ct_get(st, p, &ci) || !ci.ct)
+		return;
+	/* Ended by this packet (timeout 0: a RST before any reply): it goes once the packet is through. */
+	if (nf_ct_expired(st, ci.ct)) {
+		nf_ct_destroy(st, ci.ct);
+		return;
+	}
+	if (ci.ct->status & NF_CTS_CONFIRMED)
 		return;
 	ci.ct->status |= NF_CTS_CONFIRMED;
 	nf_ct_event(st, NF_CT_EV_NEW, ci.ct);

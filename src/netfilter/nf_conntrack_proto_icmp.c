@@ -29,10 +29,11 @@ static int icmp_tuple(struct nf_pkt *np)
 	return 0;
 }
 
+/* Any echo request starts one, whatever its code (the code is part of the tuple), as in Linux. */
 static bool icmp_can_create(const struct stack *st, const struct nf_pkt *np)
 {
 	(void)st;
-	return is_request(np->t.l4, np->t.icmp_type) && np->t.icmp_code == 0;
+	return is_request(np->t.l4, np->t.icmp_type);
 }
 
 static int icmp_packet(struct stack *st, struct nf_conn *ct, int dir, const struct nf_pkt *np,

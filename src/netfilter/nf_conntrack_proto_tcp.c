@@ -32,7 +32,8 @@ enum { I_SYN, I_SYNACK, I_FIN, I_ACK, I_RST, I_NONE, I_MAX };
  */
 static const uint8_t tcp_next[NF_DIR_MAX][I_MAX][NF_TCP_MAX] = {
 	[NF_DIR_ORIG] = {
-		/* SYN: starts (NO), retransmits (SS), reopens after close (TW, CL);
+		/* SYN: starts (NO), retransmits (SS), reopens after close (TW, CL:
+		 * tcp_packet replaces the entry);
 		 * mid-connection SYNs are ignored (the peer answers with an ACK);
 		 * S2 stays while the simultaneous open completes. */
 		[I_SYN] = { sSS, sSS, sIG, sIG, sIG, sIG, sIG, sSS, sSS, sS2 },
@@ -52,8 +53,9 @@ static const uint8_t tcp_next[NF_DIR_MAX][I_MAX][NF_TCP_MAX] = {
 	},
 	[NF_DIR_REPLY] = {
 		/* SYN from the responder: simultaneous open (SS -> S2, RFC 9293
-		 * figure 8); anything else is invalid. */
-		[I_SYN] = { sIV, sS2, sIV, sIV, sIV, sIV, sIV, sIV, sIV, sS2 },
+		 * figure 8), or a new connection the other way after TIME_WAIT
+		 * (tcp_packet: reopen); anything else is invalid. */
+		[I_SYN] = { sIV, sS2, sIV, sIV, sIV, sIV, sIV, sSS, sIV, sS2 },
 		/* SYN/ACK: the answer (SS -> SR), its retransmission (SR), the
 		 * simultaneous-open answer (S2 -> SR); late copies are ignored. */
 		[I_SYNACK] = { sIV, sSR, sSR, sIG, sIG, sIG, sIG, sIG, sIG, sSR },
@@ -170,8 +172,17 @@ static void end_init(struct nf_conn *ct, int dir, const struct seg *s)
 	ct->tcpf[dir] = NF_TCPF_SEEN | (s->has_ws ? NF_TCPF_WSCALE | s->ws : 0);
 }
 
-/* Van Rooij's four bounds (seq below what the receiver allowed, not too old; ack not ahead, not too far behind). */
-static bool in_window(struct nf_conn *ct, int dir, struct seg *s)
+enum { WIN_OK, WIN_IGNORE, WIN_INVALID };
+
+/*
+ * Van Rooij's four bounds. Ahead of them (data past what the receiver
+ * allowed, an ack of data never sent) the segment is INVALID; behind them
+ * (a retransmission of long-acked data, a very late ack) it is harmless and
+ * passes without changing anything (WIN_IGNORE), as current Linux treats
+ * it (6.18 in tests/netns/ct_reference.sh): dropping it would only stall
+ * an end that lost its ack.
+ */
+static int in_window(struct nf_conn *ct, int dir, struct seg *s)
 {
 	struct nf_tcp_end *snd = &ct->tcp[dir], *rcv = &ct->tcp[!dir];
 	uint32_t ack = (s->flags & F_ACK) ? s->ack : rcv->end;
@@ -183,9 +194,10 @@ static bool in_window(struct nf_conn *ct, int dir, struct seg *s)
 		win <<= ct->tcpf[dir] & NF_TCPF_WS_MASK;
 	if (!(ct->tcpf[!dir] & NF_TCPF_SEEN) || (ct->tcpf[dir] & NF_TCPF_LIBERAL))
 		goto update;    /* the receiver has not spoken, or picked up: nothing to check against */
-	if (!before(s->seq, snd->maxend + 1) || !after(s->end, snd->end - rcv->maxwin - 1) ||
-	    !before(ack, rcv->end + 1) || !after(ack, rcv->end - maxack - 1))
-		return false;
+	if (!before(s->seq, snd->maxend + 1) || !before(ack, rcv->end + 1))
+		return WIN_INVALID;
+	if (!after(s->end, snd->end - rcv->maxwin - 1) || !after(ack, rcv->end - maxack - 1))
+		return WIN_IGNORE;
 update:
 	if (after(s->end, snd->end))
 		snd->end = s->end;
@@ -193,15 +205,39 @@ update:
 		snd->maxwin = win;
 	if ((s->flags & F_ACK) && after(ack + win, rcv->maxend - 1))
 		rcv->maxend = ack + (win ? win : 1);   /* a zero window still admits a probe */
-	return true;
+	return WIN_OK;
 }
 
-/* RFC 5961 3 in nf_conntrack's form: a RST must be in window; one answering a SYN must ack it. */
-static bool tcp_rst_ok(struct nf_conn *ct, int dir, struct seg *s)
+/*
+ * RFC 5961 3 in nf_conntrack's form. A RST answering a SYN must ack it; one
+ * behind what the sender already sent (the receiver has acked past it) is
+ * INVALID. On an assured ESTABLISHED connection a RST in the window but not
+ * at the expected sequence number leaves the state alone (*next = old): the
+ * receiver answers it with a challenge ACK (RFC 5961 3.2) and the genuine
+ * RST that may follow closes. Linux compares with the highest ack the
+ * receiver sent; usagi keeps no such field and uses the sender's end, which
+ * is the same once the receiver has acked everything.
+ */
+static int tcp_rst(struct nf_conn *ct, int dir, struct seg *s, int *next)
 {
+	const struct nf_tcp_end *snd = &ct->tcp[dir];
+	struct nf_tcp_end saved[NF_DIR_MAX];
+	int w;
+
 	if (ct->l4state == sSS && dir == NF_DIR_REPLY)
-		return (s->flags & F_ACK) && s->ack == ct->tcp[NF_DIR_ORIG].end;
-	return in_window(ct, dir, s);
+		return (s->flags & F_ACK) && s->ack == ct->tcp[NF_DIR_ORIG].end ? WIN_OK : WIN_INVALID;
+	if ((ct->tcpf[!dir] & NF_TCPF_SEEN) && !(ct->tcpf[dir] & NF_TCPF_LIBERAL) &&
+	    s->seq != snd->end) {
+		if (before(s->seq, snd->end))
+			return WIN_INVALID;
+		if (ct->l4state == sES && (ct->status & NF_CTS_ASSURED))
+			*next = ct->l4state;
+	}
+	/* Checked against the window but moving no edge: a RST carries no data. */
+	memcpy(saved, ct->tcp, sizeof(saved));
+	w = in_window(ct, dir, s);
+	memcpy(ct->tcp, saved, sizeof(saved));
+	return w;
 }
 
 /* FIN/ACK rows by who sent what: a repeated FIN is a retransmission; only an ack of the peer's FIN advances. */
@@ -217,7 +253,7 @@ static int tcp_refine(const struct nf_conn *ct, int dir, int idx, const struct s
 	return next;
 }
 
-/* A SYN after TIME_WAIT/CLOSE starts the connection afresh (RFC 9293 3.10.7.4 reuse). */
+/* A retransmitted SYN with another initial sequence number starts the handshake afresh. */
 static void tcp_reopen(struct nf_conn *ct, const struct seg *s)
 {
 	memset(ct->tcp, 0, sizeof(ct->tcp));
@@ -226,10 +262,51 @@ static void tcp_reopen(struct nf_conn *ct, const struct seg *s)
 	end_init(ct, NF_DIR_ORIG, s);
 }
 
+/*
+ * A SYN on a closed connection starts a new one (RFC 9293 3.10.7.4 reuse of
+ * a tuple in TIME-WAIT): the initiator's after TIME_WAIT or CLOSE, the
+ * responder's after TIME_WAIT, which turns the connection around. The old
+ * entry goes and the SYN is classified again as a new connection from its
+ * sender, as Linux does (it kills the entry and repeats the lookup).
+ */
+static bool tcp_reopens(const struct nf_conn *ct, int dir, int idx)
+{
+	return idx == I_SYN && (ct->l4state == sTW || (ct->l4state == sCL && dir == NF_DIR_ORIG));
+}
+
+/* The checks of a segment against an existing connection: WIN_OK, WIN_IGNORE or WIN_INVALID. */
+static int tcp_check(struct stack *st, struct nf_conn *ct, int dir, int idx, struct seg *s,
+		     int *next)
+{
+	int w;
+
+	if ((idx == I_SYN || idx == I_SYNACK) && !(ct->tcpf[dir] & NF_TCPF_SEEN)) {
+		/* The responder's first segment: its SYN/ACK must ack our SYN. */
+		if (idx == I_SYNACK && s->ack != ct->tcp[!dir].end) {
+			STAT_INC(st, nf_ct_tcp_out_of_window);
+			return WIN_INVALID;
+		}
+		end_init(ct, dir, s);
+		if (idx == I_SYNACK)
+			in_window(ct, dir, s);
+		return WIN_OK;
+	}
+	if (idx == I_RST) {
+		w = tcp_rst(ct, dir, s, next);
+		if (w == WIN_INVALID)
+			STAT_INC(st, nf_ct_tcp_bad_rst);
+		return w;
+	}
+	w = in_window(ct, dir, s);
+	if (w == WIN_INVALID)
+		STAT_INC(st, nf_ct_tcp_out_of_window);
+	return w;
+}
+
 static int tcp_packet(struct stack *st, struct nf_conn *ct, int dir, const struct nf_pkt *np,
 		      bool created)
 {
-	int idx, next, old = ct->l4state;
+	int idx, next, old = ct->l4state, w = WIN_OK;
 	struct seg s;
 
 	if (parse_seg(np, &s) < 0 || (idx = seg_index(s.flags)) < 0) {
@@ -243,44 +320,38 @@ static int tcp_packet(struct stack *st, struct nf_conn *ct, int dir, const struc
 		nf_ct_set_timeout(st, ct, st->nf->to.tcp[sES]);
 		return NF_CT_ESTABLISHED;
 	}
+	if (!created && tcp_reopens(ct, dir, idx))
+		return NF_CT_L4_REOPEN;
 	if (next == sIV) {
 		STAT_INC(st, nf_ct_tcp_bad_flags);
 		return NF_CT_INVALID;
 	}
 	if (next == sIG)
 		return NF_CT_ESTABLISHED;
-	if (created || (idx == I_SYN && dir == NF_DIR_ORIG && (old == sTW || old == sCL || old == sSS))) {
-		if (!created)
-			tcp_reopen(ct, &s);
-		else
-			end_init(ct, NF_DIR_ORIG, &s);
-	} else if ((idx == I_SYN || idx == I_SYNACK) && !(ct->tcpf[dir] & NF_TCPF_SEEN)) {
-		/* The responder's first segment: its SYN/ACK must ack our SYN. */
-		if (idx == I_SYNACK && s.ack != ct->tcp[!dir].end) {
-			STAT_INC(st, nf_ct_tcp_out_of_window);
-			return NF_CT_INVALID;
-		}
-		end_init(ct, dir, &s);
-		if (idx == I_SYNACK)
-			in_window(ct, dir, &s);
-	} else if (idx == I_RST) {
-		if (!tcp_rst_ok(ct, dir, &s)) {
-			STAT_INC(st, nf_ct_tcp_bad_rst);
-			return NF_CT_INVALID;
-		}
-	} else if (!in_window(ct, dir, &s)) {
-		STAT_INC(st, nf_ct_tcp_out_of_window);
+	if (created)
+		end_init(ct, NF_DIR_ORIG, &s);
+	else if (idx == I_SYN && dir == NF_DIR_ORIG && old == sSS)
+		tcp_reopen(ct, &s);
+	else
+		w = tcp_check(st, ct, dir, idx, &s, &next);
+	if (w == WIN_INVALID)
 		return NF_CT_INVALID;
-	}
+	if (w == WIN_IGNORE)
+		return NF_CT_ESTABLISHED;
 	next = tcp_refine(ct, dir, idx, &s, next);
 	if (idx == I_FIN)
 		ct->tcpf[dir] |= NF_TCPF_FIN;
-	/* Assured once established with both ends heard (a picked-up flow on its first reply). */
-	if ((old == sSR || old == sES) && next == sES &&
-	    (dir == NF_DIR_REPLY || (ct->status & NF_CTS_SEEN_REPLY)))
+	/*
+	 * Assured once ESTABLISHED is confirmed by a packet after the first
+	 * reply: the handshake's last ACK, or for a picked-up flow the packet
+	 * after its answer (the status is the one before this packet).
+	 */
+	if ((old == sSR || old == sES) && next == sES && (ct->status & NF_CTS_SEEN_REPLY))
 		ct->status |= NF_CTS_ASSURED;
 	ct->l4state = (uint8_t)next;
-	nf_ct_set_timeout(st, ct, st->nf->to.tcp[next]);
+	/* A RST before any reply (a refused connection) ends the entry with this packet, as in Linux. */
+	nf_ct_set_timeout(st, ct, idx == I_RST && !(ct->status & NF_CTS_SEEN_REPLY) ? 0 :
+			  st->nf->to.tcp[next]);
 	return NF_CT_ESTABLISHED;
 }
 

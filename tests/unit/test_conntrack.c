@@ -1,8 +1,10 @@
 /*
  * Connection tracking core: UDP, ICMP/ICMPv6 echo pairing, RELATED errors,
  * generic protocols, the bounded table with early drop, timeouts on the
- * injected clock, resumable iteration under churn, hooks and events, and a
- * differential test of the hash table against a naive list.
+ * injected clock, resumable iteration under churn, hooks and events, and
+ * differential tests of the hash index (single and bulk lookups, a dense
+ * index that needs cuckoo moves) against a naive list, and of nf_ct_in
+ * with and without nf_ct_prefetch hints.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,12 +34,18 @@ static void udp_assured(const char *c, const char *s)
 	assert_int_equal(ct_run(st, ct_udp(st, s, c, 53, 5000), &ct2, &dir), NF_CT_ESTABLISHED);
 	assert_ptr_equal(ct, ct2);
 	assert_int_equal(dir, NF_DIR_REPLY);
-	assert_true(ct->status & NF_CTS_ASSURED);
+	/* Replied, but a stream (assured, 120 s) only when busy 2 s after it began (Linux). */
+	assert_false(ct->status & NF_CTS_ASSURED);
 	assert_true(ct->status & NF_CTS_SEEN_REPLY);
-	assert_int_equal(nf_ct_expires_in(st, ct), 120);
-	assert_int_equal(ct->packets[0], 2);
-	assert_int_equal(ct->packets[1], 1);
+	assert_int_equal(nf_ct_expires_in(st, ct), 30);
 	assert_int_equal(ct_run(st, ct_udp(st, c, s, 5000, 53), NULL, NULL), NF_CT_ESTABLISHED);
+	assert_false(ct->status & NF_CTS_ASSURED);
+	st->now += 3 * NS_PER_SEC;
+	assert_int_equal(ct_run(st, ct_udp(st, c, s, 5000, 53), NULL, NULL), NF_CT_ESTABLISHED);
+	assert_true(ct->status & NF_CTS_ASSURED);
+	assert_int_equal(nf_ct_expires_in(st, ct), 120);
+	assert_int_equal(ct->packets[0], 4);
+	assert_int_equal(ct->packets[1], 1);
 	/* Another port is another connection. */
 	assert_int_equal(ct_run(st, ct_udp(st, s, c, 53, 5001), NULL, NULL), NF_CT_NEW);
 	assert_int_equal(nf_ct_count(st), 2);
@@ -195,6 +203,9 @@ static void test_early_drop(void **state)
 		ct_run(st, ct_udp(st, S6, C6, 53, 1000 + i), NULL, NULL);
 		keep[i] = ct->tuple;
 	}
+	st->now += 3 * NS_PER_SEC;      /* replied flows busy after 2 s: streams, assured */
+	for (uint16_t i = 0; i < 4; i++)
+		ct_run(st, ct_udp(st, C6, S6, 1000 + i, 53), NULL, NULL);
 	for (uint16_t i = 0; i < 100; i++)
 		assert_int_equal(ct_run(st, ct_udp(st, C6, S6, 2000 + i, 53), NULL, NULL), NF_CT_NEW);
 	assert_int_equal(nf_ct_count(st), 8);
@@ -204,6 +215,9 @@ static void test_early_drop(void **state)
 	/* Make them all assured: the next new connection cannot get in. */
 	for (uint16_t i = 96; i < 100; i++)
 		ct_run(st, ct_udp(st, S6, C6, 53, 2000 + i), NULL, NULL);
+	st->now += 3 * NS_PER_SEC;
+	for (uint16_t i = 96; i < 100; i++)
+		ct_run(st, ct_udp(st, C6, S6, 2000 + i, 53), NULL, NULL);
 	assert_int_equal(ct_run(st, ct_udp(st, C6, S6, 3000, 53), NULL, NULL), NF_CT_INVALID);
 	assert_int_equal(STAT_GET(st, nf_ct_drop), 1);
 	assert_int_equal(nf_ct_count(st), 8);
@@ -343,6 +357,27 @@ static void test_walk_churn(void **state)
 	usagi_stack_free(st);
 }
 
+/* nf_ct_lookup_bulk answers exactly as nf_ct_lookup does, tuple by tuple. */
+static void check_bulk(struct stack *st, const struct nf_tuple *t, unsigned n)
+{
+	const struct nf_tuple *tp[64];
+	uint32_t slot[64];
+	int dir[64];
+
+	for (unsigned i = 0; i < n; i++) {
+		tp[i] = &t[i];
+		dir[i] = -1;
+	}
+	nf_ct_lookup_bulk(st, tp, n, slot, dir);
+	for (unsigned i = 0; i < n; i++) {
+		int d = -1;
+
+		assert_int_equal(slot[i], nf_ct_lookup(st, &t[i], &d));
+		if (slot[i])
+			assert_int_equal(dir[i], d);
+	}
+}
+
 /* The hash table against a naive list on random tuples: inserts, lookups both ways, removals. */
 static void test_hash_differential(void **state)
 {
@@ -350,6 +385,7 @@ static void test_hash_differential(void **state)
 	enum { M = 3000, OPS = 60000 };
 	struct nf_tuple *ref = calloc(M, sizeof(*ref));
 	struct nf_conn **refct = calloc(M, sizeof(*refct));
+	struct nf_tuple batch[37];
 	size_t n = 0;
 
 	(void)state;
@@ -376,6 +412,9 @@ static void test_hash_differential(void **state)
 		}
 		ct = nf_ct_find(st, &t, &dir);
 		assert_ptr_equal(ct, want);
+		batch[op % 37] = t;
+		if (op % 37 == 36)
+			check_bulk(st, batch, 37);
 		nf_ct_tuple(ct ? ct : &(struct nf_conn){ .tuple = t }, NF_DIR_REPLY, &inv);
 		/* A tuple that is its own inverse (same address and port both ends) matches either way. */
 		if (ct && memcmp(&inv, &ct->tuple, sizeof(inv)) != 0)
@@ -397,7 +436,10 @@ static void test_hash_differential(void **state)
 			nf_ct_destroy(st, ct);
 		}
 		assert_int_equal(nf_ct_count(st), n);
+		if (op % 5000 == 0)
+			assert_int_equal(nf_hash_check(st), 0);
 	}
+	assert_int_equal(nf_hash_check(st), 0);
 	free(ref);
 	free(refct);
 	usagi_stack_free(st);
@@ -472,6 +514,241 @@ static void test_hooks_events(void **state)
 	usagi_stack_free(st);
 }
 
+static void rand_tuple(struct rng *r, struct nf_tuple *t)
+{
+	memset(t, 0, sizeof(*t));
+	rng_bytes(r, &t->src, 16);
+	rng_bytes(r, &t->dst, 16);
+	t->sport = (uint16_t)rng_next(r);
+	t->dport = (uint16_t)rng_next(r);
+	t->l3 = AF_INET6;
+	t->l4 = IPPROTO_UDP;
+}
+
+/*
+ * An index far denser than the sizing rule (83% of its slots): keys spill
+ * to their second bucket and must move (cuckoo steps). Under churn every
+ * entry stays findable both ways, single and bulk, and the spill counts
+ * stay exact; a failed insert leaves nothing behind.
+ */
+static void test_dense_index(void **state)
+{
+	struct stack *st = usagi_stack_new(&(struct usagi_stack_config){ .seed = 11 });
+	enum { N = 4000 };
+	struct nf_tuple *t = calloc(N, sizeof(*t));
+	uint32_t *slot = calloc(N, sizeof(*slot));
+	struct rng r;
+
+	(void)state;
+	rng_seed(&r, 42);
+	assert_int_equal(nf_sysctl_set(st, "net.netfilter.nf_conntrack_max", N), 0);
+	for (int i = 0; i < N; i++) {
+		rand_tuple(&r, &t[i]);
+		assert_non_null(nf_ct_create(st, &t[i], &slot[i]));
+	}
+	/* 960 buckets, 9600 slots for 8000 keys. */
+	assert_int_equal(nf_hash_resize(st, N * 4 / 5), 0);
+	assert_int_equal(nf_hash_check(st), 0);
+	for (int op = 0; op < 40000; op++) {
+		int i = (int)rng_below(&r, N), dir;
+		struct nf_tuple inv;
+
+		if (slot[i]) {
+			assert_int_equal(nf_ct_lookup(st, &t[i], &dir), slot[i]);
+			assert_int_equal(dir, NF_DIR_ORIG);
+			nf_ct_tuple(nf_slot(st->nf, slot[i]), NF_DIR_REPLY, &inv);
+			assert_int_equal(nf_ct_lookup(st, &inv, &dir), slot[i]);
+			assert_int_equal(dir, NF_DIR_REPLY);
+			nf_ct_destroy_slot(st, slot[i]);
+		}
+		assert_int_equal(nf_ct_lookup(st, &t[i], &dir), 0);
+		rand_tuple(&r, &t[i]);
+		slot[i] = 0;
+		if (!nf_ct_create(st, &t[i], &slot[i]))
+			slot[i] = 0;
+		if (op % 997 == 0) {
+			assert_int_equal(nf_hash_check(st), 0);
+			check_bulk(st, &t[rng_below(&r, N - 64)], 64);
+		}
+	}
+	assert_int_equal(nf_hash_check(st), 0);
+	print_message("dense index: %llu inserts failed of 40000\n",
+		      (unsigned long long)STAT_GET(st, nf_ct_insert_failed));
+	/* Back to the normal size, then a larger nf_conntrack_max: everything still there. */
+	assert_int_equal(nf_hash_resize(st, N), 0);
+	assert_int_equal(nf_hash_check(st), 0);
+	assert_int_equal(nf_sysctl_set(st, "net.netfilter.nf_conntrack_max", 3 * N), 0);
+	assert_int_equal(st->nf->nbkt, 3 * N * 3 / 10);
+	assert_int_equal(nf_hash_check(st), 0);
+	for (int i = 0; i < N; i++) {
+		int dir;
+
+		assert_int_equal(nf_ct_lookup(st, &t[i], &dir), slot[i]);
+	}
+	free(t);
+	free(slot);
+	usagi_stack_free(st);
+}
+
+struct verdict {
+	int rc, state, dir;
+	uint32_t id;
+};
+
+static struct verdict classify(struct stack *st, struct pkt *p)
+{
+	struct nf_ct_info ci;
+	struct verdict v = { 0 };
+
+	v.rc = nf_ct_in(st, p, NF_PREROUTING, &ci);
+	v.state = ci.state;
+	v.dir = ci.dir;
+	v.id = ci.ct ? ci.ct->id : 0;
+	return v;
+}
+
+/* A burst of packets: flows old and new, both directions, repeats, an ICMP error, junk. */
+static void mk_burst(struct stack *st, struct rng *r, struct pkt **b, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t x = rng_next(r);
+		char c[64], s4[32];
+		uint16_t port = (uint16_t)(1000 + (x >> 8) % 300);
+
+		snprintf(c, sizeof(c), "2001:db8::%x", (unsigned)(x >> 20) % 5);
+		snprintf(s4, sizeof(s4), "192.0.2.%u", (unsigned)(x >> 24) % 5);
+		switch (x % 8) {
+		case 0: case 1: case 2: b[i] = ct_udp(st, c, S6, port, 53); break;
+		case 3: b[i] = ct_udp(st, S6, c, 53, port); break;
+		case 4: b[i] = ct_udp(st, s4, S4, port, 53); break;
+		case 5: b[i] = ct_tcp(st, c, S6, port, 80, 1000, 0, TF_SYN, 65535, 0); break;
+		case 6: b[i] = ct_icmp(st, c, S6, 128, 0, port, NULL, 0); break;
+		default: {
+			uint8_t bad[10] = { 0x60 };
+
+			b[i] = pkt_from_bytes(st->pool, bad, sizeof(bad));
+		}
+		}
+	}
+}
+
+/*
+ * nf_ct_in gives the same verdicts with nf_ct_prefetch hints as without:
+ * two stacks with the same key see the same bursts, one prefetching. The
+ * bursts repeat flows, so hints meet entries made earlier in the burst,
+ * and some entries are destroyed between the prefetch and the packet.
+ */
+static void test_prefetch_same_verdicts(void **state)
+{
+	struct stack *a = usagi_stack_new(&(struct usagi_stack_config){ .seed = 21 });
+	struct stack *b = usagi_stack_new(&(struct usagi_stack_config){ .seed = 21 });
+	struct rng ra, rb;
+	unsigned hinted = 0;
+
+	(void)state;
+	rng_seed(&ra, 5);
+	rng_seed(&rb, 5);
+	for (int round = 0; round < 300; round++) {
+		struct pkt *pa[40], *pb[40];
+
+		mk_burst(a, &ra, pa, 40);
+		mk_burst(b, &rb, pb, 40);
+		nf_ct_prefetch(a, pa, 40, 0);
+		for (unsigned i = 0; i < 40; i++) {
+			struct nf_ct_info ci;
+			struct verdict va, vb;
+
+			hinted += (pa[i]->nfct_info & 0xf) == NF_CT_HINT;
+			if ((pa[i]->nfct_info & 0xf) == NF_CT_HINT)
+				assert_false(nf_ct_get(a, pa[i], &ci));     /* a hint is no verdict */
+			if (i % 13 == 5 && pa[i]->nfct && (pa[i]->nfct_info & 0xf) == NF_CT_HINT) {
+				/* The hinted entry goes (and its slot may be reused) before the packet. */
+				nf_ct_destroy_slot(a, pa[i]->nfct);
+				nf_ct_destroy_slot(b, pa[i]->nfct);
+			}
+			va = classify(a, pa[i]);
+			vb = classify(b, pb[i]);
+			assert_memory_equal(&va, &vb, sizeof(va));
+			pkt_free(pa[i]);
+			pkt_free(pb[i]);
+		}
+		usagi_stack_advance(a, a->now + NS_PER_SEC);
+		usagi_stack_advance(b, b->now + NS_PER_SEC);
+	}
+	assert_true(hinted > 1000);
+	assert_int_equal(nf_ct_count(a), nf_ct_count(b));
+	assert_int_equal(nf_hash_check(a), 0);
+	usagi_stack_free(a);
+	usagi_stack_free(b);
+}
+
+/* A hint naming another flow's entry, or a gone one, is not used. */
+static void test_prefetch_stale_hint(void **state)
+{
+	struct stack *st = usagi_stack_new(NULL);
+	struct pkt *p, *q;
+	struct nf_conn *ct, *ct2;
+	uint32_t s;
+
+	(void)state;
+	ct_run(st, ct_udp(st, C6, S6, 1, 2), &ct, NULL);
+	ct_run(st, ct_udp(st, C6, S6, 3, 4), &ct2, NULL);
+	p = ct_udp(st, C6, S6, 1, 2);
+	nf_ct_prefetch(st, &p, 1, 0);
+	assert_int_equal(p->nfct_info & 0xf, NF_CT_HINT);
+	assert_int_equal(p->nfct_id, ct->id);
+	/* A wrong hint: the other flow's entry, with its id. */
+	q = ct_udp(st, C6, S6, 3, 4);
+	nf_ct_prefetch(st, &q, 1, 0);
+	assert_int_equal(q->nfct_id, ct2->id);
+	s = q->nfct;
+	pkt_free(q);
+	q = ct_udp(st, C6, S6, 1, 2);
+	q->nfct = s;
+	q->nfct_id = ct2->id;
+	q->nfct_info = NF_CT_HINT;
+	assert_int_equal(ct_run(st, q, &ct2, NULL), NF_CT_NEW);
+	assert_ptr_equal(ct2, ct);
+	/* The entry goes and a new flow takes its slot: the hint's id no longer matches. */
+	nf_ct_destroy(st, ct);
+	ct_run(st, ct_udp(st, C6, S6, 5, 6), &ct2, NULL);
+	assert_ptr_equal(ct2, ct);      /* same slot, reused */
+	assert_int_equal(ct_run(st, p, &ct, NULL), NF_CT_NEW);
+	assert_ptr_not_equal(ct, ct2);
+	assert_int_equal(ct->tuple.sport, 1);
+	assert_int_equal(nf_ct_count(st), 3);
+	/* Burst edge cases: offset past the end, nothing tracked. */
+	p = ct_udp(st, C6, S6, 1, 2);
+	nf_ct_prefetch(st, &p, 1, 4000);
+	assert_int_equal(p->nfct_info, 0);
+	pkt_free(p);
+	usagi_stack_free(st);
+}
+
+/* The sweep covers a table larger than NF_GC_SCAN * NF_GC_CYCLE within NF_GC_CYCLE seconds. */
+static void test_gc_proportional(void **state)
+{
+	struct stack *st = usagi_stack_new(&(struct usagi_stack_config){ .seed = 4 });
+	enum { N = 150000 };
+	struct rng r;
+
+	(void)state;
+	rng_seed(&r, 9);
+	assert_int_equal(nf_sysctl_set(st, "net.netfilter.nf_conntrack_max", N), 0);
+	for (int i = 0; i < N; i++) {
+		struct nf_tuple t;
+
+		rand_tuple(&r, &t);
+		nf_ct_set_timeout(st, nf_ct_create(st, &t, NULL), 10);
+	}
+	assert_int_equal(nf_ct_count(st), N);
+	for (int sec = 0; sec < 10 + NF_GC_CYCLE + 1; sec++)
+		usagi_stack_advance(st, st->now + NS_PER_SEC);
+	assert_int_equal(nf_ct_count(st), 0);
+	assert_int_equal(STAT_GET(st, nf_ct_expired), N);
+	usagi_stack_free(st);
+}
+
 static int sysctl_cmd(struct stack *st, const char *line, char *out, size_t outlen)
 {
 	char buf[256];
@@ -514,10 +791,18 @@ static void test_sysctl_cmd(void **state)
 static void test_sizes(void **state)
 {
 	(void)state;
-	/* The documented memory per entry: the entry plus one 4-byte bucket. */
-	assert_true(sizeof(struct nf_conn) <= 112);
-	print_message("nf_conn %zu bytes, %zu per entry with its bucket\n", sizeof(struct nf_conn),
-		      sizeof(struct nf_conn) + sizeof(uint32_t));
+	struct stack *st = usagi_stack_new(NULL);
+	double per;
+
+	/* The documented memory per entry: the entry plus its share of the index, at most 128. */
+	assert_true(sizeof(struct nf_conn) <= 104);
+	assert_int_equal(sizeof(struct nf_bucket), 64);
+	assert_int_equal(nf_sysctl_set(st, "net.netfilter.nf_conntrack_max", 1000000), 0);
+	nf_ct_create(st, &(struct nf_tuple){ .l3 = AF_INET6, .l4 = IPPROTO_UDP }, NULL);
+	per = sizeof(struct nf_conn) + (double)nf_hash_bytes(st->nf) / 1000000;
+	assert_true(per <= 125);
+	print_message("nf_conn %zu bytes, %.1f per entry with the index\n", sizeof(struct nf_conn), per);
+	usagi_stack_free(st);
 }
 
 int main(void)
@@ -533,6 +818,10 @@ int main(void)
 		cmocka_unit_test(test_timeouts),
 		cmocka_unit_test(test_walk_churn),
 		cmocka_unit_test(test_hash_differential),
+		cmocka_unit_test(test_dense_index),
+		cmocka_unit_test(test_prefetch_same_verdicts),
+		cmocka_unit_test(test_prefetch_stale_hint),
+		cmocka_unit_test(test_gc_proportional),
 		cmocka_unit_test(test_hooks_events),
 		cmocka_unit_test(test_sysctl_cmd),
 		cmocka_unit_test(test_sizes),

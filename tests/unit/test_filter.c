@@ -534,11 +534,11 @@ static void test_hooks_host_mode(void **state)
 
 	assert_int_equal(in_path(st, mk6("fe80::a", "ff02::1:ff00:b", 58, ns, sizeof(ns))), NF_ACCEPT);
 
-	/* conntrack(8)'s lines: replied UDP (stream, assured), ICMPv6 and ICMP echo, unreplied UDP. */
+	/* conntrack(8)'s lines: replied UDP (not a stream before 2 s), ICMPv6 and ICMP echo, unreplied UDP. */
 	s = run_cmd(st, "conntrack -L", 0);
 	assert_string_equal(s,
-		"udp      17 120 src=2001:db8::b dst=2001:db8::a sport=7000 dport=7001 "
-		"src=2001:db8::a dst=2001:db8::b sport=7001 dport=7000 [ASSURED] mark=0 use=1\n"
+		"udp      17 30 src=2001:db8::b dst=2001:db8::a sport=7000 dport=7001 "
+		"src=2001:db8::a dst=2001:db8::b sport=7001 dport=7000 mark=0 use=1\n"
 		"icmpv6   58 30 src=2001:db8::b dst=2001:db8::a type=128 code=0 id=7 "
 		"src=2001:db8::a dst=2001:db8::b type=129 code=0 id=7 mark=0 use=1\n"
 		"icmp     1 30 src=192.0.2.11 dst=192.0.2.10 type=8 code=0 id=9 "
@@ -801,13 +801,13 @@ static void test_conntrack_events(void **state)
 	assert_int_equal(out_path(st, udp6pkt(HB6, HA6, 7000, 7002)), NF_ACCEPT);
 	fclose(env.out);
 	assert_int_equal(count_lines(buf), 3);
-	assert_non_null(strstr(buf, " [UPDATE] udp      17 120 src=2001:db8::b"));
+	assert_non_null(strstr(buf, " [UPDATE] udp      17 30 src=2001:db8::b"));
 	assert_non_null(strstr(buf, "    [NEW] udp      17 30 src=2001:db8::b dst=2001:db8::a sport=7000 "
 			       "dport=7001 [UNREPLIED] src=2001:db8::a dst=2001:db8::b sport=7001 "
 			       "dport=7000 mark=0\n"));
 	assert_non_null(strstr(buf, "[DESTROY] udp      17 src=2001:db8::b dst=2001:db8::a sport=7000 "
 			       "dport=7001 src=2001:db8::a dst=2001:db8::b sport=7001 dport=7000 "
-			       "[ASSURED] mark=0\n"));
+			       "mark=0\n"));
 	assert_null(strstr(buf, "dport=7002"));   /* after cancel: nothing */
 	free(buf);
 	usagi_stack_free(st);
