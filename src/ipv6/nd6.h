@@ -47,6 +47,12 @@ int nd6_send_ns(struct netdev *dev, const struct in6_addr *target, const struct 
 /* Sends an unsolicited NA (override) for @target to all-nodes (e.g. after DAD). */
 int nd6_send_unsolicited_na(struct netdev *dev, const struct in6_addr *target);
 /*
+ * A Neighbor Advertisement for @target with @dev's link-layer address and
+ * @flags (ND_NA_FLAG_*), from @src to @dst (counted). 0 or -ENOBUFS.
+ */
+int nd6_send_na(struct netdev *dev, const struct in6_addr *target, const struct in6_addr *src,
+		const struct in6_addr *dst, uint8_t flags);
+/*
  * Forwarding saw @orig (data = IPv6 header) leave through the interface it
  * came in on: sends a Redirect to its source naming @target as the better
  * first hop (RFC 4861 8.2). Does not consume @orig.

@@ -108,28 +108,36 @@ static bool is_solicited_node(const struct in6_addr *a)
 	return memcmp(a->s6_addr, pfx, sizeof(pfx)) == 0;
 }
 
-/* RFC 4861 7.2.4: solicited NA; to all-nodes without S when the NS came from ::. */
-static void ns_reply(struct netdev *dev, const struct in6_addr *target,
-		     const struct in6_addr *to, bool dad, bool override)
+int nd6_send_na(struct netdev *dev, const struct in6_addr *target, const struct in6_addr *src,
+		const struct in6_addr *dst, uint8_t flags)
 {
 	struct stack *st = dev->st;
 	struct pkt *p = stack_pkt_alloc(st, sizeof(struct nd_na) + 8);
 	struct nd_na *na;
 
 	if (!p)
-		return;
+		return -ENOBUFS;
 	na = pkt_put(p, sizeof(*na));
 	memset(na, 0, sizeof(*na));
 	na->type = ND_NEIGHBOR_ADVERT;
-	na->flags = (override ? ND_NA_FLAG_OVERRIDE : 0) | (dad ? 0 : ND_NA_FLAG_SOLICITED) |
-		    (ip6_forwarding(st, dev) ? ND_NA_FLAG_ROUTER : 0);
+	na->flags = flags;
 	na->target = *target;
 	if (nd6_put_lladdr_opt(p, ND_OPT_TLLA, dev) < 0) {
 		pkt_free(p);
-		return;
+		return -ENOBUFS;
 	}
 	STAT_INC(st, nd6_tx_na);
-	nd6_send(dev, p, target, dad ? &in6_all_nodes : to);
+	return nd6_send(dev, p, src, dst);
+}
+
+/* RFC 4861 7.2.4: solicited NA; to all-nodes without S when the NS came from ::. */
+static void ns_reply(struct netdev *dev, const struct in6_addr *target,
+		     const struct in6_addr *to, bool dad, bool override)
+{
+	uint8_t flags = (override ? ND_NA_FLAG_OVERRIDE : 0) | (dad ? 0 : ND_NA_FLAG_SOLICITED) |
+			(ip6_forwarding(dev->st, dev) ? ND_NA_FLAG_ROUTER : 0);
+
+	nd6_send_na(dev, target, target, dad ? &in6_all_nodes : to, flags);
 }
 
 void nd6_ns_rcv(struct stack *st, const struct nd6_rx *rx)
@@ -308,22 +316,7 @@ int nd6_send_ns(struct netdev *dev, const struct in6_addr *target, const struct 
 
 int nd6_send_unsolicited_na(struct netdev *dev, const struct in6_addr *target)
 {
-	struct stack *st = dev->st;
-	struct pkt *p = stack_pkt_alloc(st, sizeof(struct nd_na) + 8);
-	struct nd_na *na;
-
-	if (!p)
-		return -ENOBUFS;
-	na = pkt_put(p, sizeof(*na));
-	memset(na, 0, sizeof(*na));
-	na->type = ND_NEIGHBOR_ADVERT;
 	/* RFC 4861 7.2.6: S clear, O set (not an anycast address). */
-	na->flags = ND_NA_FLAG_OVERRIDE | (ip6_forwarding(st, dev) ? ND_NA_FLAG_ROUTER : 0);
-	na->target = *target;
-	if (nd6_put_lladdr_opt(p, ND_OPT_TLLA, dev) < 0) {
-		pkt_free(p);
-		return -ENOBUFS;
-	}
-	STAT_INC(st, nd6_tx_na);
-	return nd6_send(dev, p, target, &in6_all_nodes);
+	return nd6_send_na(dev, target, target, &in6_all_nodes,
+			   ND_NA_FLAG_OVERRIDE | (ip6_forwarding(dev->st, dev) ? ND_NA_FLAG_ROUTER : 0));
 }

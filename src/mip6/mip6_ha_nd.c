@@ -106,22 +106,10 @@ static void proxy_na(struct stack *st, struct netdev *dev, const struct ha_bce *
 		     const struct in6_addr *target, const struct in6_addr *to, bool solicited)
 {
 	const struct in6_addr *src = addrconf_linklocal(dev);
-	struct pkt *p = stack_pkt_alloc(st, sizeof(struct nd_na) + 8);
-	struct nd_na *na;
 
-	if (!p)
-		return;
-	na = pkt_put(p, sizeof(*na));
-	memset(na, 0, sizeof(*na));
-	na->type = ND_NEIGHBOR_ADVERT;
-	na->flags = ND_NA_FLAG_OVERRIDE | (solicited ? ND_NA_FLAG_SOLICITED : 0);
-	na->target = *target;
-	if (nd6_put_lladdr_opt(p, ND_OPT_TLLA, dev) < 0) {
-		pkt_free(p);
-		return;
-	}
-	STAT_INC(st, mip6_ha_proxy_na);
-	nd6_send(dev, p, src ? src : &b->ha_addr, to);
+	if (nd6_send_na(dev, target, src ? src : &b->ha_addr, to,
+			ND_NA_FLAG_OVERRIDE | (solicited ? ND_NA_FLAG_SOLICITED : 0)) == 0)
+		STAT_INC(st, mip6_ha_proxy_na);
 }
 
 void mip6_ha_proxy_start(struct stack *st, struct mip6_ha *ha, struct ha_bce *b)
