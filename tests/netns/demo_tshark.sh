@@ -49,23 +49,23 @@ for t in 1 2 3 4 5 6; do
 done
 pass "Mobility Header types 1-6 (HoTI CoTI HoT CoT BU BA) dissected"
 
-all=$(for p in "$TMP"/demo/*.pcap; do
-	ts -r "$p" -Y 'mip6.mhtype == 5 && ipv6.opt.type == 201' -T fields -e frame.number 2>/dev/null
-done | wc -l)
-[ "$all" -gt 0 ] || fail "no Binding Update with a Home Address option (type 201)"
-pass "$all Binding Updates with a Home Address option"
-all=$(for p in "$TMP"/demo/*.pcap; do
-	ts -r "$p" -Y 'mip6.mhtype == 6 && ipv6.routing.type == 2' -T fields -e frame.number 2>/dev/null
-done | wc -l)
-[ "$all" -gt 0 ] || fail "no Binding Acknowledgement with a type 2 routing header"
-pass "$all Binding Acknowledgements with a type 2 routing header"
-all=$(for p in "$TMP"/demo/*.pcap; do
-	ts -r "$p" -Y 'esp.icv_good == 1 && mipv6' -T fields -e frame.number 2>/dev/null
-done | wc -l)
-[ "$all" -gt 0 ] || fail "no ESP-protected Mobility Header decrypted with a good ICV"
-pass "$all ESP-protected Mobility Header messages decrypted, ICV good"
-all=$(for p in "$TMP"/demo/*.pcap; do
-	ts -r "$p" -Y 'ipv6.nxt == 41' -T fields -e frame.number 2>/dev/null
-done | wc -l)
-[ "$all" -gt 0 ] || fail "no IPv6-in-IPv6 (home agent tunnel) in the demo"
-pass "$all IPv6-in-IPv6 frames (the home agent's tunnel)"
+# frames_matching FILTER: how many frames of all the captures match.
+frames_matching() {
+	local p
+	for p in "$TMP"/demo/*.pcap; do
+		ts -r "$p" -Y "$1" -T fields -e frame.number 2>/dev/null
+	done | wc -l
+}
+
+n=$(frames_matching 'mip6.mhtype == 5 && ipv6.opt.type == 201')
+[ "$n" -gt 0 ] || fail "no Binding Update with a Home Address option (type 201)"
+pass "$n Binding Updates with a Home Address option"
+n=$(frames_matching 'mip6.mhtype == 6 && ipv6.routing.type == 2')
+[ "$n" -gt 0 ] || fail "no Binding Acknowledgement with a type 2 routing header"
+pass "$n Binding Acknowledgements with a type 2 routing header"
+n=$(frames_matching 'esp.icv_good == 1 && mipv6')
+[ "$n" -gt 0 ] || fail "no ESP-protected Mobility Header decrypted with a good ICV"
+pass "$n ESP-protected Mobility Header messages decrypted, ICV good"
+n=$(frames_matching 'ipv6.nxt == 41')
+[ "$n" -gt 0 ] || fail "no IPv6-in-IPv6 (home agent tunnel) in the demo"
+pass "$n IPv6-in-IPv6 frames (the home agent's tunnel)"
