@@ -3,6 +3,8 @@
 #include "ipv6/nd6.h"
 #include "l4/udp.h"
 #include <arpa/inet.h>
+#include <limits.h>
+#include "proto/ip4.h"
 
 int cmd_stats(struct cmd_env *env, int argc, char **argv)
 {
@@ -95,6 +97,58 @@ static int service_stream(struct cmd_env *env, int argc, char **argv)
 	return rc < 0 ? cmd_errno(env, what, rc) : 0;
 }
 
+/* `service tcp-echo PORT` / `service tcp-discard PORT` (l4/tcp_service.c). */
+static int service_tcp(struct cmd_env *env, int argc, char **argv, const char *what,
+		       int (*start)(struct stack *, uint16_t))
+{
+	unsigned long port;
+	int rc;
+
+	if (argc < 2)
+		return cmd_missing(env, what, "PORT");
+	if (argc > 2)
+		return cmd_bad_arg(env, what, argv[2]);
+	if (cmd_parse_ulong(argv[1], 1, 65535, &port) < 0)
+		return cmd_fail(env, 2, what, "invalid port \"%s\"", argv[1]);
+	rc = start(env->st, (uint16_t)port);
+	return rc < 0 ? cmd_errno(env, what, rc) : 0;
+}
+
+static int service_tcp_echo_cmd(struct cmd_env *env, int argc, char **argv)
+{
+	return service_tcp(env, argc, argv, "service tcp-echo", service_tcp_echo);
+}
+
+static int service_tcp_discard_cmd(struct cmd_env *env, int argc, char **argv)
+{
+	return service_tcp(env, argc, argv, "service tcp-discard", service_tcp_discard);
+}
+
+/* `service tcp-send DST PORT BYTES` (DST IPv6 or IPv4). */
+static int service_tcp_send_cmd(struct cmd_env *env, int argc, char **argv)
+{
+	const char *what = "service tcp-send";
+	struct in6_addr dst;
+	struct in_addr a4;
+	unsigned long port, bytes;
+	int rc;
+
+	if (argc < 4)
+		return cmd_missing(env, what, "DST PORT BYTES");
+	if (argc > 4)
+		return cmd_bad_arg(env, what, argv[4]);
+	if (inet_pton(AF_INET, argv[1], &a4) == 1)
+		ip4_to_mapped(&dst, a4.s_addr);
+	else if (inet_pton(AF_INET6, argv[1], &dst) != 1 || in6_is_multicast(&dst))
+		return cmd_fail(env, 2, what, "invalid destination \"%s\"", argv[1]);
+	if (cmd_parse_ulong(argv[2], 1, 65535, &port) < 0)
+		return cmd_fail(env, 2, what, "invalid port \"%s\"", argv[2]);
+	if (cmd_parse_ulong(argv[3], 0, ULONG_MAX, &bytes) < 0)
+		return cmd_fail(env, 2, what, "invalid byte count \"%s\"", argv[3]);
+	rc = service_tcp_send(env->st, &dst, (uint16_t)port, bytes);
+	return rc < 0 ? cmd_errno(env, what, rc) : 0;
+}
+
 static int service_list(struct cmd_env *env, int argc, char **argv)
 {
 	if (argc > 1)
@@ -107,6 +161,9 @@ static const struct cmd_entry service_cmds[] = {
 	{ "udp-echo", service_echo },
 	{ "udp-sink", service_sink },
 	{ "udp-stream", service_stream },
+	{ "tcp-echo", service_tcp_echo_cmd },
+	{ "tcp-discard", service_tcp_discard_cmd },
+	{ "tcp-send", service_tcp_send_cmd },
 	{ "show", service_list },
 };
 

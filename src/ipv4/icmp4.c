@@ -161,6 +161,8 @@ static int icmp4_err_input(struct stack *st, struct pkt *p)
 	/* udp4_err hands quoted Echo Requests to ping sockets too. */
 	if (q[9] == IPPROTO_UDP || q[9] == IPPROTO_ICMP)
 		udp4_err(st, p, type, code, info);
+	else if (q[9] == IPPROTO_TCP)
+		tcp4_err(st, p, type, code, info);
 out:
 	pkt_free(p);
 	return 0;

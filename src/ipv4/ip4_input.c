@@ -24,6 +24,7 @@ static const struct {
 } ip4_protos[256] = {
 	[IPPROTO_ICMP] = { icmp4_input },
 	[IPPROTO_UDP] = { udp4_input },
+	[IPPROTO_TCP] = { tcp4_input },
 	[IPPROTO_ESP] = { xfrm4_input, true },
 	[IPPROTO_AH] = { xfrm4_input, true },
 	[IPPROTO_COMP] = { xfrm4_input, true },

@@ -146,6 +146,8 @@ static int icmp6_err_input(struct stack *st, struct pkt *p)
 	if (ip6_find_upper(p->data, p->len, &proto, &off) == 0 &&
 	    (proto == NH_UDP || proto == NH_ICMPV6))
 		udp6_err(st, p, type, code, info);
+	else if (proto == NH_TCP)
+		tcp6_err(st, p, type, code, info);
 out:
 	pkt_free(p);
 	return 0;

@@ -59,6 +59,7 @@ static const struct {
 	[NH_IPIP] = { .ext = xfrm6_iptnl_input },
 	[NH_ICMPV6] = { .upper = icmp6_input },
 	[NH_UDP] = { .upper = udp6_input },
+	[NH_TCP] = { .upper = tcp6_input },   /* l4/tcp_input.c */
 	[NH_MH] = { .upper = mip6_mh_input },   /* RFC 6275 6.1 (mip6/mip6_input.c) */
 };
 

@@ -22,6 +22,8 @@ struct sock_table {
 	struct dlist b[SOCK_HASH_SIZE];
 };
 
+struct tcb;
+
 #define SOCK_RCVBUF_DEFAULT (256u * 1024)
 /* Datagram limit = rcvbuf / SOCK_DGRAM_UNIT: 512 datagrams at the default size. */
 #define SOCK_DGRAM_UNIT 512u
@@ -67,6 +69,9 @@ struct usock {
 
 	usagi_sock_cb cb;
 	void *cb_ctx;
+
+	struct tcb *tcb;           /* SOCK_STREAM: the connection (l4/tcp.h), NULL otherwise */
+	unsigned sndbuf;           /* SO_SNDBUF, 0 = default */
 };
 
 /* Per-datagram receive metadata, kept in pkt->cb while the datagram is queued. */

@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include "l4/sock.h"
+#include "l4/tcp.h"
 #include "core/csum.h"
 #include "proto/ip6.h"
 #include "proto/ip4.h"
@@ -26,7 +27,7 @@ int sock_init(struct stack *st)
 	dlist_init(&sk->all);
 	dlist_init(&sk->streams);
 	sk->next_ephemeral = 0;
-	return 0;
+	return tcp_init(st);
 }
 
 /* Closes every socket still open (their queued datagrams go with them). */
@@ -37,8 +38,11 @@ void sock_fini(struct stack *st)
 	if (!st->sk.udp)
 		return;
 	service_stream_fini(st);
+	if (st->sk.tcp)
+		st->sk.tcp->stopping = true;   /* no FINs from a host going away */
 	dlist_for_each_safe(pos, tmp, &st->sk.all)
 		usagi_close(dlist_entry(pos, struct usock, all));
+	tcp_fini(st);
 	free(st->sk.udp);
 	st->sk.udp = NULL;
 }
@@ -62,11 +66,14 @@ struct usock *usagi_socket(struct stack *st, int domain, int type, int protocol)
 		errno = EAFNOSUPPORT;
 		return NULL;
 	}
-	if (type != SOCK_DGRAM) {
+	if (type != SOCK_DGRAM && type != SOCK_STREAM) {
 		errno = ESOCKTNOSUPPORT;
 		return NULL;
 	}
-	protocol = sock_proto(domain, protocol);
+	if (type == SOCK_STREAM)
+		protocol = protocol == 0 || protocol == IPPROTO_TCP ? IPPROTO_TCP : -EPROTONOSUPPORT;
+	else
+		protocol = sock_proto(domain, protocol);
 	if (protocol < 0) {
 		errno = -protocol;
 		return NULL;
@@ -85,6 +92,11 @@ struct usock *usagi_socket(struct stack *st, int domain, int type, int protocol)
 	s->ucast_hops = -1;
 	s->mcast_hops = -1;
 	dlist_init(&s->node);
+	if (protocol == IPPROTO_TCP && tcp_sock_create(s) < 0) {
+		free(s);
+		errno = ENOMEM;
+		return NULL;
+	}
 	dlist_add_tail(&st->sk.all, &s->all);
 	STAT_INC(st, sock_opened);
 	return s;
@@ -98,7 +110,9 @@ void usagi_close(struct usock *s)
 		return;
 	st = s->st;
 	sock_leave_all(s);
-	if (s->bound) {
+	if (s->proto == IPPROTO_TCP)
+		tcp_sock_close(s);
+	else if (s->bound) {
 		if (s->proto == IPPROTO_UDP)
 			udp_unhash(s);
 		else
@@ -166,6 +180,8 @@ int usagi_bind(struct usock *s, const struct sockaddr *addr, socklen_t len)
 	rc = sockaddr_local_ifindex(s->st, &sin, s->proto == IPPROTO_UDP, &ifindex);
 	if (rc < 0)
 		return rc;
+	if (s->proto == IPPROTO_TCP)
+		return tcp_sock_bind(s, &sin, ifindex);
 	return sock_do_bind(s, &sin.sin6_addr, ntohs(sin.sin6_port), ifindex);
 }
 
@@ -182,6 +198,10 @@ int usagi_connect(struct usock *s, const struct sockaddr *addr, socklen_t len)
 	struct sockaddr_in6 sin;
 	int rc;
 
+	if (s->proto == IPPROTO_TCP) {
+		rc = sockaddr_get(s, addr, len, &sin);
+		return rc < 0 ? rc : tcp_sock_connect(s, &sin);
+	}
 	/* BSD/Linux: connecting to AF_UNSPEC dissolves the association. */
 	if (addr && len >= sizeof(sa_family_t) && addr->sa_family == AF_UNSPEC) {
 		sock_disconnect(s);
@@ -222,6 +242,8 @@ ssize_t usagi_sendto(struct usock *s, const void *buf, size_t len, int flags,
 	struct pkt *p;
 	int rc;
 
+	if (s->proto == IPPROTO_TCP)
+		return to ? -EISCONN : tcp_sock_send(s, buf, len, flags);
 	if (flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_CONFIRM))
 		return -EOPNOTSUPP;
 	rc = sock_take_error(s);
@@ -275,6 +297,15 @@ ssize_t usagi_recvmsg(struct usock *s, void *buf, size_t len, int flags,
 	size_t n;
 	int rc;
 
+	if (s->proto == IPPROTO_TCP) {
+		ssize_t got = tcp_sock_recv(s, buf, len, flags);
+
+		if (got >= 0 && from && fromlen)
+			usagi_getpeername(s, from, fromlen);
+		if (info)
+			memset(info, 0, sizeof(*info));
+		return got;
+	}
 	if (flags & ~(MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC))
 		return -EOPNOTSUPP;
 	rc = sock_take_error(s);
@@ -306,6 +337,16 @@ ssize_t usagi_recvfrom(struct usock *s, void *buf, size_t len, int flags,
 		       struct sockaddr *from, socklen_t *fromlen)
 {
 	return usagi_recvmsg(s, buf, len, flags, from, fromlen, NULL);
+}
+
+ssize_t usagi_send(struct usock *s, const void *buf, size_t len, int flags)
+{
+	return usagi_sendto(s, buf, len, flags, NULL, 0);
+}
+
+ssize_t usagi_recv(struct usock *s, void *buf, size_t len, int flags)
+{
+	return usagi_recvmsg(s, buf, len, flags, NULL, NULL, NULL);
 }
 
 int usagi_getsockname(struct usock *s, struct sockaddr *addr, socklen_t *len)

@@ -4,6 +4,8 @@
  * IP_MULTICAST_TTL), SO_RCVBUF and SO_BROADCAST.
  */
 #include "l4/sock.h"
+#include "l4/tcp.h"
+#include <netinet/tcp.h>
 #include "proto/ip4.h"
 #include "ipv4/ipv4.h"
 #include "ipv4/inet4.h"
@@ -265,6 +267,11 @@ static const struct {
 	{ IPPROTO_IP, IP_MTU_DISCOVER, set_mtu_discover },
 	{ SOL_SOCKET, SO_RCVBUF, set_rcvbuf },
 	{ SOL_SOCKET, SO_BROADCAST, set_broadcast },
+	{ SOL_SOCKET, SO_SNDBUF, sock_opt_sndbuf },
+	{ SOL_SOCKET, SO_KEEPALIVE, tcp_opt_keepalive },
+	{ IPPROTO_TCP, TCP_NODELAY, tcp_opt_nodelay },
+	{ IPPROTO_TCP, TCP_MAXSEG, tcp_opt_maxseg },
+	{ IPPROTO_TCP, TCP_CONGESTION, tcp_opt_congestion },
 };
 
 int usagi_setsockopt(struct usock *s, int level, int name, const void *val, socklen_t len)

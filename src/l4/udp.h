@@ -14,6 +14,7 @@ struct sock_state {
 	struct dlist ping;          /* ICMPv6 echo sockets */
 	struct dlist all;           /* every open socket, closed at stack_free */
 	struct dlist streams;       /* service_stream.c: udp-stream sources and sinks */
+	struct tcp_state *tcp;      /* l4/tcp.h: connections, listeners, tunables */
 	uint16_t next_ephemeral;
 };
 
@@ -34,6 +35,23 @@ int udp4_input(struct stack *st, struct pkt *p);
 int ping4_input(struct stack *st, struct pkt *p);
 /* An ICMP error quoting a packet we sent (data = the quoted IPv4 header). */
 void udp4_err(struct stack *st, struct pkt *quoted, uint8_t type, uint8_t code, uint32_t info);
+
+/* TCP input and ICMP errors (l4/tcp_input.c), for the IP layers' tables; as udp6_input etc. */
+int tcp6_input(struct stack *st, struct pkt *p);
+int tcp4_input(struct stack *st, struct pkt *p);
+void tcp6_err(struct stack *st, struct pkt *quoted, uint8_t type, uint8_t code, uint32_t info);
+void tcp4_err(struct stack *st, struct pkt *quoted, uint8_t type, uint8_t code, uint32_t info);
+
+/* tcp_service.c: `service tcp-echo PORT` (RFC 862) and `service tcp-discard PORT` (RFC 863). */
+int service_tcp_echo(struct stack *st, uint16_t port);
+int service_tcp_discard(struct stack *st, uint16_t port);
+/*
+ * `service tcp-send DST PORT BYTES`: connects to DST (IPv6, or IPv4-mapped),
+ * sends BYTES octets of a fixed pattern (byte i = (131 j + j / 512) mod 256,
+ * j = i mod 65536),
+ * closes, and logs (info) the outcome. 0 or -errno from socket/connect.
+ */
+int service_tcp_send(struct stack *st, const struct in6_addr *dst, uint16_t port, uint64_t bytes);
 
 /* `service udp-echo PORT`: echoes every datagram to PORT back to its sender. */
 int service_udp_echo(struct stack *st, uint16_t port);

@@ -393,8 +393,10 @@ static void test_stats_service(void **state)
 	assert_int_equal(run(f, "stats now"), 2);
 	assert_int_equal(run(f, "service udp-echo 0"), 2);
 	assert_string_equal(f->err, "usagi: service udp-echo: invalid port \"0\"\n");
-	assert_int_equal(run(f, "service tcp-echo 7"), 2);
-	assert_string_equal(f->err, "usagi: service: unknown service \"tcp-echo\"\n");
+	assert_int_equal(run(f, "service tcp-chargen 19"), 2);
+	assert_string_equal(f->err, "usagi: service: unknown service \"tcp-chargen\"\n");
+	assert_int_equal(run(f, "service tcp-echo 0"), 2);
+	assert_string_equal(f->err, "usagi: service tcp-echo: invalid port \"0\"\n");
 }
 
 static void test_ra_errors(void **state)

@@ -39,8 +39,10 @@ static void test_socket_args(void **state)
 
 	assert_null(usagi_socket(st, AF_UNIX, SOCK_DGRAM, 0));
 	assert_int_equal(errno, EAFNOSUPPORT);
-	assert_null(usagi_socket(st, AF_INET6, SOCK_STREAM, 0));
+	assert_null(usagi_socket(st, AF_INET6, SOCK_RAW, 0));
 	assert_int_equal(errno, ESOCKTNOSUPPORT);
+	assert_null(usagi_socket(st, AF_INET6, SOCK_STREAM, IPPROTO_UDP));
+	assert_int_equal(errno, EPROTONOSUPPORT);
 	assert_null(usagi_socket(st, AF_INET6, SOCK_DGRAM, IPPROTO_TCP));
 	assert_int_equal(errno, EPROTONOSUPPORT);
 	s = usagi_socket(st, AF_INET6, SOCK_DGRAM, IPPROTO_ICMPV6);

@@ -1,0 +1,61 @@
+/*
+ * Congestion control behind struct tcp_cc_ops (tcp.h): the window grows
+ * here; loss detection and NewReno's fast recovery (RFC 6582) stay in
+ * tcp_input.c, so another algorithm (CUBIC, RFC 9438) only supplies these
+ * three functions.
+ */
+#include "l4/tcp.h"
+
+/* RFC 5681 3.1 (3): initial window from the SMSS. */
+static void reno_init(struct tcb *t)
+{
+	uint32_t mss = t->mss;
+
+	t->cwnd = mss > 2190 ? 2 * mss : (mss > 1095 ? 3 * mss : 4 * mss);
+	t->ssthresh = 0xffffffffu;   /* RFC 5681 3.1: arbitrarily high */
+	t->bytes_acked = 0;
+}
+
+/* RFC 5681 3.1 (4): half the flight size, at least two segments. */
+static uint32_t reno_ssthresh(struct tcb *t)
+{
+	uint32_t flight = t->snd_max - t->snd_una;
+
+	return MAX(flight / 2, 2u * t->mss);
+}
+
+/*
+ * RFC 5681 3.1: slow start adds at most one SMSS per ACK (RFC 3465 L=1);
+ * congestion avoidance one SMSS per window acknowledged (appropriate byte counting).
+ */
+static void reno_cong_avoid(struct tcb *t, uint32_t acked)
+{
+	if (t->cwnd < t->ssthresh) {
+		t->cwnd += MIN(acked, (uint32_t)t->mss);
+		return;
+	}
+	t->bytes_acked += acked;
+	if (t->bytes_acked >= t->cwnd) {
+		t->bytes_acked -= t->cwnd;
+		t->cwnd += t->mss;
+	}
+}
+
+const struct tcp_cc_ops tcp_newreno = {
+	.name = "newreno",
+	.init = reno_init,
+	.ssthresh = reno_ssthresh,
+	.cong_avoid = reno_cong_avoid,
+};
+
+const struct tcp_cc_ops *tcp_cc_find(const char *name)
+{
+	static const struct tcp_cc_ops *const all[] = { &tcp_newreno, &tcp_cubic };
+
+	if (strcmp(name, "reno") == 0)
+		return &tcp_newreno;
+	for (size_t i = 0; i < ARRAY_SIZE(all); i++)
+		if (strcmp(all[i]->name, name) == 0)
+			return all[i];
+	return NULL;
+}

@@ -1,0 +1,199 @@
+/*
+ * TCP over simulated links: bulk transfers between two usagi hosts that
+ * must arrive intact through loss, reordering, duplication and a
+ * 1280-byte MTU, over IPv6 and IPv4. The sim has no link rate, so each
+ * test prints the transfer time and the goodput in simulated time.
+ *
+ *   A (2001:db8::1, 192.0.2.1) ---- lan (rough) ---- B (2001:db8::2, 192.0.2.2)
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <cmocka.h>
+#include "simhost.h"
+#include "l4/sock.h"
+#include "l4/tcp.h"
+#include <netinet/tcp.h>
+
+/* Byte @i of the stream: not periodic in any segment size. */
+static uint8_t pattern(uint64_t i)
+{
+	return (uint8_t)(i * 2654435761u >> 13 ^ i >> 20);
+}
+
+struct xfer {
+	uint64_t total, sent, rcvd;
+	bool bad;
+	struct usock *rx;
+};
+
+static void sender_ready(struct usock *s, void *ctx)
+{
+	struct xfer *x = ctx;
+	uint8_t buf[8192];
+
+	while (x->sent < x->total) {
+		size_t n = (size_t)MIN((uint64_t)sizeof(buf), x->total - x->sent);
+		ssize_t k;
+
+		for (size_t i = 0; i < n; i++)
+			buf[i] = pattern(x->sent + i);
+		k = usagi_send(s, buf, n, 0);
+		if (k <= 0)
+			return;
+		x->sent += (uint64_t)k;
+	}
+	usagi_shutdown(s, SHUT_WR);
+}
+
+static void receiver_ready(struct usock *s, void *ctx)
+{
+	struct xfer *x = ctx;
+	uint8_t buf[16384];
+	ssize_t n;
+
+	while ((n = usagi_recv(s, buf, sizeof(buf), 0)) > 0) {
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i] != pattern(x->rcvd + (uint64_t)i))
+				x->bad = true;
+		x->rcvd += (uint64_t)n;
+	}
+}
+
+static void listener_ready(struct usock *l, void *ctx)
+{
+	struct xfer *x = ctx;
+	struct usock *c = usagi_accept(l, NULL, NULL);
+
+	if (c) {
+		x->rx = c;
+		usagi_sock_set_callback(c, receiver_ready, x);
+		receiver_ready(c, x);
+	}
+}
+
+/* The TCP and IPv4 counters of both hosts, when a transfer fell short. */
+static void dump_stats(struct simhost *a, struct simhost *b)
+{
+	for (unsigned i = 0; i < STAT_MAX; i++)
+		if ((a->st->stats[i] || b->st->stats[i]) &&
+		    (strncmp(stat_name(i), "tcp", 3) == 0 || strncmp(stat_name(i), "ip4", 3) == 0))
+			printf("%s A %llu B %llu\n", stat_name(i),
+			       (unsigned long long)a->st->stats[i], (unsigned long long)b->st->stats[i]);
+}
+
+static void report(const char *cc, const char *dst, uint64_t total, uint64_t ms,
+		   struct simhost *a, struct simhost *b, struct usock *c)
+{
+	printf("tcp-sim %s %s: %llu bytes in %llu ms simulated: %.1f Mbit/s; mss %u, A: %llu segs, "
+	       "%llu retrans, %llu timeouts, %llu fast retrans; B: %llu ooo, %llu segs\n",
+	       cc, dst, (unsigned long long)total, (unsigned long long)ms,
+	       (double)total * 8 / ((double)ms / 1000) / 1e6, c->tcb ? c->tcb->mss : 0,
+	       (unsigned long long)STAT_GET(a->st, tcp_out_segs),
+	       (unsigned long long)STAT_GET(a->st, tcp_retrans_segs),
+	       (unsigned long long)STAT_GET(a->st, tcp_timeouts),
+	       (unsigned long long)STAT_GET(a->st, tcp_fast_retrans),
+	       (unsigned long long)STAT_GET(b->st, tcp_ooo),
+	       (unsigned long long)STAT_GET(b->st, tcp_out_segs));
+}
+
+/* Sends @total octets A -> B to @dst over a link with @lp; returns the simulated ms it took. */
+static uint64_t transfer(const struct sim_link_params *lp, const char *dst, uint64_t total,
+			 uint64_t seed, const char *cc)
+{
+	struct sim_world *w = simt_world(seed);
+	struct sim_segment *lan = sim_segment_new(w, "lan", lp);
+	struct simhost *a = simt_host_up(w, "A", lan, 0x0a);
+	struct simhost *b = simt_host_up(w, "B", lan, 0x0b);
+	struct xfer x = { .total = total };
+	struct sockaddr_in6 sin;
+	struct usock *l, *c;
+	uint64_t t0, ms = 0;
+
+	assert_int_equal(simt_cmd(a, "link set eth0 mtu %u", lp->mtu ? lp->mtu : 1500), 0);
+	assert_int_equal(simt_cmd(b, "link set eth0 mtu %u", lp->mtu ? lp->mtu : 1500), 0);
+	assert_int_equal(simt_cmd(a, "addr add 2001:db8::1/64 dev eth0 nodad"), 0);
+	assert_int_equal(simt_cmd(b, "addr add 2001:db8::2/64 dev eth0 nodad"), 0);
+	assert_int_equal(simt_cmd(a, "addr add 192.0.2.1/24 dev eth0 nodad"), 0);
+	assert_int_equal(simt_cmd(b, "addr add 192.0.2.2/24 dev eth0 nodad"), 0);
+	simt_run_ms(w, 100);
+
+	l = usagi_socket(b->st, AF_INET6, SOCK_STREAM, 0);
+	sockaddr_make(&sin, &in6addr_any, 5001, 0);
+	assert_int_equal(usagi_bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(usagi_listen(l, 4), 0);
+	usagi_sock_set_callback(l, listener_ready, &x);
+
+	c = usagi_socket(a->st, AF_INET6, SOCK_STREAM, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin6_family = AF_INET6;
+	sin.sin6_port = htons(5001);
+	assert_int_equal(inet_pton(AF_INET6, dst, &sin.sin6_addr), 1);
+	usagi_sock_set_callback(c, sender_ready, &x);
+	assert_int_equal(usagi_setsockopt(c, IPPROTO_TCP, TCP_CONGESTION, cc, (socklen_t)strlen(cc)), 0);
+	t0 = sim_world_now(w);
+	assert_int_equal(usagi_connect(c, (struct sockaddr *)&sin, sizeof(sin)), -EINPROGRESS);
+	while (x.rcvd < total && ms < 600000) {
+		simt_run_ms(w, 100);
+		ms += 100;
+	}
+	ms = (sim_world_now(w) - t0) / NS_PER_MS;
+	if (x.rcvd != total)
+		dump_stats(a, b);
+	assert_false(x.bad);
+	assert_int_equal(x.rcvd, total);
+	report(cc, dst, total, ms, a, b, c);
+	if (lp->mtu == 1280 && strncmp(dst, "::ffff:", 7) != 0)
+		assert_int_equal(c->tcb->mss, 1280 - 60);
+	/* The receiver sees the FIN after the last byte. */
+	simt_run_ms(w, 2000);
+	assert_int_equal(usagi_recv(x.rx, &x, 1, 0), 0);
+	simt_host_free(a);
+	simt_host_free(b);
+	sim_world_free(w);
+	return ms;
+}
+
+static const struct sim_link_params rough = {
+	.delay_ns = 5 * NS_PER_MS, .loss_ppm = 10000, .dup_ppm = 10000,
+	.reorder_ppm = 20000, .reorder_delay_ns = 3 * NS_PER_MS, .mtu = 1280,
+};
+
+static void test_clean_ipv6(void **state)
+{
+	static const struct sim_link_params clean = { .delay_ns = 5 * NS_PER_MS };
+
+	(void)state;
+	transfer(&clean, "2001:db8::2", 10u << 20, 1, "newreno");
+}
+
+static void test_rough_ipv6_10mb(void **state)
+{
+	(void)state;
+	transfer(&rough, "2001:db8::2", 10u << 20, 2, "newreno");
+}
+
+static void test_rough_ipv6_cubic(void **state)
+{
+	(void)state;
+	transfer(&rough, "2001:db8::2", 10u << 20, 2, "cubic");
+}
+
+static void test_rough_ipv4(void **state)
+{
+	(void)state;
+	transfer(&rough, "::ffff:192.0.2.2", 2u << 20, 3, "newreno");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_clean_ipv6),
+		cmocka_unit_test(test_rough_ipv6_10mb),
+		cmocka_unit_test(test_rough_ipv6_cubic),
+		cmocka_unit_test(test_rough_ipv4),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
