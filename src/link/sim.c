@@ -20,6 +20,7 @@
 
 #define SIM_PPM 1000000u
 #define SIM_MTU_DEFAULT 1500u
+#define SIM_QUEUE_DEFAULT 1000u
 
 /* One frame on the wire, shared by every copy in flight (one per receiver). */
 struct sim_frame {
@@ -55,6 +56,13 @@ struct sim_port {
 	struct netdev *dev;
 	/* Bumped on every unplug: copies sent before it are lost (cable pulled). */
 	uint64_t gen;
+	/*
+	 * Transmit queue on a rate-limited segment: the times at which the
+	 * frames not yet fully sent leave the port, oldest first (a ring;
+	 * the times only grow, so the last one is when the medium is free).
+	 */
+	uint64_t *qend;
+	uint32_t qhead, qn, qcap;
 };
 
 struct sim_segment {
@@ -315,9 +323,53 @@ static void queue_copy(struct sim_world *w, struct sim_port *rx, struct sim_fram
 	f->refs++;
 }
 
+/* Grows @port's ring to @cap entries, keeping its order. 0 or -ENOMEM. */
+static int txq_grow(struct sim_port *port, uint32_t cap)
+{
+	uint64_t *q = malloc(cap * sizeof(*q));
+
+	if (!q)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < port->qn; i++)
+		q[i] = port->qend[(port->qhead + i) % port->qcap];
+	free(port->qend);
+	port->qend = q;
+	port->qhead = 0;
+	port->qcap = cap;
+	return 0;
+}
+
+/*
+ * Serialisation at @port's rate (lp->rate_bps != 0): the frame of @len
+ * octets starts when the medium is free and leaves len * 8 / rate later.
+ * Returns the time from now until its last bit is out, or -1 when the
+ * port's queue is full (the frame is dropped, as by a NIC or switch port).
+ */
+static int64_t txq_enqueue(struct sim_world *w, const struct sim_link_params *lp,
+			   struct sim_port *port, uint32_t len)
+{
+	uint32_t limit = lp->queue_frames ? lp->queue_frames : SIM_QUEUE_DEFAULT;
+	uint64_t start, end;
+
+	while (port->qn && port->qend[port->qhead] <= w->now) {
+		port->qhead = (port->qhead + 1) % port->qcap;
+		port->qn--;
+	}
+	if (port->qn >= limit)
+		return -1;
+	if (port->qcap < limit && port->qn == port->qcap &&
+	    txq_grow(port, MIN(limit, port->qcap ? port->qcap * 2 : 64)) < 0)
+		return -1;
+	start = port->qn ? port->qend[(port->qhead + port->qn - 1) % port->qcap] : w->now;
+	/* Rounded up: a frame never takes less than its bits at the rate. */
+	end = start + ((uint64_t)len * 8 * NS_PER_SEC + lp->rate_bps - 1) / lp->rate_bps;
+	port->qend[(port->qhead + port->qn++) % port->qcap] = end;
+	return (int64_t)(end - w->now);
+}
+
 /* Fate of one copy, decided per receiver: lost, or delivered once or twice. */
 static void send_to(struct sim_world *w, const struct sim_link_params *lp,
-		    struct sim_port *rx, struct sim_frame *f)
+		    struct sim_port *rx, struct sim_frame *f, uint64_t tx_ns)
 {
 	struct stack *rst = rx->dev->st;
 	int copies = 1;
@@ -331,7 +383,7 @@ static void send_to(struct sim_world *w, const struct sim_link_params *lp,
 		copies = 2;
 	}
 	for (int i = 0; i < copies; i++)
-		queue_copy(w, rx, f, copy_delay(w, lp, rst));
+		queue_copy(w, rx, f, tx_ns + copy_delay(w, lp, rst));
 }
 
 /* Consumes @p. A frame the link drops is still "sent" (returns 0), as on a wire. */
@@ -341,6 +393,7 @@ static int sim_xmit(struct netdev *dev, struct pkt *p)
 	struct sim_segment *seg = port->seg;
 	struct sim_frame *f;
 	struct dlist *pos, *tmp;
+	int64_t tx_ns = 0;
 	int rc = 0;
 
 	if (!seg) {
@@ -358,6 +411,13 @@ static int sim_xmit(struct netdev *dev, struct pkt *p)
 		STAT_INC(dev->st, sim_mtu_drop);
 		goto out;
 	}
+	if (seg->params.rate_bps) {
+		tx_ns = txq_enqueue(seg->w, &seg->params, port, (uint32_t)p->len);
+		if (tx_ns < 0) {
+			STAT_INC(dev->st, sim_queue_drop);
+			goto out;
+		}
+	}
 	f = malloc(sizeof(*f) + p->len);
 	if (!f) {
 		STAT_INC(dev->st, sim_tx_nomem);
@@ -371,7 +431,7 @@ static int sim_xmit(struct netdev *dev, struct pkt *p)
 		struct sim_port *rx = dlist_entry(pos, struct sim_port, node);
 
 		if (rx != port)
-			send_to(seg->w, &seg->params, rx, f);
+			send_to(seg->w, &seg->params, rx, f, (uint64_t)tx_ns);
 	}
 	frame_put(f);
 out:
@@ -392,6 +452,7 @@ static void sim_destroy(struct netdev *dev)
 	for (size_t i = 0; w && i < w->nev; i++)
 		if (w->heap[i].kind == SIM_EV_FRAME && w->heap[i].fr.port == port)
 			w->heap[i].fr.port = NULL;
+	free(port->qend);
 	free(port);
 }
 

@@ -23,6 +23,15 @@ struct sim_link_params {
 	uint32_t reorder_ppm;      /* frames held back by reorder_delay_ns, per million */
 	uint64_t reorder_delay_ns;
 	uint32_t mtu;              /* largest frame payload carried (0 = 1500); bigger ones are dropped */
+	/*
+	 * Link rate in bits per second (0 = unlimited). A frame occupies its
+	 * sender's port for len * 8 / rate (len = the Ethernet frame without
+	 * preamble or FCS) and starts only when the frames queued before it on
+	 * that port are out; it arrives delay after its last bit left.
+	 */
+	uint64_t rate_bps;
+	/* Frames a port may hold waiting for the medium (0 = 1000, like txqueuelen); more are dropped. */
+	uint32_t queue_frames;
 };
 
 struct sim_world *sim_world_new(uint64_t seed);

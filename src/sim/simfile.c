@@ -133,6 +133,31 @@ int simfile_parse_ppm(const char *s, uint32_t *ppm)
 	return 0;
 }
 
+/* "100Mbit", "1Gbit", "64kbit", "9600bit" or a bare number of bit/s. 0 or -EINVAL. */
+int simfile_parse_rate(const char *s, uint64_t *bps)
+{
+	static const struct { const char *sfx; double mult; } units[] = {
+		{ "", 1 }, { "bit", 1 }, { "kbit", 1e3 }, { "Kbit", 1e3 }, { "Mbit", 1e6 }, { "Gbit", 1e9 },
+	};
+	char *end;
+	double v;
+
+	if (!s || !(isdigit((unsigned char)s[0]) || s[0] == '.'))
+		return -EINVAL;
+	v = strtod(s, &end);
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+		if (strcmp(end, units[i].sfx) == 0) {
+			double r = v * units[i].mult;
+
+			if (!(r >= 1 && r < 1e15))
+				return -EINVAL;
+			*bps = (uint64_t)llround(r);
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 static int parse_mac(const char *s, uint8_t mac[6])
 {
 	unsigned b[6];
@@ -176,8 +201,15 @@ static int seg_params(struct simfile *sf, int argc, char **argv, struct sim_link
 
 			rc = *end || m < 68 || m > 65535 ? -EINVAL : 0;
 			p->mtu = (uint32_t)m;
+		} else if (!strcmp(k, "rate")) {
+			rc = simfile_parse_rate(v, &p->rate_bps);
+		} else if (!strcmp(k, "queue")) {
+			unsigned long m = strtoul(v, &end, 10);
+
+			rc = *end || m < 1 || m > 1000000 ? -EINVAL : 0;
+			p->queue_frames = (uint32_t)m;
 		} else {
-			sf_error(sf, "segment: unknown parameter \"%s\" (delay jitter loss dup reorder reorder-delay mtu)", k);
+			sf_error(sf, "segment: unknown parameter \"%s\" (delay jitter loss dup reorder reorder-delay mtu rate queue)", k);
 			return -EINVAL;
 		}
 		if (rc) {
@@ -246,7 +278,7 @@ static int d_segment(struct simfile *sf, int argc, char **argv)
 	struct sf_name *n;
 
 	if (argc < 2) {
-		sf_error(sf, "usage: segment NAME [delay T] [jitter T] [loss P%%] [dup P%%] [reorder P%%] [reorder-delay T] [mtu N]");
+		sf_error(sf, "usage: segment NAME [delay T] [jitter T] [loss P%%] [dup P%%] [reorder P%%] [reorder-delay T] [mtu N] [rate R] [queue N]");
 		return -EINVAL;
 	}
 	if (seg_params(sf, argc - 2, argv + 2, &p) < 0)

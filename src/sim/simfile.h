@@ -36,5 +36,7 @@ extern const char simfile_demo[];
 int simfile_parse_time(const char *s, uint64_t *ns);
 /* "0.5%" or a fraction "0.005", into parts per million. 0 or -EINVAL. */
 int simfile_parse_ppm(const char *s, uint32_t *ppm);
+/* "100Mbit", "1Gbit", "64kbit", "bit" or no suffix: bit/s into *bps (>= 1). 0 or -EINVAL. */
+int simfile_parse_rate(const char *s, uint64_t *bps);
 
 #endif

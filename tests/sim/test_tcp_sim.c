@@ -1,8 +1,13 @@
 /*
  * TCP over simulated links: bulk transfers between two usagi hosts that
  * must arrive intact through loss, reordering, duplication and a
- * 1280-byte MTU, over IPv6 and IPv4. The sim has no link rate, so each
- * test prints the transfer time and the goodput in simulated time.
+ * 1280-byte MTU, over IPv6 and IPv4. Each test prints the transfer time
+ * and the goodput in simulated time. On a rate-limited clean link the
+ * goodput must reach 90 % of the link rate (issue 8: "a 100 MB transfer
+ * arrives intact at close to the link rate"); at 1 Gbit/s slow start
+ * takes about a tenth of the transfer, so there the 90 % is asserted for
+ * what follows the first tenth. The whole file takes about 10 s of wall
+ * time in a Debug build.
  *
  *   A (2001:db8::1, 192.0.2.1) ---- lan (rough) ---- B (2001:db8::2, 192.0.2.2)
  */
@@ -27,6 +32,9 @@ struct xfer {
 	uint64_t total, sent, rcvd;
 	bool bad;
 	struct usock *rx;
+	struct sim_world *w;
+	uint64_t tenth_ns;    /* world time when a tenth of the stream was read */
+	uint64_t done_ns;     /* world time when the last byte was read */
 };
 
 static void sender_ready(struct usock *s, void *ctx)
@@ -58,7 +66,11 @@ static void receiver_ready(struct usock *s, void *ctx)
 		for (ssize_t i = 0; i < n; i++)
 			if (buf[i] != pattern(x->rcvd + (uint64_t)i))
 				x->bad = true;
+		if (x->rcvd < x->total / 10 && x->rcvd + (uint64_t)n >= x->total / 10)
+			x->tenth_ns = sim_world_now(x->w);
 		x->rcvd += (uint64_t)n;
+		if (x->rcvd == x->total)
+			x->done_ns = sim_world_now(x->w);
 	}
 }
 
@@ -99,6 +111,34 @@ static void report(const char *cc, const char *dst, uint64_t total, uint64_t ms,
 	       (unsigned long long)STAT_GET(b->st, tcp_out_segs));
 }
 
+/* Goodput of the last transfer() after its first tenth (past slow start), in bit/s. */
+static double xfer_steady_bps;
+
+/* Goodput against the link rate, overall and after the first tenth; the queue drops. */
+static void report_rate(const struct sim_link_params *lp, uint64_t total, uint64_t ms,
+			struct simhost *a, struct simhost *b)
+{
+	printf("tcp-sim: link %.0f Mbit/s, goodput %.1f %% of it (%.1f %% after the first tenth); "
+	       "queue drops A %llu B %llu\n",
+	       (double)lp->rate_bps / 1e6, (double)total * 8 * 1e5 / (double)ms / (double)lp->rate_bps,
+	       xfer_steady_bps * 100 / (double)lp->rate_bps,
+	       (unsigned long long)STAT_GET(a->st, sim_queue_drop),
+	       (unsigned long long)STAT_GET(b->st, sim_queue_drop));
+}
+
+/* Socket buffers (SO_SNDBUF and SO_RCVBUF on both ends) for transfer(); 0 = default. */
+static unsigned xfer_bufsize;
+
+static void set_bufs(struct usock *s)
+{
+	int v = (int)xfer_bufsize;
+
+	if (!v)
+		return;
+	assert_int_equal(usagi_setsockopt(s, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)), 0);
+	assert_int_equal(usagi_setsockopt(s, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)), 0);
+}
+
 /* Sends @total octets A -> B to @dst over a link with @lp; returns the simulated ms it took. */
 static uint64_t transfer(const struct sim_link_params *lp, const char *dst, uint64_t total,
 			 uint64_t seed, const char *cc)
@@ -107,7 +147,7 @@ static uint64_t transfer(const struct sim_link_params *lp, const char *dst, uint
 	struct sim_segment *lan = sim_segment_new(w, "lan", lp);
 	struct simhost *a = simt_host_up(w, "A", lan, 0x0a);
 	struct simhost *b = simt_host_up(w, "B", lan, 0x0b);
-	struct xfer x = { .total = total };
+	struct xfer x = { .total = total, .w = w };
 	struct sockaddr_in6 sin;
 	struct usock *l, *c;
 	uint64_t t0, ms = 0;
@@ -123,6 +163,7 @@ static uint64_t transfer(const struct sim_link_params *lp, const char *dst, uint
 	l = usagi_socket(b->st, AF_INET6, SOCK_STREAM, 0);
 	sockaddr_make(&sin, &in6addr_any, 5001, 0);
 	assert_int_equal(usagi_bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	set_bufs(l);
 	assert_int_equal(usagi_listen(l, 4), 0);
 	usagi_sock_set_callback(l, listener_ready, &x);
 
@@ -132,19 +173,25 @@ static uint64_t transfer(const struct sim_link_params *lp, const char *dst, uint
 	sin.sin6_port = htons(5001);
 	assert_int_equal(inet_pton(AF_INET6, dst, &sin.sin6_addr), 1);
 	usagi_sock_set_callback(c, sender_ready, &x);
+	set_bufs(c);
 	assert_int_equal(usagi_setsockopt(c, IPPROTO_TCP, TCP_CONGESTION, cc, (socklen_t)strlen(cc)), 0);
 	t0 = sim_world_now(w);
 	assert_int_equal(usagi_connect(c, (struct sockaddr *)&sin, sizeof(sin)), -EINPROGRESS);
 	while (x.rcvd < total && ms < 600000) {
-		simt_run_ms(w, 100);
-		ms += 100;
+		simt_run_ms(w, 10);
+		ms += 10;
 	}
-	ms = (sim_world_now(w) - t0) / NS_PER_MS;
+	xfer_steady_bps = x.done_ns > x.tenth_ns ?
+		(double)(total - total / 10) * 8 * 1e9 / (double)(x.done_ns - x.tenth_ns) : 0;
+	/* From connect() to the last byte read, to the ms (at least 1). */
+	ms = x.done_ns > t0 ? (x.done_ns - t0 + NS_PER_MS / 2) / NS_PER_MS : 1;
 	if (x.rcvd != total)
 		dump_stats(a, b);
 	assert_false(x.bad);
 	assert_int_equal(x.rcvd, total);
 	report(cc, dst, total, ms, a, b, c);
+	if (lp->rate_bps)
+		report_rate(lp, total, ms, a, b);
 	if (lp->mtu == 1280 && strncmp(dst, "::ffff:", 7) != 0)
 		assert_int_equal(c->tcb->mss, 1280 - 60);
 	/* The receiver sees the FIN after the last byte. */
@@ -167,6 +214,91 @@ static void test_clean_ipv6(void **state)
 
 	(void)state;
 	transfer(&clean, "2001:db8::2", 10u << 20, 1, "newreno");
+}
+
+/* Goodput of @total octets in @ms, as a fraction of the link rate of @lp. */
+static double link_share(const struct sim_link_params *lp, uint64_t total, uint64_t ms)
+{
+	return (double)total * 8 * 1000 / (double)ms / (double)lp->rate_bps;
+}
+
+/*
+ * 100 Mbit/s, 5 ms each way: the bandwidth-delay product is 125 KB, well
+ * inside the default 256 KB window. A 1500-octet frame carries 1428
+ * octets of data (timestamps on) in 1514 on the wire, so 94.3 % is the
+ * ceiling; slow start costs a few round trips.
+ */
+static const struct sim_link_params fast_e = {
+	.delay_ns = 5 * NS_PER_MS, .rate_bps = 100000000,
+};
+
+static void test_rate_100m_100mb(void **state)
+{
+	uint64_t ms;
+
+	(void)state;
+	xfer_bufsize = 0;
+	ms = transfer(&fast_e, "2001:db8::2", 100u << 20, 4, "newreno");
+	assert_true(link_share(&fast_e, 100u << 20, ms) >= 0.90);
+	assert_true(xfer_steady_bps >= 0.90 * (double)fast_e.rate_bps);
+}
+
+/*
+ * 1 Gbit/s, 5 ms each way: the bandwidth-delay product is 1.25 MB, so the
+ * default 256 KB window would cap the goodput near 200 Mbit/s; both ends
+ * use 2 MB buffers (window scale 6). 2 MB is also below BDP + the 1000
+ * frame port queue (about 2.7 MB), so slow start is held by the receive
+ * window before it overflows the queue. Slow start (one SMSS per ACK, an
+ * ACK per two segments: x1.5 per round trip) takes about 150 ms to fill
+ * the pipe, so over 100 MB (0.89 s at the ceiling) the whole transfer
+ * reaches about 80 %; after the first tenth it runs at the ceiling.
+ */
+static const struct sim_link_params gig_e = {
+	.delay_ns = 5 * NS_PER_MS, .rate_bps = 1000000000,
+};
+
+static void test_rate_1g_100mb(void **state)
+{
+	uint64_t ms;
+
+	(void)state;
+	xfer_bufsize = 2u << 20;
+	ms = transfer(&gig_e, "2001:db8::2", 100u << 20, 5, "newreno");
+	xfer_bufsize = 0;
+	assert_true(link_share(&gig_e, 100u << 20, ms) >= 0.75);
+	assert_true(xfer_steady_bps >= 0.90 * (double)gig_e.rate_bps);
+}
+
+/*
+ * 1 Gbit/s with a 200-frame port queue and 4 MB windows: slow start
+ * overshoots BDP + queue (about 1.55 MB) and the sender's port drops
+ * frames in bursts (congestion loss, not random).
+ * The stream still arrives intact; the goodput is printed, not asserted.
+ */
+static void test_rate_1g_queue_overflow(void **state)
+{
+	struct sim_link_params lp = gig_e;
+
+	(void)state;
+	lp.queue_frames = 200;
+	xfer_bufsize = 4u << 20;
+	transfer(&lp, "2001:db8::2", 20u << 20, 6, "newreno");
+	xfer_bufsize = 0;
+}
+
+/*
+ * 100 Mbit/s with 1 % loss, 1 % duplication, 2 % reordering and MTU 1280:
+ * the issue's 100 MB arrive intact; the goodput is printed (loss-bound,
+ * far below the rate: about 1.22 MSS / (RTT sqrt(p))).
+ */
+static void test_rate_rough(void **state)
+{
+	struct sim_link_params lp = rough;
+
+	(void)state;
+	lp.rate_bps = 100000000;
+	xfer_bufsize = 0;
+	transfer(&lp, "2001:db8::2", 100u << 20, 8, "newreno");
 }
 
 static void test_rough_ipv6_10mb(void **state)
@@ -194,6 +326,10 @@ int main(void)
 		cmocka_unit_test(test_rough_ipv6_10mb),
 		cmocka_unit_test(test_rough_ipv6_cubic),
 		cmocka_unit_test(test_rough_ipv4),
+		cmocka_unit_test(test_rate_100m_100mb),
+		cmocka_unit_test(test_rate_1g_100mb),
+		cmocka_unit_test(test_rate_1g_queue_overflow),
+		cmocka_unit_test(test_rate_rough),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -138,6 +138,68 @@ static void test_delay(void **state)
 	net_down(&n);
 }
 
+/*
+ * 10 Mbit/s: a 1250-octet frame (14 + 1236) occupies the port for 1 ms.
+ * Back-to-back frames leave one after the other and arrive 1 ms apart,
+ * each delay after its last bit; a frame after the queue drained starts
+ * at once again.
+ */
+static void test_rate_timing(void **state)
+{
+	struct sim_link_params lp = { .delay_ns = NS_PER_MS, .rate_bps = 10000000 };
+	struct rx_rec rx[MAX_RX];
+	struct net n;
+
+	(void)state;
+	net_up(&n, 42, &lp);
+	sim_run_until(n.w, NS_PER_SEC);
+	for (uint32_t i = 0; i < 3; i++)
+		send_frame(n.a0, i, 1236);
+	sim_run_until(n.w, NS_PER_SEC + 2 * NS_PER_MS - 1);
+	assert_int_equal(received(&n, rx), 0);
+	sim_run_until(n.w, 2 * NS_PER_SEC);
+	assert_int_equal(received(&n, rx), 3);
+	for (uint32_t i = 0; i < 3; i++) {
+		assert_int_equal(rx[i].id, i);
+		assert_int_equal(rx[i].ts_us, (NS_PER_SEC + (2 + i) * NS_PER_MS) / 1000);
+	}
+	/* Idle medium: the next frame takes only its own time. A 64-octet frame: 51.2 us. */
+	send_frame(n.a0, 3, 50);
+	sim_run_until(n.w, 3 * NS_PER_SEC);
+	assert_int_equal(received(&n, rx), 4);
+	assert_int_equal(rx[3].ts_us, (2 * NS_PER_SEC + NS_PER_MS + 51200) / 1000);
+	assert_int_equal(STAT_GET(n.a, sim_queue_drop), 0);
+	net_down(&n);
+}
+
+/* A port holds queue_frames frames not yet sent; the rest are dropped and counted. */
+static void test_rate_queue_overflow(void **state)
+{
+	struct sim_link_params lp = { .delay_ns = NS_PER_MS, .rate_bps = 10000000, .queue_frames = 4 };
+	struct rx_rec rx[MAX_RX];
+	struct net n;
+
+	(void)state;
+	net_up(&n, 42, &lp);
+	sim_run_until(n.w, NS_PER_SEC);
+	for (uint32_t i = 0; i < 10; i++)
+		send_frame(n.a0, i, 1236);
+	assert_int_equal(STAT_GET(n.a, sim_queue_drop), 6);
+	/* Once the first frame is out, there is room for one more. */
+	sim_run_until(n.w, NS_PER_SEC + NS_PER_MS);
+	send_frame(n.a0, 10, 1236);
+	send_frame(n.a0, 11, 1236);
+	assert_int_equal(STAT_GET(n.a, sim_queue_drop), 7);
+	sim_run_until(n.w, 2 * NS_PER_SEC);
+	assert_int_equal(received(&n, rx), 5);
+	for (uint32_t i = 0; i < 4; i++)
+		assert_int_equal(rx[i].id, i);
+	assert_int_equal(rx[4].id, 10);
+	/* Frame 10 waited for frames 1..3: it left at 1 s + 5 ms. */
+	assert_int_equal(rx[4].ts_us, (NS_PER_SEC + 6 * NS_PER_MS) / 1000);
+	net_down(&n);
+}
+
 static void test_loss_all(void **state)
 {
 	struct sim_link_params lp = { .delay_ns = NS_PER_MS, .loss_ppm = 1000000 };
@@ -379,6 +441,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_delay),
+		cmocka_unit_test(test_rate_timing),
+		cmocka_unit_test(test_rate_queue_overflow),
 		cmocka_unit_test(test_loss_all),
 		cmocka_unit_test(test_mtu),
 		cmocka_unit_test(test_determinism),

@@ -1,0 +1,306 @@
+/*
+ * TCP under Mobile IPv6 (issue 8): a correspondent's connection to the
+ * mobile node's home address survives the mobile node moving home ->
+ * foreign1 -> foreign2 -> home. The mobile node runs `service tcp-echo`;
+ * the correspondent writes a paced stream (8 KB every 10 ms, 6.5 Mbit/s)
+ * and checks every echoed byte, in order. Per move the stall (the longest
+ * time in which no new echoed byte arrived, from the move on) is printed.
+ *
+ *   home 2001:db8:1::/64       foreign1 2001:db8:2::/64    foreign2 2001:db8:3::/64
+ *   MN(eth0) --+-- HA ::1         MN --+-- R2 ::1              MN --+-- R3 ::1
+ *                  | eth1                   | eth1                      | eth1
+ *   core 2001:db8:ff::/64 --- HA ::1 ------ R2 ::2 ----------- R3 ::3 ----- CN ::c
+ *
+ * Same lab as tests/sim/test_mip6_sim.c: fast RAs (30..70 ms), optimistic
+ * DAD for the care-of address, bidirectional tunnelling through the HA
+ * (no route optimisation) in one run, route optimisation in another.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <cmocka.h>
+#include "simhost.h"
+#include "link/netdev.h"
+#include "mip6/mip6.h"
+#include "l4/sock.h"
+#include "l4/tcp.h"
+#include "usagi/socket.h"
+
+#define MS (NS_PER_MS)
+#define CHUNK 8192
+#define MAX_PROGRESS 8192
+
+static const struct sim_link_params lan = { .delay_ns = 1 * MS };
+
+struct lab {
+	uint64_t t_ba[8];           /* times of the MN's BAs from the HA (registration or home) */
+	unsigned nba;
+	struct sim_world *w;
+	struct simhost *ha, *r2, *r3, *cn, *mn;
+	struct sim_segment *home, *f1, *f2, *core;
+	struct netdev *mndev;
+};
+
+/* The CN's side of the connection: a paced writer and a checking reader. */
+struct conn {
+	struct sim_world *w;
+	struct usock *s;
+	uint64_t sent, rcvd, limit;
+	bool bad, on;
+	uint64_t t_rx[MAX_PROGRESS];   /* times at which echoed bytes arrived */
+	unsigned nrx;
+};
+
+static uint8_t pattern(uint64_t i)
+{
+	return (uint8_t)(i * 2654435761u >> 13 ^ i >> 20);
+}
+
+static struct simhost *router(struct lab *l, const char *name, struct sim_segment *seg,
+			      const char *pfx, const char *core_addr, uint8_t mac)
+{
+	struct simhost *r = simt_host(l->w, name);
+
+	simt_attach(r, seg, "eth0", mac);
+	simt_attach(r, l->core, "eth1", mac + 1);
+	assert_int_equal(simt_cmd(r, "sysctl net.ipv6.conf.all.forwarding=1"), 0);
+	assert_int_equal(simt_cmd(r, "link set eth0 up"), 0);
+	assert_int_equal(simt_cmd(r, "link set eth1 up"), 0);
+	assert_int_equal(simt_cmd(r, "addr add %s1/64 dev eth0 nodad", pfx), 0);
+	assert_int_equal(simt_cmd(r, "addr add %s/64 dev eth1 nodad", core_addr), 0);
+	assert_int_equal(simt_cmd(r, "ra eth0 prefix %s/64", pfx), 0);
+	/* RFC 6275 7.5: MinRtrAdvInterval 30 ms, MaxRtrAdvInterval 70 ms. */
+	assert_int_equal(simt_cmd(r, "ra eth0 interval 0.03 0.07"), 0);
+	assert_int_equal(simt_cmd(r, "ra eth0 on"), 0);
+	return r;
+}
+
+static void routes(struct simhost *h, const char *const *via)
+{
+	static const char *const pfx[] = { "2001:db8:1::", "2001:db8:2::", "2001:db8:3::" };
+
+	for (int i = 0; i < 3; i++)
+		if (via[i])
+			assert_int_equal(simt_cmd(h, "route add %s/64 via %s", pfx[i], via[i]), 0);
+}
+
+/* Records when the MN's binding with its HA was made or removed. */
+static void on_event(void *ctx, struct stack *st, const char *what)
+{
+	struct lab *l = ctx;
+
+	if (getenv("MIP6_SIM_VERBOSE"))
+		printf("[%8.3f] %s: %s\n", (double)st->now / 1e9, usagi_stack_name(st), what);
+	if (l->nba < ARRAY_SIZE(l->t_ba) && strstr(what, "BA from home agent") &&
+	    (strstr(what, "home registration") || strstr(what, "deregistered")))
+		l->t_ba[l->nba++] = st->now;
+}
+
+/* The first HA binding ack after @t, in ms after it; -1 if none. */
+static double ba_ms(const struct lab *l, uint64_t t)
+{
+	for (unsigned i = 0; i < l->nba; i++)
+		if (l->t_ba[i] > t)
+			return (double)(l->t_ba[i] - t) / 1e6;
+	return -1;
+}
+
+static struct lab *lab_new(uint64_t seed, bool ro)
+{
+	struct lab *l = calloc(1, sizeof(*l));
+	struct in6_addr hoa, ha;
+
+	assert_non_null(l);
+	l->w = simt_world(seed);
+	l->home = sim_segment_new(l->w, "home", &lan);
+	l->f1 = sim_segment_new(l->w, "foreign1", &lan);
+	l->f2 = sim_segment_new(l->w, "foreign2", &lan);
+	l->core = sim_segment_new(l->w, "core", &lan);
+	l->ha = router(l, "HA", l->home, "2001:db8:1::", "2001:db8:ff::1", 0x10);
+	l->r2 = router(l, "R2", l->f1, "2001:db8:2::", "2001:db8:ff::2", 0x20);
+	l->r3 = router(l, "R3", l->f2, "2001:db8:3::", "2001:db8:ff::3", 0x30);
+	routes(l->ha, (const char *const[]){ NULL, "2001:db8:ff::2", "2001:db8:ff::3" });
+	routes(l->r2, (const char *const[]){ "2001:db8:ff::1", NULL, "2001:db8:ff::3" });
+	routes(l->r3, (const char *const[]){ "2001:db8:ff::1", "2001:db8:ff::2", NULL });
+	l->cn = simt_host_up(l->w, "CN", l->core, 0x0c);
+	assert_int_equal(simt_cmd(l->cn, "addr add 2001:db8:ff::c/64 dev eth0 nodad"), 0);
+	routes(l->cn, (const char *const[]){ "2001:db8:ff::1", "2001:db8:ff::2", "2001:db8:ff::3" });
+	assert_int_equal(mip6_ha_enable(l->ha->st, netdev_by_name(l->ha->st, "eth0")), 0);
+	assert_int_equal(mip6_cn_enable(l->cn->st, true), 0);
+
+	l->mn = simt_host(l->w, "MN");
+	l->mndev = simt_attach(l->mn, l->home, "eth0", 0x0a);
+	assert_int_equal(simt_cmd(l->mn, "sysctl net.ipv6.conf.eth0.optimistic_dad=1"), 0);
+	assert_int_equal(simt_cmd(l->mn, "link set eth0 up"), 0);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8:1::100", &hoa), 1);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8:1::1", &ha), 1);
+	struct mip6_mn_conf c = { .hoa = hoa, .ha = ha, .dev = l->mndev, .ro = ro };
+
+	mip6_set_event_fn(l->mn->st, on_event, l);
+	assert_int_equal(mip6_mn_enable(l->mn->st, &c), 0);
+	simt_run_ms(l->w, 3000);
+	return l;
+}
+
+static void lab_free(struct lab *l)
+{
+	simt_host_free(l->ha);
+	simt_host_free(l->r2);
+	simt_host_free(l->r3);
+	simt_host_free(l->cn);
+	simt_host_free(l->mn);
+	sim_world_free(l->w);
+	free(l);
+}
+
+static void conn_read(struct usock *s, void *ctx)
+{
+	struct conn *c = ctx;
+	uint8_t buf[16384];
+	ssize_t n;
+
+	while ((n = usagi_recv(s, buf, sizeof(buf), 0)) > 0) {
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i] != pattern(c->rcvd + (uint64_t)i))
+				c->bad = true;
+		c->rcvd += (uint64_t)n;
+		if (c->nrx < MAX_PROGRESS)
+			c->t_rx[c->nrx++] = sim_world_now(c->w);
+	}
+}
+
+/* Every 10 ms: up to CHUNK more octets, never more than 64 KB ahead of the echo. */
+static void conn_tick(void *ctx)
+{
+	struct conn *c = ctx;
+	uint8_t buf[CHUNK];
+	size_t n = CHUNK;
+	ssize_t k;
+
+	if (!c->on)
+		return;
+	if (c->sent + n > c->limit)
+		n = (size_t)(c->limit - c->sent);
+	if (c->sent - c->rcvd > 65536)
+		n = 0;
+	for (size_t i = 0; i < n; i++)
+		buf[i] = pattern(c->sent + i);
+	if (n && (k = usagi_send(c->s, buf, n, 0)) > 0)
+		c->sent += (uint64_t)k;
+	sim_at(c->w, sim_world_now(c->w) + 10 * MS, conn_tick, c);
+}
+
+/* The longest time without echoed data in [t, t_end), counted from t; -1 if none came. */
+static double stall_ms(const struct conn *c, uint64_t t, uint64_t t_end)
+{
+	uint64_t prev = t, worst = 0;
+	bool any = false;
+
+	for (unsigned i = 0; i < c->nrx; i++) {
+		if (c->t_rx[i] <= t || c->t_rx[i] >= t_end)
+			continue;
+		worst = MAX(worst, c->t_rx[i] - prev);
+		prev = c->t_rx[i];
+		any = true;
+	}
+	return any ? (double)worst / 1e6 : -1;
+}
+
+/* Prints the binding ack time and the stall of each of the three moves; the worst stall. */
+static double report_stalls(const struct lab *l, const struct conn *c, const uint64_t t_move[3],
+			    bool ro)
+{
+	static const char *const names[] = { "home -> foreign1", "foreign1 -> foreign2",
+					     "foreign2 -> home" };
+	double worst = 0;
+
+	for (int i = 0; i < 3; i++) {
+		double s = stall_ms(c, t_move[i], t_move[i] + 4000 * MS);
+
+		print_message("tcp-mip6 %s %s: binding ack %.1f ms after the move, TCP stall %.1f ms\n",
+			      ro ? "RO" : "tunnel", names[i], ba_ms(l, t_move[i]), s);
+		assert_true(s > 0);
+		worst = MAX(worst, s);
+	}
+	return worst;
+}
+
+static void run(bool ro, uint64_t seed)
+{
+	struct lab *l = lab_new(seed, ro);
+	struct conn *c = calloc(1, sizeof(*c));
+	struct sim_segment *path[] = { l->f1, l->f2, l->home };
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(7) };
+	uint64_t t_move[3];
+	double worst = 0;
+
+	assert_non_null(c);
+	assert_int_equal(simt_cmd(l->mn, "service tcp-echo 7"), 0);
+	c->w = l->w;
+	c->limit = UINT64_MAX;
+	c->s = usagi_socket(l->cn->st, AF_INET6, SOCK_STREAM, 0);
+	assert_non_null(c->s);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8:1::100", &sa.sin6_addr), 1);
+	usagi_sock_set_callback(c->s, conn_read, c);
+	assert_int_equal(usagi_connect(c->s, (struct sockaddr *)&sa, sizeof(sa)), -EINPROGRESS);
+	simt_run_ms(l->w, 100);
+	assert_int_equal(c->s->tcb->state, TCPS_ESTABLISHED);
+	c->on = true;
+	sim_at(l->w, sim_world_now(l->w), conn_tick, c);
+	simt_run_ms(l->w, 2000);
+	assert_true(c->rcvd > 0);
+
+	for (int i = 0; i < 3; i++) {
+		t_move[i] = sim_world_now(l->w);
+		sim_move(l->mndev, path[i]);
+		simt_run_ms(l->w, 4000);
+		assert_false(c->bad);
+		assert_int_equal(c->s->tcb->state, TCPS_ESTABLISHED);
+		assert_int_equal(usagi_sock_error(c->s), 0);
+	}
+	/* Stop writing; everything written comes back. */
+	c->on = false;
+	simt_run_ms(l->w, 5000);
+	assert_false(c->bad);
+	assert_int_equal(c->rcvd, c->sent);
+	assert_int_equal(c->s->tcb->state, TCPS_ESTABLISHED);
+	worst = report_stalls(l, c, t_move, ro);
+	print_message("tcp-mip6 %s: %llu octets echoed intact over 3 moves; %llu retransmitted "
+		      "segments, %llu timeouts at the CN; mss %u; fragmented on output: HA %llu, "
+		      "MN %llu, CN %llu\n", ro ? "RO" : "tunnel",
+		      (unsigned long long)c->rcvd,
+		      (unsigned long long)STAT_GET(l->cn->st, tcp_retrans_segs),
+		      (unsigned long long)STAT_GET(l->cn->st, tcp_timeouts), c->s->tcb->mss,
+		      (unsigned long long)STAT_GET(l->ha->st, ip6_out_frag_ok),
+		      (unsigned long long)STAT_GET(l->mn->st, ip6_out_frag_ok),
+		      (unsigned long long)STAT_GET(l->cn->st, ip6_out_frag_ok));
+	/* A move costs the handover (RA, BU/BA) plus at most a backed-off RTO or two. */
+	assert_true(worst < 3000);
+	usagi_close(c->s);
+	lab_free(l);
+	free(c);
+}
+
+static void test_tcp_mip6_tunnel(void **state)
+{
+	(void)state;
+	run(false, 1);
+}
+
+static void test_tcp_mip6_ro(void **state)
+{
+	(void)state;
+	run(true, 4);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tcp_mip6_tunnel),
+		cmocka_unit_test(test_tcp_mip6_ro),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
