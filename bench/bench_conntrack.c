@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include "core/csum.h"
 #include "core/stack.h"
 #include "netfilter/nf_priv.h"
 
@@ -93,7 +94,7 @@ static double time_bulk(struct stack *st, const struct nf_tuple *t, const unsign
 	return (now_ns() - t0) / NLOOKUP;
 }
 
-/* The IPv6/UDP headers of a packet with tuple @t. */
+/* The IPv6/UDP headers of a packet with tuple @t, its checksum valid. */
 static void mk_hdr(uint8_t *b, const struct nf_tuple *t)
 {
 	memset(b, 0, PKT_LEN);
@@ -106,6 +107,8 @@ static void mk_hdr(uint8_t *b, const struct nf_tuple *t)
 	put_be16(b + 40, t->sport);
 	put_be16(b + 42, t->dport);
 	put_be16(b + 44, 8);
+	/* A valid checksum: nf_ct_in verifies it at PREROUTING (nf_conntrack_checksum=1, timed too). */
+	put_be16(b + 46, csum_ipv6(&t->src, &t->dst, IPPROTO_UDP, b + 40, 8));
 }
 
 /*

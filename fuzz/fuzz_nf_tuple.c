@@ -4,8 +4,11 @@
  * extension headers, ICMP errors' quoted packets) and runs the protocol
  * handlers on it. One host per process, its table kept across inputs (so
  * later inputs meet the entries earlier ones made) and flushed every 4096
- * inputs; the clock moves a second per input so entries expire. Every
- * input must end without reading outside the packet.
+ * inputs; the clock moves a second per input so entries expire. Inputs
+ * of even length are classified at PREROUTING, where checksums are
+ * verified (nf_conntrack_checksum), odd ones at OUTPUT, where they are
+ * not, so random bytes still reach the protocol handlers. Every input must
+ * end without reading outside the packet.
  */
 #include <stdint.h>
 #include <stddef.h>
@@ -34,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!p)
 		return 0;
 	p->nh = (int32_t)pkt_headroom(p);
-	nf_ct_in(st, p, NF_PREROUTING, &ci);
+	nf_ct_in(st, p, size & 1 ? NF_OUTPUT : NF_PREROUTING, &ci);
 	if (ci.ct)
 		nf_ct_expires_in(st, ci.ct);
 	pkt_free(p);

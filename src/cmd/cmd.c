@@ -49,7 +49,7 @@ static const char help_text[] =
 	"  ipsec sa [show [nokeys] | flush]\n"
 	"  ipsec policy [show | flush]\n"
 	"  ipsec esp-sa FILE\n"
-	"  filter add input|forward|output [MATCHES...] accept|drop|reject\n"
+	"  filter add input|forward|output [MATCHES...] accept|drop|reject [with tcp reset]\n"
 	"  filter del CHAIN HANDLE | flush [CHAIN] | policy CHAIN accept|drop | show\n"
 	"  filter host-mode on|off\n"
 	"  conntrack -L [-f ipv4|ipv6] [-p PROTO] | -F | -C | -S | -E\n"

@@ -177,7 +177,9 @@ struct nf_ct_info {
  * Classifies @p (data = IP header at p->nh, either family; IPv6 extension
  * headers skipped; fragments already reassembled) and creates or updates
  * its connection. @hook is the hook it runs at (new entries start
- * unconfirmed on PREROUTING/OUTPUT). Fills @out and records it in the packet
+ * unconfirmed on PREROUTING/OUTPUT; at PREROUTING a TCP, UDP, ICMP or ICMPv6
+ * checksum is verified when net.netfilter.nf_conntrack_checksum is 1, the
+ * default: a bad one is INVALID, counted nf_ct_bad_csum). Fills @out and records it in the packet
  * (p->nfct*) for later hooks (nf_ct_get). Returns 0, or -EINVAL for a
  * packet it cannot parse (out->state = NF_CT_INVALID), -ENOMEM/-ENOSPC when
  * no entry could be made (table full and nothing to early-drop;

@@ -15,14 +15,6 @@ _Static_assert(sizeof(struct nf_conn) <= 104, "nf_conn: 128 bytes per entry with
 _Static_assert(offsetof(struct nf_conn, deadline) + 4 <= offsetof(struct nf_conn, bytes),
 	       "a lookup reads the tuple, id and deadline: keep them first");
 
-/* ICMP echo request <-> reply (RFC 792, RFC 4443 4.1/4.2), the types conntrack pairs. */
-static uint8_t icmp_inverse_type(uint8_t l4, uint8_t type)
-{
-	if (l4 == IPPROTO_ICMP)
-		return type == 8 ? 0 : type == 0 ? 8 : type;
-	return type == 128 ? 129 : type == 129 ? 128 : type;
-}
-
 void nf_ct_tuple(const struct nf_conn *ct, int dir, struct nf_tuple *out)
 {
 	*out = ct->tuple;
@@ -31,7 +23,7 @@ void nf_ct_tuple(const struct nf_conn *ct, int dir, struct nf_tuple *out)
 	out->src = ct->tuple.dst;
 	out->dst = ct->tuple.src;
 	if (out->l4 == IPPROTO_ICMP || out->l4 == IPPROTO_ICMPV6) {
-		out->icmp_type = icmp_inverse_type(out->l4, ct->tuple.icmp_type);
+		out->icmp_type = nf_icmp_pair(out->l4, ct->tuple.icmp_type);
 	} else {
 		out->sport = ct->tuple.dport;
 		out->dport = ct->tuple.sport;

@@ -4,6 +4,7 @@
  * first packet passed every hook, and the hook functions that do it.
  */
 #include "netfilter/nf_priv.h"
+#include "ipv6/ipv6.h"
 
 /* Remembers the verdict in @p for later hooks: the slot and the conn's id guard against reuse. */
 static void record(struct pkt *p, const struct nf_ct_info *ci, uint32_t slot)
@@ -90,7 +91,48 @@ static uint32_t hint_take(const struct stack *st, const struct pkt *p, const str
 	return p->nfct;
 }
 
-static int ct_classify(struct stack *st, struct pkt *p, struct nf_ct_info *out, uint32_t *slot)
+/*
+ * What is decided before any lookup of the packet's own tuple: no layer 4,
+ * a bad checksum, ND/MLD, an ICMP error. True if @out is final.
+ */
+static bool ct_early(struct stack *st, struct pkt *p, int hook, const struct nf_pkt *np,
+		     struct nf_ct_info *out, uint32_t *slot)
+{
+	int dir, rel;
+
+	/* RFC 8200 4.7 No Next Header: no layer 4 to track; Linux finds none and calls it INVALID. */
+	if (np->t.l3 == AF_INET6 && np->t.l4 == IPPROTO_NONE)
+		goto invalid;
+	/* Linux's nf_conntrack_checksum: checked on the way in only, never on what we send. */
+	if (hook == NF_PREROUTING && st->nf->checksum &&
+	    !nf_ct_csum_ok(np, np->t.l3 == AF_INET6 && IP6_CB(p)->hao)) {
+		STAT_INC(st, nf_ct_bad_csum);
+		goto invalid;
+	}
+	if (np->t.l4 != IPPROTO_ICMP && np->t.l4 != IPPROTO_ICMPV6)
+		return false;
+	if (nf_icmp_untracked(np)) {
+		STAT_INC(st, nf_ct_ignore);
+		out->state = NF_CT_UNTRACKED;
+		return true;
+	}
+	rel = nf_icmp_error(st, np, slot, &dir);
+	if (rel == NF_CT_RELATED) {
+		out->state = NF_CT_RELATED;
+		out->ct = nf_slot(st->nf, *slot);
+		out->dir = dir;
+		STAT_INC(st, nf_ct_related);
+		return true;
+	}
+	if (rel < 0)
+		return false;
+invalid:
+	STAT_INC(st, nf_ct_invalid);
+	return true;
+}
+
+static int ct_classify(struct stack *st, struct pkt *p, int hook, struct nf_ct_info *out,
+		       uint32_t *slot)
 {
 	const struct nf_l4proto *l4;
 	struct nf_pkt np;
@@ -103,30 +145,8 @@ static int ct_classify(struct stack *st, struct pkt *p, struct nf_ct_info *out, 
 		STAT_INC(st, nf_ct_error);
 		return -EINVAL;
 	}
-	/* RFC 8200 4.7 No Next Header: no layer 4 to track; Linux finds none and calls it INVALID. */
-	if (np.t.l3 == AF_INET6 && np.t.l4 == IPPROTO_NONE) {
-		STAT_INC(st, nf_ct_invalid);
+	if (ct_early(st, p, hook, &np, out, slot))
 		return 0;
-	}
-	if (np.t.l4 == IPPROTO_ICMP || np.t.l4 == IPPROTO_ICMPV6) {
-		if (nf_icmp_untracked(&np)) {
-			STAT_INC(st, nf_ct_ignore);
-			out->state = NF_CT_UNTRACKED;
-			return 0;
-		}
-		rel = nf_icmp_error(st, &np, slot, &dir);
-		if (rel == NF_CT_RELATED) {
-			out->state = NF_CT_RELATED;
-			out->ct = nf_slot(st->nf, *slot);
-			out->dir = dir;
-			STAT_INC(st, nf_ct_related);
-			return 0;
-		}
-		if (rel >= 0) {
-			STAT_INC(st, nf_ct_invalid);
-			return 0;
-		}
-	}
 	l4 = nf_l4_find(np.t.l4);
 	rel = l4->tuple(&np);
 	if (rel == -ENOENT) {
@@ -166,13 +186,12 @@ int nf_ct_in(struct stack *st, struct pkt *p, int hook, struct nf_ct_info *out)
 	uint32_t slot = 0;
 	int rc;
 
-	(void)hook;
 	if (!nf_state_get(st)) {
 		out->state = NF_CT_INVALID;
 		out->ct = NULL;
 		return -ENOMEM;
 	}
-	rc = ct_classify(st, p, out, &slot);
+	rc = ct_classify(st, p, hook, out, &slot);
 	record(p, out, slot);
 	return rc;
 }

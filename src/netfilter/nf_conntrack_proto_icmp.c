@@ -1,19 +1,35 @@
 /*
- * ICMP (RFC 792) and ICMPv6 (RFC 4443): echo request/reply paired by
- * identifier; errors that quote a packet of a tracked connection are
+ * ICMP (RFC 792) and ICMPv6 (RFC 4443): queries and their replies (echo;
+ * ICMP timestamp, information and address mask; ICMPv6 node information)
+ * paired by identifier, as Linux's invmap; errors that quote a packet of a tracked connection are
  * RELATED to it, errors quoting anything else INVALID. Neighbour Discovery
  * and MLD are left untracked, as nf_conntrack does.
  */
 #include "netfilter/nf_priv.h"
 
-static bool is_echo(uint8_t l4, uint8_t type)
+uint8_t nf_icmp_pair(uint8_t l4, uint8_t type)
 {
-	return l4 == IPPROTO_ICMP ? (type == 8 || type == 0) : (type == 128 || type == 129);
+	if (l4 == IPPROTO_ICMP) {
+		/* RFC 792 echo 8/0, timestamp 13/14, information 15/16; RFC 950 address mask 17/18. */
+		if (type == 8 || type == 0)
+			return type ^ 8;
+		if (type >= 13 && type <= 18)
+			return type & 1 ? type + 1 : type - 1;
+		return 0xff;
+	}
+	/* RFC 4443 4.1/4.2 echo 128/129; RFC 4620 node information query 139, reply 140. */
+	if (type == 128 || type == 139)
+		return type + 1;
+	if (type == 129 || type == 140)
+		return type - 1;
+	return 0xff;
 }
 
 static bool is_request(uint8_t l4, uint8_t type)
 {
-	return l4 == IPPROTO_ICMP ? type == 8 : type == 128;
+	if (l4 == IPPROTO_ICMP)
+		return type == 8 || type == 13 || type == 15 || type == 17;
+	return type == 128 || type == 139;
 }
 
 static int icmp_tuple(struct nf_pkt *np)
@@ -21,7 +37,7 @@ static int icmp_tuple(struct nf_pkt *np)
 	if (np->l4len < 8)
 		return -EINVAL;
 	/* Other informational messages have no pairing: INVALID without an entry, as in Linux. */
-	if (!is_echo(np->t.l4, np->l4[0]))
+	if (nf_icmp_pair(np->t.l4, np->l4[0]) == 0xff)
 		return -ENOENT;
 	np->t.icmp_type = np->l4[0];
 	np->t.icmp_code = np->l4[1];
@@ -29,7 +45,7 @@ static int icmp_tuple(struct nf_pkt *np)
 	return 0;
 }
 
-/* Any echo request starts one, whatever its code (the code is part of the tuple), as in Linux. */
+/* Any query starts one, whatever its code (the code is part of the tuple), as in Linux. */
 static bool icmp_can_create(const struct stack *st, const struct nf_pkt *np)
 {
 	(void)st;

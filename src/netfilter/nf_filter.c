@@ -219,6 +219,12 @@ int nf_filter_parse(int argc, char **argv, struct nf_rule *r, char *err, size_t 
 	for (int i = 0; i < argc;) {
 		for (size_t v = 0; v < ARRAY_SIZE(verdict_names); v++) {
 			if (strcmp(argv[i], verdict_names[v]) == 0) {
+				/* nft's `reject with tcp reset`: three more words. */
+				if (v == NF_FILTER_REJECT && argc - i == 4 && !strcmp(argv[i + 1], "with") &&
+				    !strcmp(argv[i + 2], "tcp") && !strcmp(argv[i + 3], "reset")) {
+					r->verdict = NF_FILTER_REJECT_TCP;
+					return 0;
+				}
 				if (i + 1 < argc)
 					return fail(err, errlen, "unexpected word after verdict",
 						    argv[i + 1]);

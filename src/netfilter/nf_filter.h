@@ -8,7 +8,7 @@
  *   [iif NAME] [oif NAME] [ip6 saddr P] [ip6 daddr P] [ip saddr P]
  *   [ip daddr P] [meta l4proto tcp|udp|icmp|icmpv6] [th sport N]
  *   [th dport N] [icmpv6 type N[-M]] [fib saddr type local]
- *   [ct state S[,S...]] [ipsec in|out] accept|drop|reject
+ *   [ct state S[,S...]] [ipsec in|out] accept|drop|reject [with tcp reset]
  * The first rule that matches decides; no match: the chain's policy.
  */
 #ifndef USAGI_NETFILTER_NF_FILTER_H
@@ -23,7 +23,8 @@ struct stack;
 struct netdev;
 
 enum nf_filter_chain { NF_FILTER_INPUT, NF_FILTER_FORWARD, NF_FILTER_OUTPUT, NF_FILTER_NCHAINS };
-enum nf_filter_verdict { NF_FILTER_ACCEPT, NF_FILTER_DROP, NF_FILTER_REJECT };
+/* NF_FILTER_REJECT_TCP: `reject with tcp reset`, a RST for TCP (RFC 9293 3.10.7.1), else as reject. */
+enum nf_filter_verdict { NF_FILTER_ACCEPT, NF_FILTER_DROP, NF_FILTER_REJECT, NF_FILTER_REJECT_TCP };
 
 /* ct state bits: 1 << enum nf_ct_state (NEW, ESTABLISHED, RELATED, INVALID, UNTRACKED). */
 #define NF_FILTER_CT_NEW         (1u << 0)
@@ -79,7 +80,11 @@ int nf_filter_parse(int argc, char **argv, struct nf_rule *r, char *err, size_t 
 /* "input", "forward", "output" to the chain; -EINVAL otherwise. */
 int nf_filter_chain_parse(const char *s);
 
-/* Appends @r to @chain (gets the next handle, stored back in r->handle). 0, -ENOMEM. */
+/*
+ * Appends @r to @chain (gets the next handle, stored back in r->handle). 0,
+ * -ENOMEM. A `ct state` rule starts conntrack (nf_ct_enable); del and flush
+ * stop it (nf_ct_disable, the table flushed) once no rule uses ct state.
+ */
 int nf_filter_add(struct stack *st, int chain, struct nf_rule *r);
 /* Removes rule @handle of @chain; -ENOENT if there is none. */
 int nf_filter_del(struct stack *st, int chain, uint32_t handle);

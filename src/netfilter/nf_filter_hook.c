@@ -1,12 +1,14 @@
 /*
  * The filter at the hooks: what a packet shows the rules (nf_pktinfo from
  * the IP header, conntrack's verdict, the security path), and the reject
- * verdict (ICMPv6 administratively prohibited, ICMP port unreachable;
- * usagi has no TCP yet, so no TCP RST either).
+ * verdicts (ICMPv6 administratively prohibited, ICMP port unreachable;
+ * `reject with tcp reset`: a TCP RST built by TCP's own closed-port answer).
  */
 #include <errno.h>
 #include "netfilter/nf_filter_priv.h"
-#include "netfilter/nf_conntrack.h"
+#include "netfilter/nf_priv.h"
+#include "l4/tcp.h"
+#include "proto/tcp.h"
 #include "core/stack.h"
 #include "core/pkt.h"
 #include "ipv6/addrconf.h"
@@ -85,6 +87,50 @@ static void send_reject(struct stack *st, const struct pkt *p, int family)
 		icmp4_send_error(st, p, ICMP4_DST_UNREACH, ICMP4_DU_PORT, 0);
 }
 
+/* Whether a reset may answer a segment to @d (never to multicast or broadcast: RFC 1122 4.2.3.10). */
+static bool unicast(const struct in6_addr *d)
+{
+	uint32_t v4;
+
+	if (!in6_is_v4mapped(d))
+		return !in6_is_multicast(d);
+	memcpy(&v4, &d->s6_addr[12], 4);
+	v4 = ntohl(v4);
+	return (v4 >> 28) != 0xe && v4 != 0xffffffffu;
+}
+
+/*
+ * `reject with tcp reset`: the RST RFC 9293 3.10.7.1 gives a segment for no
+ * connection, through tcp_reply_rst (the answer TCP sends for a closed
+ * port), from the segment's destination. None for a RST, a segment with a
+ * bad checksum (it may not be what was sent; Linux checks it too) or to
+ * multicast or broadcast. 0 if sent, -EINVAL if not TCP (the caller sends
+ * the ICMP reject instead), -EPERM if it must not be answered.
+ */
+static int send_reset(struct stack *st, const struct pkt *p)
+{
+	struct nf_pkt np;
+	struct tcp_seg seg;
+	size_t hl;
+
+	if (nf_l3_parse(p->data, p->len, &np) < 0 || np.t.l4 != IPPROTO_TCP)
+		return -EINVAL;
+	if (np.l4len < 20 || (hl = (size_t)(np.l4[12] >> 4) * 4) < 20 || hl > np.l4len)
+		return -EPERM;
+	if (!st->sk.tcp || !nf_ct_csum_ok(&np, np.t.l3 == AF_INET6 && IP6_CB(p)->hao) || !unicast(&np.t.dst) || (np.l4[13] & TCP_F_RST))
+		return -EPERM;
+	memset(&seg, 0, sizeof(seg));
+	seg.sport = get_be16(np.l4);
+	seg.dport = get_be16(np.l4 + 2);
+	seg.seq = get_be32(np.l4 + 4);
+	seg.ack = get_be32(np.l4 + 8);
+	seg.flags = np.l4[13];
+	seg.hlen = (uint16_t)hl;
+	seg.len = (uint32_t)(np.l4len - hl);
+	tcp_reply_rst(st, p, &seg, &np.t.src, &np.t.dst);
+	return 0;
+}
+
 static int filter_hook(struct stack *st, struct pkt *p, const struct nf_hook_state *hs, void *ctx)
 {
 	struct nf_filter_chain_rules *c;
@@ -107,7 +153,9 @@ static int filter_hook(struct stack *st, struct pkt *p, const struct nf_hook_sta
 	v = nf_filter_eval(st, chain, &pi);
 	if (v == NF_FILTER_ACCEPT)
 		return NF_ACCEPT;
-	if (v == NF_FILTER_REJECT) {
+	if (v == NF_FILTER_REJECT_TCP && send_reset(st, p) != -EINVAL) {
+		STAT_INC(st, nf_filter_reject);
+	} else if (v == NF_FILTER_REJECT || v == NF_FILTER_REJECT_TCP) {
 		STAT_INC(st, nf_filter_reject);
 		send_reject(st, p, pi.family);
 	} else {
@@ -119,7 +167,7 @@ static int filter_hook(struct stack *st, struct pkt *p, const struct nf_hook_sta
 int nf_filter_hook_register(struct stack *st)
 {
 	static const int hooks[] = { NF_INPUT, NF_FORWARD, NF_OUTPUT };
-	int rc = nf_ct_enable(st);
+	int rc = 0;
 
 	for (size_t i = 0; rc == 0 && i < ARRAY_SIZE(hooks); i++) {
 		rc = nf_hook_register(st, hooks[i], filter_hook, NF_PRI_FILTER, NULL);

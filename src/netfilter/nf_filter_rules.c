@@ -6,13 +6,14 @@
 #include <string.h>
 #include <errno.h>
 #include "netfilter/nf_filter_priv.h"
+#include "netfilter/nf_conntrack.h"
 #include "core/stack.h"
 #include "ipv4/ipv4.h"
 #include "proto/ip4.h"
 #include "link/netdev.h"
 
 static const char *const chain_names[NF_FILTER_NCHAINS] = { "input", "forward", "output" };
-static const char *const verdict_names[] = { "accept", "drop", "reject" };
+static const char *const verdict_names[] = { "accept", "drop", "reject", "reject with tcp reset" };
 static const char *const ct_names[] = { "new", "established", "related", "invalid", "untracked" };
 
 struct nf_filter *nf_filter_get(struct stack *st)
@@ -29,10 +30,28 @@ struct nf_filter *nf_filter_get(struct stack *st)
 	return st->nf_filter;
 }
 
+/*
+ * Conntrack runs while some rule asks for `ct state` (as Linux loads it for
+ * the rules that need it): started by the first such rule, stopped (table
+ * flushed, hooks unregistered) when the last goes. 0 or -ENOMEM.
+ */
+static int ct_sync(struct stack *st)
+{
+	const struct nf_filter *f = st->nf_filter;
+
+	for (int c = 0; f && c < NF_FILTER_NCHAINS; c++)
+		for (uint32_t i = 0; i < f->chain[c].n; i++)
+			if (f->chain[c].rules[i].match & NF_M_CTSTATE)
+				return nf_ct_enable(st);
+	nf_ct_disable(st);
+	return 0;
+}
+
 int nf_filter_add(struct stack *st, int chain, struct nf_rule *r)
 {
 	struct nf_filter *f = nf_filter_get(st);
 	struct nf_filter_chain_rules *c;
+	int rc;
 
 	if (!f)
 		return -ENOMEM;
@@ -48,6 +67,8 @@ int nf_filter_add(struct stack *st, int chain, struct nf_rule *r)
 		c->rules = nr;
 		c->cap = cap;
 	}
+	if ((r->match & NF_M_CTSTATE) && (rc = nf_ct_enable(st)) < 0)
+		return rc;
 	r->handle = f->next_handle++;
 	r->packets = r->bytes = 0;
 	c->rules[c->n++] = *r;
@@ -67,7 +88,7 @@ int nf_filter_del(struct stack *st, int chain, uint32_t handle)
 		if (c->rules[i].handle == handle) {
 			memmove(&c->rules[i], &c->rules[i + 1], (c->n - i - 1) * sizeof(c->rules[0]));
 			c->n--;
-			return 0;
+			return ct_sync(st);
 		}
 	}
 	return -ENOENT;
@@ -82,6 +103,7 @@ void nf_filter_flush(struct stack *st, int chain)
 	for (int i = 0; i < NF_FILTER_NCHAINS; i++)
 		if (chain < 0 || chain == i)
 			f->chain[i].n = f->chain[i].used = 0;
+	ct_sync(st);
 }
 
 int nf_filter_set_policy(struct stack *st, int chain, int verdict)

@@ -53,6 +53,7 @@ struct nf_state *nf_state_get(struct stack *st)
 	nf->to = nf_default_timeouts;
 	nf->max = NF_DEFAULT_MAX;
 	nf->tcp_loose = 1;           /* Linux's default */
+	nf->checksum = 1;            /* Linux's default */
 	nf->next_id = 1;
 	st->nf = nf;
 	return nf;

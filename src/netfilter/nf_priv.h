@@ -51,6 +51,7 @@ struct nf_state {
 	unsigned nlis;
 	struct nf_ct_timeouts to;
 	uint32_t tcp_loose;          /* nf_conntrack_tcp_loose: pick up connections mid-stream */
+	uint32_t checksum;           /* nf_conntrack_checksum: bad checksums at PREROUTING are INVALID */
 	uint32_t max, count, next_id;
 	struct nf_conn **chunks;     /* slot s: chunks[s >> NF_CHUNK_BITS][s & (NF_CHUNK - 1)] */
 	uint32_t nchunks, nslots;    /* slots handed out so far (slot 0 never used) */
@@ -105,8 +106,18 @@ const struct nf_l4proto *nf_l4_find(uint8_t l4);
 
 /* nf_conntrack_proto_icmp.c: -1 not an error; else NF_CT_RELATED/NF_CT_INVALID with ct and dir set. */
 int nf_icmp_error(struct stack *st, const struct nf_pkt *np, uint32_t *slot, int *dir);
+/* The type of the reply to ICMP(v6) query @type (l4 IPPROTO_ICMP/ICMPV6), or of the query to a reply; 0xff if unpaired. */
+uint8_t nf_icmp_pair(uint8_t l4, uint8_t type);
 /* ND/MLD and other messages conntrack leaves untracked (Linux: noct_valid_new). */
 bool nf_icmp_untracked(const struct nf_pkt *np);
+/*
+ * nf_conntrack_csum.c: false if @np is TCP, UDP, ICMP or ICMPv6 with a
+ * wrong checksum; true otherwise (other protocols, and headers too short to
+ * hold one, which the protocol handlers judge). IPv6: over the final
+ * destination of a Routing header and the home address of a Home Address
+ * option, unless input swapped that into the header (@hao_swapped).
+ */
+bool nf_ct_csum_ok(const struct nf_pkt *np, bool hao_swapped);
 
 /* Sets @ct's deadline to @secs from now. */
 static inline void nf_ct_set_timeout(struct stack *st, struct nf_conn *ct, uint32_t secs)

@@ -23,13 +23,14 @@ static const struct { const char *name; size_t off; } nf_keys[] = {
 #define KEY_MAX "net.netfilter.nf_conntrack_max"
 #define KEY_COUNT "net.netfilter.nf_conntrack_count"
 #define KEY_LOOSE "net.netfilter.nf_conntrack_tcp_loose"
+#define KEY_CSUM "net.netfilter.nf_conntrack_checksum"
 
 const char *nf_sysctl_key(size_t i)
 {
 	if (i < ARRAY_SIZE(nf_keys))
 		return nf_keys[i].name;
 	i -= ARRAY_SIZE(nf_keys);
-	return i == 0 ? KEY_MAX : i == 1 ? KEY_COUNT : i == 2 ? KEY_LOOSE : NULL;
+	return i == 0 ? KEY_MAX : i == 1 ? KEY_COUNT : i == 2 ? KEY_LOOSE : i == 3 ? KEY_CSUM : NULL;
 }
 
 #define PREFIX "net.netfilter."
@@ -70,6 +71,8 @@ int nf_sysctl_get(struct stack *st, const char *key, long *val)
 		*val = nf->count;
 	else if (strcmp(key, KEY_LOOSE) == 0)
 		*val = nf->tcp_loose;
+	else if (strcmp(key, KEY_CSUM) == 0)
+		*val = nf->checksum;
 	else
 		return -ENOENT;
 	return 0;
@@ -94,10 +97,10 @@ int nf_sysctl_set(struct stack *st, const char *key, long val)
 	}
 	if (strcmp(key, KEY_COUNT) == 0)
 		return -EPERM;
-	if (strcmp(key, KEY_LOOSE) == 0) {
+	if (strcmp(key, KEY_LOOSE) == 0 || strcmp(key, KEY_CSUM) == 0) {
 		if (val < 0 || val > 1)
 			return -EINVAL;
-		nf->tcp_loose = (uint32_t)val;
+		*(strcmp(key, KEY_LOOSE) == 0 ? &nf->tcp_loose : &nf->checksum) = (uint32_t)val;
 		return 0;
 	}
 	if (strcmp(key, KEY_MAX) != 0)

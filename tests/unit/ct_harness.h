@@ -3,8 +3,38 @@
 #define USAGI_TESTS_CT_HARNESS_H
 
 #include <arpa/inet.h>
+#include "core/csum.h"
 #include "core/stack.h"
 #include "netfilter/nf_conntrack.h"
+
+/*
+ * Stores the TCP/UDP/ICMP/ICMPv6 checksum of the @l4len-byte message after
+ * the @hl-byte IP header at @b (conntrack verifies them at PREROUTING), if
+ * the message is long enough to hold one and its field is 0.
+ */
+static inline void ct_fill_csum(uint8_t *b, size_t hl, uint8_t proto, size_t l4len)
+{
+	size_t off = proto == 6 ? 16 : proto == 17 ? 6 : (proto == 1 || proto == 58) ? 2 : 0;
+	uint8_t *m = b + hl;
+	uint32_t sum = 0;
+	uint16_t v;
+
+	if (!off || l4len < off + 2 || (proto == 6 && l4len < 20) || get_be16(m + off))
+		return;
+	if (hl == 40) {
+		sum = csum_ipv6_pseudo((const struct in6_addr *)(b + 8), (const struct in6_addr *)(b + 24),
+				       (uint32_t)l4len, proto);
+	} else if (proto != 1) {
+		uint8_t ph[12] = { 0 };
+
+		memcpy(ph, b + 12, 8);
+		ph[9] = proto;
+		put_be16(ph + 10, (uint16_t)l4len);
+		sum = csum_partial(ph, sizeof(ph), 0);
+	}
+	v = csum_fold(csum_partial(m, l4len, sum));
+	put_be16(m + off, v == 0 && proto == 17 ? 0xffff : v);
+}
 
 /* An IP packet (data = IP header, nh set) from @src to @dst (family by the text) carrying @l4. */
 static inline struct pkt *ct_ip(struct stack *st, const char *src, const char *dst, uint8_t proto,
@@ -32,6 +62,7 @@ static inline struct pkt *ct_ip(struct stack *st, const char *src, const char *d
 		inet_pton(AF_INET, dst, b + 16);
 	}
 	memcpy(b + hl, l4, l4len);
+	ct_fill_csum(b, hl, proto, l4len);
 	p = pkt_from_bytes(st->pool, b, hl + l4len);
 	p->nh = (int32_t)pkt_headroom(p);
 	return p;

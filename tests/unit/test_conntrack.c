@@ -151,10 +151,10 @@ static void test_untracked_nd(void **state)
 	struct stack *st = usagi_stack_new(NULL);
 
 	(void)state;
-	/* ICMPv6 Redirect, ICMP timestamp: informational, no pairing: INVALID, no entry. */
+	/* ICMPv6 Redirect, ICMP router advertisement: informational, no pairing: INVALID, no entry. */
 	assert_int_equal(ct_run(st, ct_icmp(st, "fe80::1", "2001:db8::1", 137, 0, 0, NULL, 0),
 				NULL, NULL), NF_CT_INVALID);
-	assert_int_equal(ct_run(st, ct_icmp(st, C4, S4, 13, 0, 0, NULL, 0), NULL, NULL),
+	assert_int_equal(ct_run(st, ct_icmp(st, C4, S4, 9, 0, 0, NULL, 0), NULL, NULL),
 			 NF_CT_INVALID);
 	assert_int_equal(STAT_GET(st, nf_ct_error), 0);
 	for (uint8_t t = 133; t <= 136; t++)

@@ -25,6 +25,7 @@
 #include "link/netdev.h"
 #include "usagi/socket.h"
 #include "core/pkt.h"
+#include "ct_harness.h"
 
 /* ------------------------------------------------------------ parsing */
 
@@ -60,6 +61,8 @@ static void test_parse_good(void **state)
 	assert_int_equal(r.ct_states, NF_FILTER_CT_NEW | NF_FILTER_CT_RELATED);
 	assert_false(r.ipsec_out);
 	assert_int_equal(r.verdict, NF_FILTER_REJECT);
+	assert_int_equal(parse_line("meta l4proto tcp reject with tcp reset", &r, err, sizeof(err)), 0);
+	assert_int_equal(r.verdict, NF_FILTER_REJECT_TCP);
 
 	assert_int_equal(parse_line("ip saddr 192.0.2.0/24 ip daddr 198.51.100.7 meta l4proto icmp "
 				    "ct state untracked,invalid,established ipsec out drop", &r, err,
@@ -90,6 +93,8 @@ static void test_parse_bad(void **state)
 		{ "", "missing verdict (accept, drop or reject)" },
 		{ "ip6 saddr 2001:db8::/32", "missing verdict (accept, drop or reject)" },
 		{ "accept drop", "unexpected word after verdict \"drop\"" },
+		{ "reject with tcp", "unexpected word after verdict \"with\"" },
+		{ "reject with tcp reset now", "unexpected word after verdict \"with\"" },
 		{ "th dport 65536 accept", "invalid port \"65536\"" },
 		{ "th dport x accept", "invalid port \"x\"" },
 		{ "th dport", "missing value after \"dport\"" },
@@ -394,7 +399,7 @@ static void test_commands(void **state)
 
 /* ------------------------------------------------------------ the hooks, driven by hand */
 
-/* An IPv6 packet @s -> @d carrying @l4 (checksums are not checked by conntrack or the filter). */
+/* An IPv6 packet @s -> @d carrying @l4, its checksum filled in (conntrack checks it at PREROUTING). */
 static struct pkt *mk6(const char *s, const char *d, uint8_t proto, const void *l4, size_t n)
 {
 	uint8_t b[256] = { 0x60 };
@@ -407,6 +412,7 @@ static struct pkt *mk6(const char *s, const char *d, uint8_t proto, const void *
 	assert_int_equal(inet_pton(AF_INET6, s, b + 8), 1);
 	assert_int_equal(inet_pton(AF_INET6, d, b + 24), 1);
 	memcpy(b + 40, l4, n);
+	ct_fill_csum(b, 40, proto, n);
 	p = pkt_from_bytes(NULL, b, 40 + n);
 	assert_non_null(p);
 	p->nh = (int32_t)(p->data - p->head);
@@ -424,6 +430,7 @@ static struct pkt *mk4(const char *s, const char *d, uint8_t proto, const void *
 	assert_int_equal(inet_pton(AF_INET, s, b + 12), 1);
 	assert_int_equal(inet_pton(AF_INET, d, b + 16), 1);
 	memcpy(b + 20, l4, n);
+	ct_fill_csum(b, 20, proto, n);
 	p = pkt_from_bytes(NULL, b, 20 + n);
 	assert_non_null(p);
 	p->nh = (int32_t)(p->data - p->head);
@@ -573,6 +580,55 @@ static void test_hooks_host_mode(void **state)
 	free(s);
 	s = run_cmd(st, "conntrack -C", 0);
 	assert_string_equal(s, "0\n");
+	free(s);
+	usagi_stack_free(st);
+}
+
+/*
+ * Conntrack runs while a rule uses ct state: host mode off (or flushing or
+ * deleting the last such rule) stops it and empties the table; a ct state
+ * rule starts it again. A bad checksum in makes the reply INVALID (dropped).
+ */
+static void test_ct_follows_rules(void **state)
+{
+	struct stack *st = new_stack();
+	struct pkt *p;
+	char *s;
+
+	(void)state;
+	assert_int_equal(nf_filter_host_mode(st, true), 0);
+	assert_int_equal(out_path(st, udp6pkt(HB6, HA6, 7000, 7001)), NF_ACCEPT);
+	p = udp6pkt(HA6, HB6, 7001, 7000);
+	p->data[p->len - 1] ^= 1;           /* the answer, its payload changed: checksum bad */
+	assert_int_equal(in_path(st, p), NF_DROP);
+	assert_int_equal(STAT_GET(st, nf_ct_bad_csum), 1);
+	assert_int_equal(in_path(st, udp6pkt(HA6, HB6, 7001, 7000)), NF_ACCEPT);
+	assert_int_equal(nf_ct_count(st), 1);
+	free(run_cmd(st, "filter add input meta l4proto udp th dport 53 accept", 0));
+	assert_int_equal(nf_filter_host_mode(st, false), 0);
+	assert_int_equal(nf_ct_count(st), 0);
+	assert_int_equal(out_path(st, udp6pkt(HB6, HA6, 7000, 7002)), NF_ACCEPT);
+	assert_int_equal(in_path(st, udp6pkt(HA6, HB6, 7003, 7000)), NF_ACCEPT);
+	assert_int_equal(nf_ct_count(st), 0);
+	/* A rule without ct state leaves it off; one with it turns it on. */
+	free(run_cmd(st, "filter add input meta l4proto udp th dport 53 accept", 0));
+	assert_int_equal(out_path(st, udp6pkt(HB6, HA6, 7000, 7002)), NF_ACCEPT);
+	assert_int_equal(nf_ct_count(st), 0);
+	free(run_cmd(st, "filter add forward ct state invalid drop", 0));
+	assert_int_equal(out_path(st, udp6pkt(HB6, HA6, 7000, 7002)), NF_ACCEPT);
+	assert_int_equal(nf_ct_count(st), 1);
+	/* Deleting the udp rule keeps it; deleting the ct state rule (handle 8) stops it. */
+	free(run_cmd(st, "filter del input 7", 0));
+	assert_int_equal(nf_ct_count(st), 1);
+	free(run_cmd(st, "filter del forward 8", 0));
+	assert_int_equal(nf_ct_count(st), 0);
+	free(run_cmd(st, "filter add output ct state new accept", 0));
+	assert_int_equal(out_path(st, udp6pkt(HB6, HA6, 7000, 7004)), NF_ACCEPT);
+	assert_int_equal(nf_ct_count(st), 1);
+	free(run_cmd(st, "filter flush output", 0));
+	assert_int_equal(nf_ct_count(st), 0);
+	s = show(st);
+	assert_null(strstr(s, "ct state"));
 	free(s);
 	usagi_stack_free(st);
 }
@@ -736,6 +792,76 @@ static void test_reject(void **state)
 	lab_down(&l);
 }
 
+/* A TCP socket of @h connecting to @dst port @port (IPv6 or IPv4 by the text). */
+static struct usock *tcp_connect(struct simhost *h, const char *dst, uint16_t port)
+{
+	struct usock *c;
+
+	if (strchr(dst, ':')) {
+		struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+
+		c = usagi_socket(h->st, AF_INET6, SOCK_STREAM, 0);
+		assert_int_equal(inet_pton(AF_INET6, dst, &a.sin6_addr), 1);
+		assert_int_equal(usagi_connect(c, (struct sockaddr *)&a, sizeof(a)), -EINPROGRESS);
+	} else {
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+
+		c = usagi_socket(h->st, AF_INET, SOCK_STREAM, 0);
+		assert_int_equal(inet_pton(AF_INET, dst, &a.sin_addr), 1);
+		assert_int_equal(usagi_connect(c, (struct sockaddr *)&a, sizeof(a)), -EINPROGRESS);
+	}
+	return c;
+}
+
+/*
+ * reject with tcp reset: a SYN to a port that listens is answered with a
+ * RST (RFC 9293 3.10.7.1: ACK of the SYN), so the connect fails at once
+ * with ECONNREFUSED; IPv6 and IPv4. The same rule on UDP answers ICMP.
+ */
+static void test_reject_tcp_reset(void **state)
+{
+	struct simlab l;
+	struct usock *ls, *c;
+	struct sockaddr_in6 any = { .sin6_family = AF_INET6, .sin6_port = htons(80) };
+	size_t m;
+
+	(void)state;
+	lab_up(&l);
+	assert_int_equal(simt_cmd(l.b, "filter host-mode off"), 0);
+	ls = usagi_socket(l.b->st, AF_INET6, SOCK_STREAM, 0);
+	assert_int_equal(usagi_bind(ls, (struct sockaddr *)&any, sizeof(any)), 0);
+	assert_int_equal(usagi_listen(ls, 4), 0);
+	assert_int_equal(simt_cmd(l.b, "filter add input th dport 80 reject with tcp reset"), 0);
+	c = tcp_connect(l.a, "2001:db8::b", 80);
+	simt_run_ms(l.w, 100);
+	assert_int_equal(usagi_sock_error(c), -ECONNREFUSED);
+	assert_int_equal(STAT_GET(l.b->st, nf_filter_reject), 1);
+	assert_int_equal(STAT_GET(l.b->st, tcp_rst_out), 1);
+	assert_int_equal(STAT_GET(l.a->st, tcp_rst_in), 1);
+	usagi_close(c);
+	c = tcp_connect(l.a, "192.0.2.11", 80);
+	simt_run_ms(l.w, 100);
+	assert_int_equal(usagi_sock_error(c), -ECONNREFUSED);
+	assert_int_equal(STAT_GET(l.b->st, tcp_rst_out), 2);
+	assert_int_equal(STAT_GET(l.a->st, icmp4_in_errors), 0);
+	usagi_close(c);
+	m = mark(l.b);
+	assert_int_equal(simt_cmd(l.b, "filter show"), 0);
+	assert_non_null(strstr(since(l.b, m), "		th dport 80 counter packets 2 bytes "));
+	assert_non_null(strstr(since(l.b, m), " reject with tcp reset # handle 6\n"));
+	/* Not TCP: the rule answers as plain reject (ICMPv6 administratively prohibited). */
+	struct usock *sa = udp6(l.a->st, 7001);
+	uint64_t errs = STAT_GET(l.a->st, icmp6_in_errors);
+
+	send6(sa, "2001:db8::b", 80);
+	simt_run_ms(l.w, 100);
+	assert_int_equal(STAT_GET(l.a->st, icmp6_in_errors), errs + 1);
+	assert_int_equal(STAT_GET(l.b->st, tcp_rst_out), 2);
+	usagi_close(sa);
+	usagi_close(ls);
+	lab_down(&l);
+}
+
 /*
  * The forward chain on a router: inside (eth0) may start anything, outside
  * (eth1) only answer.   A 2001:db8:1::a --eth0-- R --eth1-- 2001:db8:2::b B
@@ -778,6 +904,15 @@ static void test_forward_stateful(void **state)
 	m = mark(r);
 	assert_int_equal(simt_cmd(r, "conntrack -C"), 0);
 	assert_string_equal(since(r, m), "1\n");
+	/* Forward reset: R answers B's SYN for A with a RST from A's address; B gives up at once. */
+	assert_int_equal(simt_cmd(r, "filter add forward iif eth1 meta l4proto tcp reject with tcp reset"), 0);
+	struct usock *c = tcp_connect(b, "2001:db8:1::a", 22);
+
+	simt_run_ms(w, 100);
+	assert_int_equal(usagi_sock_error(c), -ECONNREFUSED);
+	assert_int_equal(STAT_GET(r->st, tcp_rst_out), 1);
+	assert_int_equal(STAT_GET(a->st, tcp_rst_out), 0);     /* A never saw the SYN */
+	usagi_close(c);
 	simt_host_free(r); simt_host_free(a); simt_host_free(b);
 	sim_world_free(w);
 }
@@ -910,9 +1045,11 @@ int main(void)
 		cmocka_unit_test(test_counters_show),
 		cmocka_unit_test(test_commands),
 		cmocka_unit_test(test_hooks_host_mode),
+		cmocka_unit_test(test_ct_follows_rules),
 		cmocka_unit_test(test_host_mode_udp),
 		cmocka_unit_test(test_host_mode_ping),
 		cmocka_unit_test(test_reject),
+		cmocka_unit_test(test_reject_tcp_reset),
 		cmocka_unit_test(test_forward_stateful),
 		cmocka_unit_test(test_conntrack_events),
 		cmocka_unit_test(test_conntrack_pages),

@@ -35,7 +35,7 @@ import sys
 import time
 
 from scapy.all import (Ether, IP, IPv6, TCP, UDP, ICMP, ICMPv6EchoRequest, ICMPv6EchoReply,
-                       ICMPv6DestUnreach, ICMPv6NIQueryNOOP, Raw, raw)
+                       ICMPv6DestUnreach, ICMPv6NIQueryNOOP, ICMPv6NIReplyNOOP, Raw, raw)
 
 C6, S6 = "2001:db8:1::1", "2001:db8:2::1"
 C4, S4 = "192.0.2.1", "198.51.100.1"
@@ -329,8 +329,9 @@ def sc_malformed(fam, port):
 
 
 def sc_icmp_more(fam, port):
-    """Echo with a non-zero code, other queries, an error quoting an echo request, and
-    (IPv6) a packet with No Next Header."""
+    """Echo with a non-zero code, the other queries Linux pairs (IPv4 timestamp,
+    information and address mask, ICMPv6 node information) with their replies, an
+    error quoting an echo request, and (IPv6) a packet with No Next Header."""
     req = echo(fam, "c2s", port, 1)
     pk = [("request", "c2s", req),
           ("unreach-echo", "s2c", unreach(fam, "s2c", req))]
@@ -338,13 +339,27 @@ def sc_icmp_more(fam, port):
     if fam == 6:
         odd[ICMPv6EchoRequest].code = 1
         pk.append(("echo-code1", "c2s", odd))
+        pk.append(("ni-reply-unsolicited", "s2c",
+                   l3(fam, "s2c") / ICMPv6NIReplyNOOP(nonce=b"abcdefgh")))
         pk.append(("ni-query", "c2s", l3(fam, "c2s") / ICMPv6NIQueryNOOP(nonce=b"12345678")))
+        # The code is part of the tuple (Linux keeps it in the inverse too): a success reply
+        # (code 0) answers only a query of code 0 (subject an IPv6 address, RFC 4620 4).
+        pk.append(("ni-reply-code0", "s2c", l3(fam, "s2c") / ICMPv6NIReplyNOOP(nonce=b"12345678")))
+        pk.append(("ni-query-code0", "c2s",
+                   l3(fam, "c2s") / ICMPv6NIQueryNOOP(code=0, nonce=b"abcdefgh")))
+        pk.append(("ni-reply", "s2c", l3(fam, "s2c") / ICMPv6NIReplyNOOP(nonce=b"abcdefgh")))
         pk.append(("no-next-header", "c2s", IPv6(src=C6, dst=S6, nh=59) / Raw(b"nothing")))
     else:
         odd[ICMP].code = 1
         pk.append(("echo-code1", "c2s", odd))
         pk.append(("timestamp", "c2s", l3(fam, "c2s") / ICMP(type=13, id=port + 2)))
         pk.append(("timestamp-reply", "s2c", l3(fam, "s2c") / ICMP(type=14, id=port + 2)))
+        # RFC 792 information request/reply, RFC 950 address mask request/reply.
+        pk.append(("info-reply-unsolicited", "s2c", l3(fam, "s2c") / ICMP(type=16, id=port + 3)))
+        pk.append(("info", "c2s", l3(fam, "c2s") / ICMP(type=15, id=port + 3)))
+        pk.append(("info-reply", "s2c", l3(fam, "s2c") / ICMP(type=16, id=port + 3)))
+        pk.append(("mask", "c2s", l3(fam, "c2s") / ICMP(type=17, id=port + 4)))
+        pk.append(("mask-reply", "s2c", l3(fam, "s2c") / ICMP(type=18, id=port + 4)))
     return pk
 
 
