@@ -12,6 +12,8 @@
 #include "ipv6/route6.h"
 #include "ipv4/route4.h"
 #include "xfrm/policy.h"
+#include "xfrm/xfrm_overhead.h"
+#include "core/ratelimit.h"
 #include "link/netdev.h"
 
 static const char *const state_names[] = {
@@ -70,6 +72,10 @@ int tcp_init(struct stack *st)
 	ts->rcvbuf = 256 * 1024;
 	ts->sndbuf = 256 * 1024;
 	ts->challenge_limit = 1000;
+	/* Closed-port RSTs: 1 per ms on average, bursts of 100 (Linux limits its ICMP errors alike). */
+	ts->rst_cost_ms = 1;
+	ts->rst_burst = 100;
+	ts->rst_tokens = ratelimit_full(ts->rst_cost_ms, ts->rst_burst);
 	ts->cc_default = &tcp_newreno;
 	st->sk.tcp = ts;
 	return 0;
@@ -283,14 +289,19 @@ uint32_t tcp_isn(struct stack *st, const struct in6_addr *la, uint16_t lp,
 }
 
 /*
- * Octets IPsec adds to what @t sends. Hook: the output bundle is only built
- * when a packet goes out (xfrm_output), so this reserves the largest common
- * case (IPv6 tunnel 40 + ESP header 8 + IV 16 + padding and trailer 17 +
- * ICV 16 = 97, rounded to 100) whenever any outbound policy exists.
+ * Octets IPsec adds to what @t sends (RFC 4301 8.2.1): the SPD's outbound
+ * bundle for the connection's flow, asked of xfrm (its tunnel headers,
+ * ESP/AH/IPComp headers, largest trailer, NAT-T UDP header).
  */
 static uint32_t tcp_xfrm_overhead(struct tcb *t)
 {
-	return t->st->xfrm_npol[XFRM_DIR_OUT] ? 100 : 0;
+	struct xfrm_flow fl = {
+		.src = t->laddr, .dst = t->faddr, .sport = t->lport, .dport = t->fport,
+		.proto = IPPROTO_TCP, .ifindex = t->ifindex,
+		.family = in6_is_v4mapped(&t->faddr) ? AF_INET : AF_INET6,
+	};
+
+	return (uint32_t)xfrm_output_overhead(t->st, &fl);
 }
 
 uint16_t tcp_path_mss(struct tcb *t)

@@ -98,7 +98,11 @@ const struct tcp_cc_ops *tcp_cc_find(const char *name);
 /* tcp_cubic.c: W_cubic(t) = C (t - K)^3 + W_max (RFC 9438 4.2), segments and seconds. */
 double tcp_cubic_w(double w_max, double k, double t);
 
-#define TCP_SACK_BOARD 8
+/*
+ * Scoreboard blocks: a burst of losses leaves one hole per lost segment,
+ * and blocks the board forgets count as in flight in RFC 6675's pipe.
+ */
+#define TCP_SACK_BOARD 128
 
 /* A byte ring: the send buffer (from SND.UNA) and the receive buffer (to RCV.NXT). */
 struct tcp_ring {
@@ -158,8 +162,10 @@ struct tcb {
 	bool in_recovery;
 	uint64_t cc_priv[8];       /* the algorithm's own state (tcp_cubic.c) */
 	struct tcp_sack_block sacked[TCP_SACK_BOARD]; /* tcp_sack.c: peer's SACKs above SND.UNA */
-	uint8_t nsacked;
+	uint16_t nsacked;
 	uint32_t high_rxt;         /* RFC 6675 HighRxt: retransmitted up to here in this recovery */
+	uint32_t rescue_rxt;       /* RFC 6675 RescueRxt, valid if rescue_set */
+	bool rescue_set;
 
 	unsigned ack_pending;      /* full segments received since our last ACK */
 	bool nodelay;
@@ -194,6 +200,9 @@ struct tcp_state {
 	/* RFC 5961 7: challenge ACKs per second, all connections together. */
 	uint32_t challenge_limit, challenge_count;
 	uint64_t challenge_epoch;
+	/* RSTs to segments for closed ports: token bucket (core/ratelimit.h); cost 0 = unlimited. */
+	uint32_t rst_cost_ms, rst_burst;
+	uint64_t rst_tokens, rst_last;
 	unsigned depth;            /* > 0 while input or timers run: no reaping */
 	bool stopping;             /* stack going away: send nothing */
 	struct dlist senders;      /* tcp_service.c: `service tcp-send` contexts */
@@ -258,10 +267,14 @@ void tcp_reply_rst(struct stack *st, const struct pkt *p, const struct tcp_seg *
 		   const struct in6_addr *src, const struct in6_addr *dst);
 /* Zero-window probe (RFC 9293 3.8.6.1), also the keepalive probe (RFC 1122 4.2.3.6). */
 void tcp_send_probe(struct tcb *t);
-/* A SYN-ACK whose ISN is @cookie, for @seg (a SYN to a full listener), keeping no state. */
+/*
+ * A SYN-ACK whose ISN is @cookie, for @seg (a SYN to a full listener),
+ * keeping no state; with timestamps in @seg it also offers window scale
+ * (our shift @rcv_wscale) and SACK as @seg did, coded in its TSval.
+ */
 void tcp_send_cookie_synack(struct stack *st, const struct pkt *p, const struct tcp_seg *seg,
 			    const struct in6_addr *src, const struct in6_addr *dst, uint32_t cookie,
-			    uint16_t mss);
+			    uint16_t mss, uint8_t rcv_wscale);
 /* Lowers the MSS after a Packet Too Big / Fragmentation Needed. */
 void tcp_mtu_reduced(struct tcb *t);
 /* Challenge ACK (RFC 5961 3.2, 4.2, 5.2), rate-limited per stack. */
@@ -272,21 +285,54 @@ void tcp_challenge_ack(struct tcb *t);
 uint32_t tcp_cookie_make(struct stack *st, const struct in6_addr *la, uint16_t lp,
 			 const struct in6_addr *fa, uint16_t fp, uint32_t peer_isn, uint16_t mss,
 			 uint16_t *used_mss);
+/*
+ * The TSval of a cookie SYN-ACK at timestamp clock @now: at most @now, its
+ * low 6 bits holding the window shift and SACK-permitted of @syn.
+ */
+uint32_t tcp_cookie_tsval(uint32_t now, const struct tcp_opts *syn);
+/*
+ * Reads the options back from the TSecr of the cookie ACK (@now: the
+ * connection's timestamp clock): sets @o's ws_ok, wscale, sack_perm.
+ * 0, or -EINVAL if @tsecr cannot be an echo of a cookie TSval.
+ */
+int tcp_cookie_ts_decode(uint32_t now, uint32_t tsecr, struct tcp_opts *o);
 /* Checks @cookie (our ISN, from SEG.ACK - 1); 0 with the MSS it names, or -EINVAL. */
 int tcp_cookie_check(struct stack *st, const struct in6_addr *la, uint16_t lp,
 		     const struct in6_addr *fa, uint16_t fp, uint32_t peer_isn, uint32_t cookie,
 		     uint16_t *mss);
 
-/* tcp_sack.c: SACK scoreboard and holes (RFC 2018, RFC 6675 NextSeg rule 1). */
+/* tcp_sack.c: SACK scoreboard and RFC 6675 loss recovery. */
+#define TCP_DUPTHRESH 3
 /* Prunes the board to above @una (the ACK's new SND.UNA) and adds @seg's blocks. */
 void tcp_sack_update(struct tcb *t, const struct tcp_seg *seg, uint32_t una);
+/* Empties the board (after a timeout) and resets HighRxt to SND.UNA. */
 void tcp_sack_clear(struct tcb *t);
+/* SACKed octets above SND.UNA. */
+uint32_t tcp_sack_total(const struct tcb *t);
+/* SACKed octets in [SND.UNA, @seq). */
+uint32_t tcp_sack_below(const struct tcb *t, uint32_t seq);
+/* RFC 6675 IsLost(@seq): DupThresh blocks or more than (DupThresh - 1) * MSS SACKed above it. */
+bool tcp_sack_is_lost(const struct tcb *t, uint32_t seq);
+/* RFC 6675 SetPipe(): the octets estimated in the network. */
+uint32_t tcp_sack_pipe(const struct tcb *t);
 /* The next hole from max(SND.UNA, HighRxt) below a SACKed block, at most @mss long. */
-bool tcp_sack_next_hole(struct tcb *t, uint32_t *seq, uint32_t *len, uint32_t mss);
+bool tcp_sack_next_hole(const struct tcb *t, uint32_t *seq, uint32_t *len, uint32_t mss);
+/* NextSeg rule 1 (@lost_only: the hole must satisfy IsLost) or rule 3 (any such hole). */
+bool tcp_sack_hole(const struct tcb *t, uint32_t mss, bool lost_only, uint32_t *seq, uint32_t *len);
+/*
+ * NextSeg rule 4: the rescue retransmission of the highest unSACKed
+ * segment below min(@data_end, HighData), once per recovery; sets RescueRxt.
+ */
+bool tcp_sack_rescue(struct tcb *t, uint32_t mss, uint32_t data_end, uint32_t *seq, uint32_t *len);
+/*
+ * Moves *@seq past any SACKed block it is in; returns the octets from
+ * there to the next SACKed block (UINT32_MAX if none).
+ */
+uint32_t tcp_sack_skip(const struct tcb *t, uint32_t *seq);
 /* tcp_output.c: retransmits [@seq, @seq + @len) (within the send ring). */
 void tcp_retransmit_at(struct tcb *t, uint32_t seq, uint32_t len);
-/* Retransmits the next SACK hole if there is one; true if it did. */
-bool tcp_sack_retransmit(struct tcb *t);
+/* RFC 6675 5 (4): enters SACK loss recovery and retransmits the first hole. */
+void tcp_sack_enter_recovery(struct tcb *t);
 
 /* tcp_timer.c */
 void tcp_timers_init(struct tcb *t);

@@ -7,9 +7,15 @@
  *         SipHash-2-4(per-stack key; addresses, ports, peer's ISN, count)
  *
  * with count = minutes of the stack clock (64 s). An ACK is taken while
- * count is the current or the previous one. The cookie keeps only the MSS:
- * connections made from cookies have no window scaling, SACK or
- * timestamps (Linux hides those in the timestamp; a later step).
+ * count is the current or the previous one.
+ *
+ * Options: when the SYN carried timestamps, the SYN-ACK's TSval hides the
+ * rest of what the SYN offered in its low 6 bits (as Linux does): bits 0-3
+ * the peer's window shift (15 = no window scale option), bit 4 SACK
+ * permitted, bit 5 zero. The peer echoes TSval in the TSecr of its ACK, so
+ * a cookie connection gets window scaling, SACK and timestamps. Without
+ * timestamps in the SYN, the cookie SYN-ACK offers none of them and the
+ * connection keeps only the MSS.
  */
 #include "l4/tcp.h"
 #include "l4/sock.h"
@@ -63,4 +69,33 @@ int tcp_cookie_check(struct stack *st, const struct in6_addr *la, uint16_t lp,
 		return 0;
 	}
 	return -EINVAL;
+}
+
+#define TS_OPT_BITS 6
+#define TS_OPT_MASK ((1u << TS_OPT_BITS) - 1)
+#define TS_WS_NONE 0xfu
+#define TS_SACK 0x10u
+
+uint32_t tcp_cookie_tsval(uint32_t now, const struct tcp_opts *syn)
+{
+	uint32_t bits = (syn->ws_ok ? MIN(syn->wscale, TCP_MAX_WSCALE) : TS_WS_NONE) |
+			(syn->sack_perm ? TS_SACK : 0);
+	uint32_t ts = (now & ~TS_OPT_MASK) | bits;
+
+	/* Never ahead of the clock the connection will use: the next TSval must not go back. */
+	if ((int32_t)(ts - now) > 0)
+		ts -= 1u << TS_OPT_BITS;
+	return ts;
+}
+
+int tcp_cookie_ts_decode(uint32_t now, uint32_t tsecr, struct tcp_opts *o)
+{
+	/* An echo of a TSval we never sent (from the future, or older than two cookie periods). */
+	if ((int32_t)(now - tsecr) < 0 || now - tsecr > 2 * COOKIE_PERIOD / NS_PER_MS + 64 ||
+	    (tsecr & 0x20))
+		return -EINVAL;
+	o->ws_ok = (tsecr & TS_WS_NONE) != TS_WS_NONE;
+	o->wscale = o->ws_ok ? (uint8_t)MIN(tsecr & TS_WS_NONE, (uint32_t)TCP_MAX_WSCALE) : 0;
+	o->sack_perm = (tsecr & TS_SACK) != 0;
+	return 0;
 }

@@ -13,8 +13,14 @@
 #include "ipv6/exthdr.h"
 #include "ipv4/inet4.h"
 #include "link/netdev.h"
+#include "core/ratelimit.h"
 
-#define TCP_OOO_MAX 512            /* queued out-of-order segments per connection */
+/*
+ * Queued out-of-order segments per connection: 512, or one per KB of the
+ * receive buffer if that is more, so a large window's worth of SACKed data
+ * is kept (dropping it makes the sender count it in flight, RFC 6675 pipe).
+ */
+#define TCP_OOO_MAX(t) MAX(512u, (t)->rcv.size / 1024)
 #define OOO_SEQ(p) get_be32((p)->cb)
 #define OOO_FIN(p) ((p)->cb[4])
 
@@ -131,6 +137,25 @@ static void child_seq(struct tcb *c, uint32_t iss)
 }
 
 /*
+ * Options of a cookie connection: those coded in the TSval of our SYN-ACK
+ * (tcp_cookie.c), echoed in the ACK's TSecr (decoded into @o); none
+ * without timestamps.
+ */
+static void cookie_options(struct tcb *c, const struct tcp_seg *seg, const struct tcp_opts *o)
+{
+	c->snd_wscale = 0xff;      /* established() settles both shifts to 0 */
+	if (!seg->o.ts_ok)
+		return;
+	c->ts_on = true;
+	c->ts_recent = seg->o.tsval;
+	c->sack_on = o->sack_perm;
+	if (o->ws_ok) {
+		c->snd_wscale = o->wscale;
+		c->rcv_wscale = pick_wscale(c->rcv.size);
+	}
+}
+
+/*
  * The ACK of a cookie SYN-ACK (RFC 4987 3.6): a valid cookie makes the
  * connection, ESTABLISHED at once; the segment is then processed in it.
  * false if the ACK carries no valid cookie (the caller answers RST). Consumes @p if true.
@@ -139,11 +164,15 @@ static bool cookie_ack(struct tcb *l, struct pkt *p, struct tcp_seg *seg,
 		       const struct in6_addr *src, const struct in6_addr *dst, int iif)
 {
 	struct stack *st = l->st;
+	/* The timestamp clock of the connection to be: ms + ISN (child_seq). */
+	uint32_t ts_clock = (uint32_t)(st->now / NS_PER_MS) + seg->ack - 1;
+	struct tcp_opts o = { 0 };
 	uint16_t mss;
 	struct tcb *c;
 
 	if (!st->sk.tcp->syncookies || (seg->flags & TCP_F_SYN) ||
-	    tcp_cookie_check(st, dst, seg->dport, src, seg->sport, seg->seq - 1, seg->ack - 1, &mss) < 0) {
+	    tcp_cookie_check(st, dst, seg->dport, src, seg->sport, seg->seq - 1, seg->ack - 1, &mss) < 0 ||
+	    (seg->o.ts_ok && tcp_cookie_ts_decode(ts_clock, seg->o.tsecr, &o) < 0)) {
 		STAT_INC(st, tcp_syncookies_bad);
 		return false;
 	}
@@ -160,8 +189,9 @@ static bool cookie_ack(struct tcb *l, struct pkt *p, struct tcp_seg *seg,
 	c->irs = seg->seq - 1;
 	c->rcv_nxt = seg->seq;
 	c->rcv_adv = seg->seq + MIN(tcp_rcv_space(c), 0xffffu);   /* the window our SYN-ACK offered */
+	c->last_ack_sent = c->rcv_nxt;   /* what the SYN-ACK acknowledged: RFC 7323 4.3 TS.Recent updates */
 	c->mss = MIN(mss, c->adv_mss);
-	c->snd_wscale = 0xff;      /* established() settles both shifts to 0 */
+	cookie_options(c, seg, &o);
 	established(c, seg);
 	tcp_ehash(c);
 	tcp_wake(l);
@@ -176,7 +206,8 @@ static void listen_full(struct tcb *l, const struct pkt *p, const struct tcp_seg
 	struct stack *st = l->st;
 	uint16_t mss = l->user_mss ? l->user_mss : 0xffff, used;
 	uint32_t cookie;
-	struct tcb probe = { .st = st, .faddr = *src };
+	struct tcb probe = { .st = st, .faddr = *src, .laddr = *dst, .fport = seg->sport,
+			     .lport = seg->dport };
 
 	if (!st->sk.tcp->syncookies) {
 		STAT_INC(st, tcp_listen_drop);
@@ -186,7 +217,9 @@ static void listen_full(struct tcb *l, const struct pkt *p, const struct tcp_seg
 	if (seg->o.mss_ok && seg->o.mss >= 64)
 		mss = MIN(mss, seg->o.mss);
 	cookie = tcp_cookie_make(st, dst, seg->dport, src, seg->sport, seg->seq, mss, &used);
-	tcp_send_cookie_synack(st, p, seg, src, dst, cookie, used);
+	/* The shift a child of @l would announce (its receive buffer, as child_new makes it). */
+	tcp_send_cookie_synack(st, p, seg, src, dst, cookie, used,
+			       pick_wscale(l->sk ? (uint32_t)l->sk->rcvbuf : st->sk.tcp->rcvbuf));
 }
 
 /* RFC 9293 3.10.7.2: a segment to a listener. Consumes @p. */
@@ -346,26 +379,48 @@ static int trim_to_window(struct tcb *t, struct pkt *p, struct tcp_seg *seg)
 	return 0;
 }
 
+/*
+ * RFC 6675 5: a duplicate ACK with SACK. Recovery starts at DupThresh
+ * duplicates or as soon as IsLost(HighACK + 1) (5 (a), (b)); in recovery,
+ * tcp_output sends by pipe (5 (C)).
+ */
+static void sack_dupack(struct tcb *t)
+{
+	if (t->in_recovery) {
+		tcp_output(t);
+		return;
+	}
+	++t->dupacks;
+	/* RFC 6675 5.1, RFC 6582 3.2 (2): no new recovery before HighACK reaches RecoveryPoint. */
+	if (SEQ_LT(t->snd_una, t->recover))
+		return;
+	if (t->dupacks < TCP_DUPTHRESH && !tcp_sack_is_lost(t, t->snd_una))
+		return;
+	tcp_sack_enter_recovery(t);
+	tcp_output(t);
+}
+
 /* RFC 6582 3.2: fast retransmit, fast recovery, partial and full ACKs. */
 static void dupack(struct tcb *t)
 {
 	STAT_INC(t->st, tcp_dupacks);
+	if (t->sack_on) {
+		sack_dupack(t);
+		return;
+	}
 	if (t->in_recovery) {
 		t->cwnd += t->mss;
-		tcp_sack_retransmit(t);
 		tcp_output(t);
 		return;
 	}
 	/* RFC 6582 3.2 (2): no new recovery until the ACK covers the last one's (recover = SND.MAX then). */
-	if (++t->dupacks != 3 || SEQ_LT(t->snd_una, t->recover))
+	if (++t->dupacks != TCP_DUPTHRESH || SEQ_LT(t->snd_una, t->recover))
 		return;
 	STAT_INC(t->st, tcp_fast_retrans);
 	t->ssthresh = t->cc->ssthresh(t);
 	t->recover = t->snd_max;
 	t->in_recovery = true;
-	t->high_rxt = t->snd_una;
-	if (!tcp_sack_retransmit(t))
-		tcp_retransmit_one(t);
+	tcp_retransmit_one(t);
 	t->cwnd = t->ssthresh + 3u * t->mss;
 	t->rtt_timing = false;
 	tcp_output(t);
@@ -394,10 +449,13 @@ static void new_ack(struct tcb *t, const struct tcp_seg *seg)
 		if (SEQ_GEQ(seg->ack, t->recover)) {
 			t->cwnd = MIN(t->ssthresh, (t->snd_max - t->snd_una) + t->mss);
 			t->in_recovery = false;
+		} else if (t->sack_on) {
+			/* RFC 6675 5: a partial ACK only updates the board and pipe; tcp_output sends. */
+			STAT_INC(t->st, tcp_partial_acks);
+			tcp_rearm_rtx(t);
 		} else {
 			STAT_INC(t->st, tcp_partial_acks);
-			if (!tcp_sack_retransmit(t))
-				tcp_retransmit_one(t);
+			tcp_retransmit_one(t);
 			t->cwnd = (t->cwnd > acked ? t->cwnd - acked : 0) + t->mss;
 			tcp_rearm_rtx(t);
 		}
@@ -414,7 +472,7 @@ static void new_ack(struct tcb *t, const struct tcp_seg *seg)
 /* RFC 9293 3.10.7.4 fifth check, past SYN-RECEIVED. false: drop the segment. */
 static bool ack_input(struct tcb *t, struct pkt *p, const struct tcp_seg *seg)
 {
-	uint32_t wnd;
+	uint32_t wnd, sacked;
 
 	/* RFC 5961 5.2: acceptable between SND.UNA - MAX.SND.WND and SND.NXT. */
 	if (SEQ_GT(seg->ack, t->snd_max) || SEQ_LT(seg->ack, t->snd_una - t->max_snd_wnd)) {
@@ -435,12 +493,14 @@ static bool ack_input(struct tcb *t, struct pkt *p, const struct tcp_seg *seg)
 			tcp_wake(t);
 	}
 	wnd = (uint32_t)seg->wnd << t->snd_wscale;
+	sacked = tcp_sack_total(t);
 	tcp_sack_update(t, seg, SEQ_GT(seg->ack, t->snd_una) ? seg->ack : t->snd_una);
 	if (SEQ_GT(seg->ack, t->snd_una)) {
 		new_ack(t, seg);
 		tcp_wake(t);
 	} else if (seg->ack == t->snd_una && seg->len == 0 && !(seg->flags & TCP_F_FIN) &&
-		   wnd == t->snd_wnd && t->snd_una != t->snd_max) {
+		   t->snd_una != t->snd_max && (wnd == t->snd_wnd || tcp_sack_total(t) > sacked)) {
+		/* RFC 6675 2: an ACK that SACKs new octets is a duplicate whatever its window. */
 		dupack(t);
 	}
 	/* RFC 9293 3.10.7.4: update the send window from the newest segment only. */
@@ -478,7 +538,7 @@ static void ooo_insert(struct tcb *t, struct pkt *p, const struct tcp_seg *seg)
 	struct pkt **pp = &t->ooo;
 	uint32_t seq = seg->seq, end = seq + seg->len;
 
-	if (t->ooo_count >= TCP_OOO_MAX) {
+	if (t->ooo_count >= TCP_OOO_MAX(t)) {
 		STAT_INC(t->st, tcp_ooo_drop);
 		pkt_free(p);
 		return;
@@ -675,6 +735,21 @@ static bool bad_addr(const struct in6_addr *src, const struct in6_addr *dst)
 	return false;
 }
 
+/* The RST for a segment to a closed port, within the stack's token bucket (a scan or flood gets few). */
+static void closed_port_rst(struct stack *st, const struct pkt *p, const struct tcp_seg *seg,
+			    const struct in6_addr *src, const struct in6_addr *dst)
+{
+	struct tcp_state *ts = st->sk.tcp;
+
+	if (seg->flags & TCP_F_RST)
+		return;
+	if (!ratelimit_take(&ts->rst_tokens, &ts->rst_last, ts->rst_cost_ms, ts->rst_burst, st->now)) {
+		STAT_INC(st, tcp_rst_limited);
+		return;
+	}
+	tcp_reply_rst(st, p, seg, src, dst);
+}
+
 /* Both families after the IP layer: checks, lookup, processing. Consumes @p. */
 static int tcp_rcv(struct stack *st, struct pkt *p, const struct in6_addr *src,
 		   const struct in6_addr *dst, int iif)
@@ -703,7 +778,7 @@ static int tcp_rcv(struct stack *st, struct pkt *p, const struct in6_addr *src,
 	t = tcp_lookup(st, src, seg.sport, dst, seg.dport, iif);
 	if (!t || t->dead) {
 		STAT_INC(st, tcp_no_port);
-		tcp_reply_rst(st, p, &seg, src, dst);
+		closed_port_rst(st, p, &seg, src, dst);
 		pkt_free(p);
 	} else if (t->state == TCPS_LISTEN) {
 		listen_input(t, p, &seg, src, dst, iif);

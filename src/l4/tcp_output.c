@@ -274,16 +274,29 @@ void tcp_retransmit_at(struct tcb *t, uint32_t seq, uint32_t len)
 	tcp_xmit(t, seq, len, TCP_F_PSH);
 }
 
-bool tcp_sack_retransmit(struct tcb *t)
+void tcp_sack_enter_recovery(struct tcb *t)
 {
 	uint32_t seq, len;
 
-	if (!t->sack_on || !tcp_sack_next_hole(t, &seq, &len, eff_mss(t)))
-		return false;
-	STAT_INC(t->st, tcp_sack_rexmit);
-	tcp_retransmit_at(t, seq, len);
-	t->high_rxt = seq + len;
-	return true;
+	STAT_INC(t->st, tcp_fast_retrans);
+	STAT_INC(t->st, tcp_sack_recoveries);
+	/* RFC 6675 5 (4.1)-(4.2): RecoveryPoint = HighData; ssthresh = cwnd = the algorithm's cut. */
+	t->recover = t->snd_max;
+	t->ssthresh = t->cc->ssthresh(t);
+	t->cwnd = t->ssthresh;
+	t->in_recovery = true;
+	t->high_rxt = t->snd_una;
+	t->rescue_set = false;
+	t->rtt_timing = false;
+	/* (4.3) the segment at HighACK + 1, up to the first SACKed octet. */
+	if (tcp_sack_hole(t, eff_mss(t), false, &seq, &len)) {
+		STAT_INC(t->st, tcp_sack_rexmit);
+		tcp_retransmit_at(t, seq, len);
+		t->high_rxt = seq + len;
+	} else {
+		tcp_retransmit_one(t);
+		t->high_rxt = t->snd_una + MIN(eff_mss(t), t->snd_max - t->snd_una);
+	}
 }
 
 static bool may_send_data(const struct tcb *t)
@@ -298,17 +311,26 @@ static bool may_send_data(const struct tcb *t)
 }
 
 /* One segment at snd_nxt if window, cwnd, Nagle and SWS avoidance allow it. */
-static bool send_one(struct tcb *t)
+static bool send_one(struct tcb *t, uint32_t room)
 {
-	uint32_t flight = t->snd_nxt - t->snd_una, wnd = MIN(t->snd_wnd, t->cwnd);
-	uint32_t usable = wnd > flight ? wnd - flight : 0, off = t->snd_nxt - t->snd_ring_seq;
-	uint32_t avail, len, mss = eff_mss(t);
+	uint32_t flight = t->snd_nxt - t->snd_una;
+	uint32_t usable = t->snd_wnd > flight ? MIN(t->snd_wnd - flight, room) : 0, off;
+	uint32_t avail, len, mss = eff_mss(t), gap = UINT32_MAX;
 	bool fin;
 
+	/* Going back after a timeout: what the peer SACKed since is not sent again (RFC 6675 5.1). */
+	if (t->nsacked && SEQ_LT(t->snd_nxt, t->snd_max)) {
+		gap = tcp_sack_skip(t, &t->snd_nxt);
+		if (SEQ_GT(t->snd_nxt, t->snd_max))
+			t->snd_nxt = t->snd_max;
+		flight = t->snd_nxt - t->snd_una;
+		usable = t->snd_wnd > flight ? MIN(t->snd_wnd - flight, room) : 0;
+	}
+	off = t->snd_nxt - t->snd_ring_seq;
 	if (off > t->snd.len)
 		return false;           /* FIN sent */
 	avail = t->snd.len - off;
-	len = MIN(MIN(avail, usable), mss);
+	len = MIN(MIN(MIN(avail, usable), mss), gap);
 	fin = t->fin_pending && len == avail;
 	if (!len && !fin)
 		return false;
@@ -338,12 +360,63 @@ static bool send_one(struct tcb *t)
 	return true;
 }
 
+/* Congestion room outside SACK recovery: cwnd less the octets in flight. */
+static uint32_t cwnd_room(const struct tcb *t)
+{
+	/* Going back after a timeout, octets SACKed since are not in flight (RFC 6675 5.1). */
+	uint32_t flight = t->snd_nxt - t->snd_una - (t->nsacked ? tcp_sack_below(t, t->snd_nxt) : 0);
+
+	return t->cwnd > flight ? t->cwnd - flight : 0;
+}
+
+static void sack_rexmit(struct tcb *t, uint32_t seq, uint32_t len)
+{
+	STAT_INC(t->st, tcp_sack_rexmit);
+	tcp_retransmit_at(t, seq, len);
+	t->high_rxt = seq + len;
+}
+
+/*
+ * RFC 6675 5 (C): while cwnd - pipe >= 1 SMSS, send NextSeg(): a lost hole
+ * (rule 1), else new data (2), else any hole below a SACKed block (3),
+ * else the rescue retransmission (4). Each sent octet raises pipe.
+ */
+static void sack_output(struct tcb *t)
+{
+	uint32_t mss = eff_mss(t), seq, len, pipe;
+
+	/* Every pass sends, and every sent octet raises pipe: the guard is only a guard. */
+	for (unsigned guard = 0; guard < 4096; guard++) {
+		pipe = tcp_sack_pipe(t);
+		if (t->cwnd < pipe + mss)
+			return;
+		if (tcp_sack_hole(t, mss, true, &seq, &len)) {
+			sack_rexmit(t, seq, len);           /* rule 1 */
+			continue;
+		}
+		if (send_one(t, t->cwnd - pipe))          /* rule 2 */
+			continue;
+		if (tcp_sack_hole(t, mss, false, &seq, &len)) {
+			sack_rexmit(t, seq, len);           /* rule 3 */
+			continue;
+		}
+		if (tcp_sack_rescue(t, mss, t->snd_ring_seq + t->snd.len, &seq, &len)) {
+			STAT_INC(t->st, tcp_sack_rescue);
+			tcp_retransmit_at(t, seq, len);     /* rule 4: HighRxt stays */
+		}
+		return;
+	}
+}
+
 void tcp_output(struct tcb *t)
 {
 	if (!may_send_data(t) || !t->snd.buf)
 		return;
-	while (send_one(t))
-		;
+	if (t->in_recovery && t->sack_on)
+		sack_output(t);
+	else
+		while (send_one(t, cwnd_room(t)))
+			;
 	/* Zero window with data waiting and nothing in flight: probe (RFC 9293 3.8.6.1). */
 	if (t->snd_wnd == 0 && t->snd_nxt == t->snd_una && t->snd.len > t->snd_nxt - t->snd_ring_seq &&
 	    !timer_pending(&t->rtx_timer)) {
@@ -391,7 +464,7 @@ static void tmp_tcb(struct tcb *tmp, struct stack *st, const struct pkt *p, cons
 
 void tcp_send_cookie_synack(struct stack *st, const struct pkt *p, const struct tcp_seg *seg,
 			    const struct in6_addr *src, const struct in6_addr *dst, uint32_t cookie,
-			    uint16_t mss)
+			    uint16_t mss, uint8_t rcv_wscale)
 {
 	struct tcb tmp;
 
@@ -399,7 +472,20 @@ void tcp_send_cookie_synack(struct stack *st, const struct pkt *p, const struct 
 	tmp.state = TCPS_SYN_RECEIVED;
 	tmp.rcv_nxt = seg->seq + 1;
 	tmp.adv_mss = mss;
-	tmp.snd_wscale = 0xff;     /* no window scale, SACK or timestamps from a cookie */
+	tmp.snd_wscale = 0xff;     /* without timestamps: no window scale, SACK or timestamps */
+	if (seg->o.ts_ok) {
+		/* The connection's clock will be ms + ISN (child_seq): the TSval hides the options. */
+		uint32_t now = (uint32_t)(st->now / NS_PER_MS) + cookie;
+
+		tmp.ts_on = true;
+		tmp.ts_recent = seg->o.tsval;
+		tmp.ts_off = tcp_cookie_tsval(now, &seg->o) - (uint32_t)(st->now / NS_PER_MS);
+		tmp.sack_on = seg->o.sack_perm;
+		if (seg->o.ws_ok) {
+			tmp.snd_wscale = seg->o.wscale;
+			tmp.rcv_wscale = rcv_wscale;
+		}
+	}
 	STAT_INC(st, tcp_syncookies_sent);
 	tcp_xmit(&tmp, cookie, 0, TCP_F_SYN | TCP_F_ACK);
 }

@@ -1,12 +1,13 @@
 /*
- * The sender's side of SACK (RFC 2018, loss recovery after RFC 6675): a
- * scoreboard of the blocks the peer reported above SND.UNA, and the next
- * hole to retransmit during fast recovery. What this adds to NewReno: every
- * duplicate or partial ACK in recovery may retransmit the next hole below
- * the highest SACKed octet (RFC 6675 NextSeg rule 1), instead of one hole
- * per round trip. Not yet RFC 6675's "pipe": the amount in flight is still
- * NewReno's inflated cwnd; SACK information is dropped after a timeout
- * (RFC 6675 5.1 allows keeping it; the peer may have reneged).
+ * The sender's side of SACK (RFC 2018) and SACK-based loss recovery
+ * (RFC 6675): a scoreboard of the blocks the peer reported above SND.UNA,
+ * IsLost(), the pipe estimate (SetPipe) and the candidates of NextSeg()
+ * rules 1, 3 and 4 (rule 2, new data, is tcp_output.c's). The scoreboard
+ * holds at most TCP_SACK_BOARD merged blocks; when it is full the highest
+ * block is forgotten, which only makes the sender more conservative.
+ * After a timeout the board is emptied (RFC 2018 8: the peer may have
+ * reneged) and refilled by the ACKs of the go-back-N retransmission, which
+ * then skips what they SACK (RFC 6675 5.1).
  */
 #include "l4/tcp.h"
 
@@ -33,7 +34,7 @@ static void board_add(struct tcb *t, uint32_t l, uint32_t r)
 	memmove(&b[i + 1], &b[j], (n - j) * sizeof(*b));
 	b[i].left = l;
 	b[i].right = r;
-	t->nsacked = (uint8_t)(n - (j - i) + 1);
+	t->nsacked = (uint16_t)(n - (j - i) + 1);
 }
 
 void tcp_sack_update(struct tcb *t, const struct tcp_seg *seg, uint32_t una)
@@ -48,7 +49,7 @@ void tcp_sack_update(struct tcb *t, const struct tcp_seg *seg, uint32_t una)
 				t->sacked[k].left = una;
 			k++;
 		}
-	t->nsacked = (uint8_t)k;
+	t->nsacked = (uint16_t)k;
 	if (!t->sack_on)
 		return;
 	for (unsigned i = 0; i < seg->o.nsack; i++) {
@@ -67,7 +68,115 @@ void tcp_sack_clear(struct tcb *t)
 	t->high_rxt = t->snd_una;
 }
 
-bool tcp_sack_next_hole(struct tcb *t, uint32_t *seq, uint32_t *len, uint32_t mss)
+/* SACKed octets above @seq, and how many blocks hold them. */
+static uint32_t sacked_above(const struct tcb *t, uint32_t seq, unsigned *nblocks)
+{
+	uint32_t n = 0;
+
+	*nblocks = 0;
+	for (unsigned i = 0; i < t->nsacked; i++) {
+		const struct tcp_sack_block *b = &t->sacked[i];
+
+		if (SEQ_LEQ(b->right, seq))
+			continue;
+		n += b->right - (SEQ_GT(b->left, seq) ? b->left : seq);
+		(*nblocks)++;
+	}
+	return n;
+}
+
+bool tcp_sack_is_lost(const struct tcb *t, uint32_t seq)
+{
+	unsigned nb;
+	uint32_t n = sacked_above(t, seq, &nb);
+
+	/* RFC 6675 4: DupThresh discontiguous SACKed sequences, or more than (DupThresh - 1) SMSS. */
+	return nb >= TCP_DUPTHRESH || n > (TCP_DUPTHRESH - 1) * (uint32_t)t->mss;
+}
+
+uint32_t tcp_sack_total(const struct tcb *t)
+{
+	unsigned nb;
+
+	return sacked_above(t, t->snd_una, &nb);
+}
+
+uint32_t tcp_sack_below(const struct tcb *t, uint32_t seq)
+{
+	unsigned nb;
+
+	return sacked_above(t, t->snd_una, &nb) - sacked_above(t, seq, &nb);
+}
+
+/*
+ * RFC 6675 4 SetPipe(): for every unSACKed octet in [HighACK, HighData),
+ * one if it is not lost, one more if it was retransmitted (below HighRxt).
+ * IsLost() is the same for every octet of one hole (no SACKed octet lies
+ * between them), so it is counted per hole.
+ */
+uint32_t tcp_sack_pipe(const struct tcb *t)
+{
+	uint32_t pipe = 0, a = t->snd_una;
+
+	for (unsigned i = 0; i <= t->nsacked; i++) {
+		uint32_t b = i < t->nsacked ? t->sacked[i].left : t->snd_max;
+
+		if (SEQ_LT(a, b)) {
+			if (!tcp_sack_is_lost(t, a))
+				pipe += b - a;
+			if (SEQ_GT(t->high_rxt, a))
+				pipe += (SEQ_LT(t->high_rxt, b) ? t->high_rxt : b) - a;
+		}
+		if (i < t->nsacked && SEQ_GT(t->sacked[i].right, a))
+			a = t->sacked[i].right;
+	}
+	return pipe;
+}
+
+bool tcp_sack_hole(const struct tcb *t, uint32_t mss, bool lost_only, uint32_t *seq, uint32_t *len)
+{
+	/* Holes are tried from the lowest; IsLost() only weakens going up, so the first decides. */
+	if (!tcp_sack_next_hole(t, seq, len, mss))
+		return false;
+	return !lost_only || tcp_sack_is_lost(t, *seq);
+}
+
+bool tcp_sack_rescue(struct tcb *t, uint32_t mss, uint32_t data_end, uint32_t *seq, uint32_t *len)
+{
+	uint32_t lo = SEQ_GT(t->high_rxt, t->snd_una) ? t->high_rxt : t->snd_una;
+	uint32_t end = SEQ_LT(data_end, t->snd_max) ? data_end : t->snd_max;
+
+	/* RFC 6675 NextSeg (4): once per recovery (until HighACK passes RescueRxt). */
+	if (t->rescue_set && SEQ_LEQ(t->snd_una, t->rescue_rxt))
+		return false;
+	if (t->nsacked && SEQ_GT(t->sacked[t->nsacked - 1].right, lo))
+		lo = t->sacked[t->nsacked - 1].right;
+	if (!SEQ_LT(lo, end))
+		return false;
+	*seq = end - lo > mss ? end - mss : lo;
+	*len = end - *seq;
+	t->rescue_rxt = t->recover;
+	t->rescue_set = true;
+	return true;
+}
+
+uint32_t tcp_sack_skip(const struct tcb *t, uint32_t *seq)
+{
+	for (unsigned i = 0; i < t->nsacked; i++) {
+		const struct tcp_sack_block *b = &t->sacked[i];
+
+		if (SEQ_LEQ(b->right, *seq))
+			continue;
+		if (SEQ_LEQ(b->left, *seq)) {
+			*seq = b->right;
+			continue;
+		}
+		return b->left - *seq;
+	}
+	return UINT32_MAX;
+}
+
+bool tcp_sack_next_hole(const struct tcb *t, uint32_t *seq, uint32_t *len, uint32_t mss)
 {
 	uint32_t s = SEQ_GT(t->high_rxt, t->snd_una) ? t->high_rxt : t->snd_una;
 

@@ -349,7 +349,8 @@ ssize_t tcp_sock_send(struct usock *s, const void *buf, size_t len, int flags)
 /* After a read: announce a window that opened by a worthwhile amount (RFC 9293 3.8.6.2.2). */
 static void window_update(struct tcb *t)
 {
-	uint32_t right = t->rcv_nxt + tcp_rcv_space(t);
+	/* Only as far as the window field can announce: else, without window scaling, every read would send an ACK. */
+	uint32_t right = t->rcv_nxt + MIN(tcp_rcv_space(t), 0xffffu << t->rcv_wscale);
 
 	if (t->state < TCPS_ESTABLISHED || t->state == TCPS_TIME_WAIT)
 		return;

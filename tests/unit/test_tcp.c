@@ -632,8 +632,8 @@ static void test_sack_board(void **state)
 	assert_int_equal(t.sacked[0].right, base + 4000);
 	/* A full board keeps its lowest blocks. */
 	seg.o.nsack = 1;
-	for (unsigned i = 0; i < 12; i++) {
-		seg.o.sack[0] = (struct tcp_sack_block){ base + 10000 + 1000 * i, base + 10500 + 1000 * i };
+	for (unsigned i = 0; i < TCP_SACK_BOARD + 4; i++) {
+		seg.o.sack[0] = (struct tcp_sack_block){ base + 10000 + 600 * i, base + 10500 + 600 * i };
 		tcp_sack_update(&t, &seg, base + 1200);
 	}
 	assert_int_equal(t.nsacked, TCP_SACK_BOARD);
