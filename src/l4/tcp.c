@@ -205,15 +205,22 @@ void tcp_reap(struct stack *st)
 	}
 }
 
+/* The 36-octet key of a 4-tuple that the connection hash and the ISN both hash. */
+static void tuple_key(uint8_t k[36], const struct in6_addr *la, uint16_t lp,
+		      const struct in6_addr *fa, uint16_t fp)
+{
+	memcpy(k, la, 16);
+	memcpy(k + 16, fa, 16);
+	put_be16(k + 32, lp);
+	put_be16(k + 34, fp);
+}
+
 static uint32_t tuple_hash(struct stack *st, const struct in6_addr *la, uint16_t lp,
 			   const struct in6_addr *fa, uint16_t fp)
 {
 	uint8_t k[36];
 
-	memcpy(k, la, 16);
-	memcpy(k + 16, fa, 16);
-	put_be16(k + 32, lp);
-	put_be16(k + 34, fp);
+	tuple_key(k, la, lp, fa, fp);
 	return (uint32_t)siphash13(&st->hkey, k, sizeof(k)) & (TCP_HASH_SIZE - 1);
 }
 
@@ -281,10 +288,7 @@ uint32_t tcp_isn(struct stack *st, const struct in6_addr *la, uint16_t lp,
 {
 	uint8_t k[36];
 
-	memcpy(k, la, 16);
-	memcpy(k + 16, fa, 16);
-	put_be16(k + 32, lp);
-	put_be16(k + 34, fp);
+	tuple_key(k, la, lp, fa, fp);
 	return (uint32_t)siphash24(&st->sk.tcp->isn_key, k, sizeof(k)) + (uint32_t)(st->now / 4000);
 }
 

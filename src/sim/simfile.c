@@ -91,28 +91,41 @@ static void names_free(struct dlist *list)
 	}
 }
 
-int simfile_parse_time(const char *s, uint64_t *ns)
+struct sf_unit {
+	const char *sfx;
+	double mult;
+};
+
+/* A number with one of @units' suffixes, scaled, within [@lo, @hi): 0 or -EINVAL. */
+static int parse_scaled(const char *s, const struct sf_unit *units, size_t n, double lo, double hi,
+			uint64_t *out)
 {
-	static const struct { const char *sfx; double mult; } units[] = {
-		{ "", 1e9 }, { "s", 1e9 }, { "ms", 1e6 }, { "us", 1e3 }, { "ns", 1 }, { "m", 60e9 },
-	};
 	char *end;
 	double v;
 
 	if (!s || !(isdigit((unsigned char)s[0]) || s[0] == '.'))
 		return -EINVAL;
 	v = strtod(s, &end);
-	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (strcmp(end, units[i].sfx) == 0) {
 			double r = v * units[i].mult;
 
-			if (!(r >= 0 && r < 1.8e19))
+			if (!(r >= lo && r < hi))
 				return -EINVAL;
-			*ns = (uint64_t)llround(r);
+			*out = (uint64_t)llround(r);
 			return 0;
 		}
 	}
 	return -EINVAL;
+}
+
+int simfile_parse_time(const char *s, uint64_t *ns)
+{
+	static const struct sf_unit units[] = {
+		{ "", 1e9 }, { "s", 1e9 }, { "ms", 1e6 }, { "us", 1e3 }, { "ns", 1 }, { "m", 60e9 },
+	};
+
+	return parse_scaled(s, units, ARRAY_SIZE(units), 0, 1.8e19, ns);
 }
 
 int simfile_parse_ppm(const char *s, uint32_t *ppm)
@@ -136,26 +149,11 @@ int simfile_parse_ppm(const char *s, uint32_t *ppm)
 /* "100Mbit", "1Gbit", "64kbit", "9600bit" or a bare number of bit/s. 0 or -EINVAL. */
 int simfile_parse_rate(const char *s, uint64_t *bps)
 {
-	static const struct { const char *sfx; double mult; } units[] = {
+	static const struct sf_unit units[] = {
 		{ "", 1 }, { "bit", 1 }, { "kbit", 1e3 }, { "Kbit", 1e3 }, { "Mbit", 1e6 }, { "Gbit", 1e9 },
 	};
-	char *end;
-	double v;
 
-	if (!s || !(isdigit((unsigned char)s[0]) || s[0] == '.'))
-		return -EINVAL;
-	v = strtod(s, &end);
-	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
-		if (strcmp(end, units[i].sfx) == 0) {
-			double r = v * units[i].mult;
-
-			if (!(r >= 1 && r < 1e15))
-				return -EINVAL;
-			*bps = (uint64_t)llround(r);
-			return 0;
-		}
-	}
-	return -EINVAL;
+	return parse_scaled(s, units, ARRAY_SIZE(units), 1, 1e15, bps);
 }
 
 static int parse_mac(const char *s, uint8_t mac[6])
