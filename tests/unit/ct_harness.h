@@ -115,6 +115,8 @@ static inline enum nf_ct_state ct_run(struct stack *st, struct pkt *p, struct nf
 {
 	struct nf_ct_info ci;
 
+	/* ip6_input fills IP6_CB before any hook runs; a packet handed in directly has junk there. */
+	memset(p->cb, 0, sizeof(p->cb));
 	nf_ct_in(st, p, NF_PREROUTING, &ci);
 	pkt_free(p);
 	if (ct)

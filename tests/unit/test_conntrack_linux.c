@@ -344,8 +344,15 @@ static void test_checksum_final_destination(void **state)
 			 NF_CT_INVALID);
 	/* Swapped by input (IP6_CB hao set): the header holds the home address, summed as is. */
 	p = ext_udp(st, S, 60, dopt, sizeof(dopt), C, S);
+	memset(p->cb, 0, sizeof(p->cb));
 	IP6_CB(p)->hao = 42;
-	assert_int_equal(ct_run(st, p, NULL, NULL), NF_CT_NEW);
+	{
+		struct nf_ct_info ci;
+
+		nf_ct_in(st, p, NF_PREROUTING, &ci);    /* not ct_run: it clears the control block */
+		pkt_free(p);
+		assert_int_equal(ci.state, NF_CT_NEW);
+	}
 	assert_int_equal(STAT_GET(st, nf_ct_bad_csum), 2);
 	usagi_stack_free(st);
 }
