@@ -13,6 +13,7 @@
 #include "ipv4/route4.h"
 #include "xfrm/policy.h"
 #include "xfrm/xfrm_overhead.h"
+#include "mip6/mip6.h"
 #include "core/ratelimit.h"
 #include "link/netdev.h"
 
@@ -331,6 +332,9 @@ uint16_t tcp_path_mss(struct tcb *t)
 		hdrs = IPV6_HLEN + TCP_HLEN;
 	}
 	hdrs += tcp_xfrm_overhead(t);
+	/* RFC 6275: the HAO, RH2 or reverse tunnel a Mobile IPv6 binding adds to this flow. */
+	if (!in6_is_v4mapped(&t->faddr))
+		hdrs += mip6_output_overhead(st, &t->laddr, &t->faddr);
 	/* RFC 9293 3.7.1: never below the minimum the family guarantees. */
 	if (mtu < hdrs + 536)
 		return in6_is_v4mapped(&t->faddr) ? 536 : 1220;

@@ -25,13 +25,19 @@ static uint32_t reno_ssthresh(struct tcb *t)
 }
 
 /*
- * RFC 5681 3.1: slow start adds at most one SMSS per ACK (RFC 3465 L=1);
- * congestion avoidance one SMSS per window acknowledged (appropriate byte counting).
+ * Slow start with appropriate byte counting (RFC 3465 2.2, L = 2*SMSS): an
+ * ACK covering two segments (a delayed-ACK receiver, RFC 5681 4.2) grows
+ * cwnd by both, so slow start doubles per RTT instead of growing 1.5x.
+ * RFC 3465 2.3: L = 1*SMSS in the slow start after an RTO (until the data
+ * outstanding at the timeout, up to t->recover, is acknowledged).
+ * Congestion avoidance: one SMSS per window acknowledged (RFC 5681 3.1).
  */
 static void reno_cong_avoid(struct tcb *t, uint32_t acked)
 {
 	if (t->cwnd < t->ssthresh) {
-		t->cwnd += MIN(acked, (uint32_t)t->mss);
+		uint32_t l = SEQ_LT(t->snd_una, t->recover) ? 1u : 2u;
+
+		t->cwnd += MIN(acked, l * t->mss);
 		return;
 	}
 	t->bytes_acked += acked;

@@ -701,6 +701,11 @@ void tcp_segment(struct tcb *t, struct pkt *p, struct tcp_seg *seg)
 		STAT_INC(t->st, tcp_unacceptable);
 		if (!(seg->flags & TCP_F_RST))
 			tcp_send_ack(t);
+		/* RFC 9293 3.10.7.4: in TIME-WAIT a retransmitted FIN (it ends at RCV.NXT) is
+		 * acknowledged (above) and restarts the 2 MSL timeout. */
+		if (t->state == TCPS_TIME_WAIT && (seg->flags & (TCP_F_FIN | TCP_F_RST)) == TCP_F_FIN &&
+		    seg->seq + seg_space(seg) == t->rcv_nxt)
+			stack_timer_in(t->st, &t->tw_timer, 2 * t->st->sk.tcp->msl_ns);
 		goto drop;
 	}
 	if (seg->flags & TCP_F_RST) {

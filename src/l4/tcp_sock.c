@@ -346,16 +346,26 @@ ssize_t tcp_sock_send(struct usock *s, const void *buf, size_t len, int flags)
 	return (ssize_t)n;
 }
 
-/* After a read: announce a window that opened by a worthwhile amount (RFC 9293 3.8.6.2.2). */
+/*
+ * After a read: receiver-side SWS avoidance (RFC 9293 3.8.6.2.2, RFC 1122
+ * 4.2.3.3) as Linux does it: a pure window update only if the right edge the
+ * peer sees would move by at least min(RCV.BUFF/2, MSS) (the MSS we announced:
+ * the peer's full segment, as Linux's rcv_mss estimate) and the window
+ * now offered has fallen below half of what it could be; otherwise the next
+ * ACK carries the larger window. Else a bulk receiver would ACK every read
+ * and every first data would draw a separate window update.
+ */
 static void window_update(struct tcb *t)
 {
 	/* Only as far as the window field can announce: else, without window scaling, every read would send an ACK. */
-	uint32_t right = t->rcv_nxt + MIN(tcp_rcv_space(t), 0xffffu << t->rcv_wscale);
+	uint32_t max = MIN(t->rcv.size, 0xffffu << t->rcv_wscale);
+	uint32_t right = t->rcv_nxt + MIN(tcp_rcv_space(t), max);
+	uint32_t offered = SEQ_GT(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
 
 	if (t->state < TCPS_ESTABLISHED || t->state == TCPS_TIME_WAIT)
 		return;
-	if (SEQ_GT(right, t->rcv_adv) &&
-	    right - t->rcv_adv >= MIN(t->rcv.size / 2, (uint32_t)t->adv_mss) * 1u)
+	if (SEQ_GT(right, t->rcv_adv) && right - t->rcv_adv >= MIN(t->rcv.size / 2, (uint32_t)t->adv_mss) &&
+	    2 * (uint64_t)offered < max)
 		tcp_send_ack(t);
 }
 

@@ -116,6 +116,14 @@ const struct mip6_dp_binding *mip6_dp_find(const struct stack *st, enum mip6_dp_
 					   const struct in6_addr *hoa, const struct in6_addr *peer);
 
 /*
+ * Octets the data plane adds to a local packet @src -> @dst (HAO or reverse
+ * tunnel at a mobile node away from home, RH2 at a correspondent), for a
+ * transport's MSS; 0 without a binding. Reads only.
+ */
+uint32_t mip6_output_overhead(const struct stack *st, const struct in6_addr *src,
+			      const struct in6_addr *dst);
+
+/*
  * ip6_output step (see above): @p is a complete local IPv6 packet at data
  * (upper-layer checksum filled); @hao_coa/@rh2_coa from the ip6_tx (may be
  * NULL). Inserts a HAO and/or RH2 as asked or as a binding says and

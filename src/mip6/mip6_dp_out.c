@@ -311,3 +311,33 @@ bool mip6_tunnel_dst(struct stack *st, const struct in6_addr *dst)
 
 	return b && !in6_equal(&b->coa, &b->hoa);
 }
+
+/*
+ * Octets Mobile IPv6 adds to a local packet @src -> @dst, for the transport
+ * MSS (RFC 6275): a mobile node away from home, source its home address,
+ * route-optimised with @dst adds a HAO (6.3, 24), otherwise the reverse
+ * tunnel to the home agent (11.3.1, an IPv6 header, 40); a correspondent
+ * with a binding for @dst adds a RH2 (6.4, 24). A home agent's tunnelling
+ * of forwarded traffic is not a local transport's concern.
+ */
+uint32_t mip6_output_overhead(const struct stack *st, const struct in6_addr *src,
+			      const struct in6_addr *dst)
+{
+	const struct mip6_dp_binding *b;
+	uint32_t n = 0;
+
+	if (in6_is_linklocal(src) || in6_is_linklocal(dst) || in6_is_multicast(dst))
+		return 0;
+	b = mip6_dp_find(st, MIP6_DP_MN_RO, src, dst);
+	if (b && !in6_equal(&b->coa, &b->hoa)) {
+		n += MIP6_XHDR_LEN;
+	} else {
+		b = mip6_dp_find(st, MIP6_DP_MN_HA, src, NULL);
+		if (b && !in6_equal(&b->coa, &b->hoa))
+			n += IPV6_HLEN;
+	}
+	b = mip6_dp_find(st, MIP6_DP_CN, dst, NULL);
+	if (b && !in6_equal(&b->coa, &b->hoa))
+		n += MIP6_XHDR_LEN;
+	return n;
+}

@@ -284,6 +284,68 @@ static void run(bool ro, uint64_t seed)
 	free(c);
 }
 
+/*
+ * A connection opened while the MN is away (at foreign1, its binding
+ * registered): the MSS both ends use counts the reverse tunnel (+40) or,
+ * route-optimised, the HAO/RH2 (+24), so nothing is fragmented anywhere.
+ */
+static void run_away(bool ro, uint64_t seed)
+{
+	struct lab *l = lab_new(seed, ro);
+	struct conn *c = calloc(1, sizeof(*c));
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(7) };
+	uint64_t f_ha, f_mn, f_cn;
+
+	assert_non_null(c);
+	assert_int_equal(simt_cmd(l->mn, "service tcp-echo 7"), 0);
+	sim_move(l->mndev, l->f1);
+	simt_run_ms(l->w, 3000);    /* home registration (and, RO, return routability) done */
+	f_ha = STAT_GET(l->ha->st, ip6_out_frag_ok);
+	f_mn = STAT_GET(l->mn->st, ip6_out_frag_ok);
+	f_cn = STAT_GET(l->cn->st, ip6_out_frag_ok);
+	c->w = l->w;
+	c->limit = UINT64_MAX;
+	c->s = usagi_socket(l->cn->st, AF_INET6, SOCK_STREAM, 0);
+	assert_non_null(c->s);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8:1::100", &sa.sin6_addr), 1);
+	usagi_sock_set_callback(c->s, conn_read, c);
+	assert_int_equal(usagi_connect(c->s, (struct sockaddr *)&sa, sizeof(sa)), -EINPROGRESS);
+	simt_run_ms(l->w, 200);
+	assert_int_equal(c->s->tcb->state, TCPS_ESTABLISHED);
+	c->on = true;
+	sim_at(l->w, sim_world_now(l->w), conn_tick, c);
+	simt_run_ms(l->w, 4000);
+	c->on = false;
+	simt_run_ms(l->w, 3000);
+	assert_false(c->bad);
+	assert_true(c->rcvd > 0);
+	assert_int_equal(c->rcvd, c->sent);
+	print_message("tcp-mip6 %s opened away: %llu octets echoed; mss %u; fragmented on output: "
+		      "HA %llu, MN %llu, CN %llu\n", ro ? "RO" : "tunnel",
+		      (unsigned long long)c->rcvd, c->s->tcb->mss,
+		      (unsigned long long)(STAT_GET(l->ha->st, ip6_out_frag_ok) - f_ha),
+		      (unsigned long long)(STAT_GET(l->mn->st, ip6_out_frag_ok) - f_mn),
+		      (unsigned long long)(STAT_GET(l->cn->st, ip6_out_frag_ok) - f_cn));
+	assert_int_equal(STAT_GET(l->ha->st, ip6_out_frag_ok), f_ha);
+	assert_int_equal(STAT_GET(l->mn->st, ip6_out_frag_ok), f_mn);
+	assert_int_equal(STAT_GET(l->cn->st, ip6_out_frag_ok), f_cn);
+	usagi_close(c->s);
+	lab_free(l);
+	free(c);
+}
+
+static void test_tcp_mip6_away_tunnel(void **state)
+{
+	(void)state;
+	run_away(false, 2);
+}
+
+static void test_tcp_mip6_away_ro(void **state)
+{
+	(void)state;
+	run_away(true, 5);
+}
+
 static void test_tcp_mip6_tunnel(void **state)
 {
 	(void)state;
@@ -301,6 +363,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tcp_mip6_tunnel),
 		cmocka_unit_test(test_tcp_mip6_ro),
+		cmocka_unit_test(test_tcp_mip6_away_tunnel),
+		cmocka_unit_test(test_tcp_mip6_away_ro),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

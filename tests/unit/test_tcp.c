@@ -276,6 +276,59 @@ static void test_rst_rfc5961(void **state)
 	assert_int_equal(STAT_GET(pr->b.st, tcp_rst_out), rsts);
 }
 
+/* RFC 9293 3.10.7.4: a retransmitted FIN in TIME-WAIT is ACKed and restarts the 2 MSL timer. */
+static void test_time_wait_fin_restarts(void **state)
+{
+	struct l4_pair *pr = *state;
+	struct usock *s, *c = establish(pr, &s);
+	struct tcb *t = s->tcb;
+	uint16_t cport = c->tcb->lport;
+	uint32_t seq, ack, rnxt, snxt;
+
+	usagi_close(s);     /* B closes first and ends in TIME-WAIT (2 MSL = 60 s) */
+	l4_pair_pump(pr, 1);
+	usagi_close(c);
+	l4_pair_pump(pr, 1);
+	assert_int_equal(t->state, TCPS_TIME_WAIT);
+	rnxt = t->rcv_nxt;
+	snxt = t->snd_nxt;
+	pr->a.cut = true;
+	tick(pr, 50000);
+	assert_int_equal(STAT_GET(pr->b.st, tcp_tw_expired), 0);
+	inject(pr, cport, PORT, rnxt - 1, snxt, TCP_F_FIN | TCP_F_ACK, NULL);
+	assert_int_equal(last_out(pr, &seq, &ack), TCP_F_ACK);
+	assert_int_equal(ack, rnxt);
+	tick(pr, 59000);    /* 109 s: would have expired at 60 s without the restart */
+	assert_int_equal(STAT_GET(pr->b.st, tcp_tw_expired), 0);
+	assert_int_equal(t->state, TCPS_TIME_WAIT);
+	tick(pr, 2000);     /* 111 s */
+	assert_int_equal(STAT_GET(pr->b.st, tcp_tw_expired), 1);
+}
+
+/*
+ * Receiver SWS avoidance (RFC 1122 4.2.3.3, as Linux): a read that moves
+ * the right edge by more than an MSS sends no pure window update while the
+ * window offered is still above half of the buffer.
+ */
+static void test_no_window_update_half_open(void **state)
+{
+	struct l4_pair *pr = *state;
+	struct usock *s, *c = establish(pr, &s);
+	static char buf[8192];
+	uint64_t out;
+
+	assert_int_equal(usagi_send(c, "x", 1, 0), 1);
+	l4_pair_pump(pr, 1);
+	assert_int_equal(usagi_recv(s, buf, sizeof(buf), 0), 1);
+	l4_pair_pump(pr, 100);
+	memset(buf, 'a', sizeof(buf));
+	assert_int_equal(usagi_send(c, buf, 6000, 0), 6000);
+	l4_pair_pump(pr, 100);   /* delivered and ACKed (at once or by the delayed-ACK timer) */
+	out = STAT_GET(pr->b.st, tcp_out_segs);
+	assert_int_equal(usagi_recv(s, buf, sizeof(buf), 0), 6000);
+	assert_int_equal(STAT_GET(pr->b.st, tcp_out_segs), out);
+}
+
 static void test_retransmission_timing(void **state)
 {
 	struct l4_pair *pr = *state;
@@ -651,6 +704,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_simultaneous_open, l4_pair_setup, l4_pair_teardown),
 		cmocka_unit_test_setup_teardown(test_refused, l4_pair_setup, l4_pair_teardown),
 		cmocka_unit_test_setup_teardown(test_rst_rfc5961, l4_pair_setup, l4_pair_teardown),
+		cmocka_unit_test_setup_teardown(test_time_wait_fin_restarts, l4_pair_setup, l4_pair_teardown),
+		cmocka_unit_test_setup_teardown(test_no_window_update_half_open, l4_pair_setup, l4_pair_teardown),
 		cmocka_unit_test_setup_teardown(test_retransmission_timing, l4_pair_setup, l4_pair_teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_order, l4_pair_setup, l4_pair_teardown),
 		cmocka_unit_test_setup_teardown(test_zero_window, l4_pair_setup, l4_pair_teardown),
