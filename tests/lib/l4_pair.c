@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <cmocka.h>
 #include "l4_pair.h"
+#include "core/csum.h"
 #include "ipv6/addrconf.h"
+#include "l4/tcp.h"
+#include "proto/ip6.h"
 
 static int side_xmit(struct netdev *dev, struct pkt *p)
 {
@@ -128,4 +131,30 @@ void l4_pair_pump(struct l4_pair *pr, unsigned ms)
 		if (!moved && !pr->a.q_head && !pr->b.q_head)
 			break;
 	}
+}
+
+void l4_pair_inject_tcp(struct l4_pair *pr, const struct tcp_seg *s, const void *data, size_t len)
+{
+	struct stack *st = pr->b.st;
+	struct pkt *p = stack_pkt_alloc(st, len + 120);
+	struct ip6_hdr *ip;
+
+	assert_non_null(p);
+	if (len)
+		memcpy(pkt_put(p, len), data, len);
+	assert_int_equal(tcp_push_hdr(p, s), 0);
+	put_be16(p->data + TCP_CSUM_OFF, csum_ipv6(&pr->addr_a, &pr->addr_b, NH_TCP, p->data, p->len));
+	ip = pkt_push(p, IPV6_HLEN);
+	memset(ip, 0, IPV6_HLEN);
+	ip->vtcfl[0] = 0x60;
+	put_be16(ip->plen, (uint16_t)(p->len - IPV6_HLEN));
+	ip->nxt = NH_TCP;
+	ip->hlim = 64;
+	memcpy(&ip->src, &pr->addr_a, 16);
+	memcpy(&ip->dst, &pr->addr_b, 16);
+	pkt_set_nh(p);
+	pkt_pull(p, IPV6_HLEN);
+	memset(p->cb, 0, sizeof(p->cb));
+	p->dev = pr->b.dev;
+	tcp6_input(st, p);
 }

@@ -38,4 +38,13 @@ int l4_pair_teardown(void **state);
 /* Moves frames and advances both clocks by @ms until nothing is in flight. */
 void l4_pair_pump(struct l4_pair *pr, unsigned ms);
 
+struct tcp_seg;
+/*
+ * Hands B's TCP the segment @s (ports, sequence numbers, flags, window,
+ * options) with @len octets of @data from A's address, as if it had come off
+ * the wire: checksummed over the IPv6 pseudo-header, IPv6 header in front,
+ * control block clear.
+ */
+void l4_pair_inject_tcp(struct l4_pair *pr, const struct tcp_seg *s, const void *data, size_t len);
+
 #endif

@@ -188,30 +188,10 @@ static void test_refused(void **state)
 static void inject(struct l4_pair *pr, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
 		   uint8_t flags, const char *data)
 {
-	struct stack *st = pr->b.st;
-	size_t n = data ? strlen(data) : 0;
 	struct tcp_seg s = { .sport = sport, .dport = dport, .seq = seq, .ack = ack, .flags = flags,
 			     .wnd = 65535 };
-	struct pkt *p = stack_pkt_alloc(st, n + 80);
-	struct ip6_hdr *ip;
 
-	if (n)
-		memcpy(pkt_put(p, n), data, n);
-	assert_int_equal(tcp_push_hdr(p, &s), 0);
-	put_be16(p->data + TCP_CSUM_OFF, csum_ipv6(&pr->addr_a, &pr->addr_b, NH_TCP, p->data, p->len));
-	ip = pkt_push(p, IPV6_HLEN);
-	memset(ip, 0, IPV6_HLEN);
-	ip->vtcfl[0] = 0x60;
-	put_be16(ip->plen, (uint16_t)(p->len - IPV6_HLEN));
-	ip->nxt = NH_TCP;
-	ip->hlim = 64;
-	memcpy(&ip->src, &pr->addr_a, 16);
-	memcpy(&ip->dst, &pr->addr_b, 16);
-	pkt_set_nh(p);
-	pkt_pull(p, IPV6_HLEN);
-	memset(p->cb, 0, sizeof(p->cb));
-	p->dev = pr->b.dev;
-	tcp6_input(st, p);
+	l4_pair_inject_tcp(pr, &s, data, data ? strlen(data) : 0);
 }
 
 /* Flags of the last TCP segment B queued (0 if none), with its seq/ack. */

@@ -72,30 +72,13 @@ static unsigned take(struct l4_side *sd, struct frame *f, unsigned max)
 static void sack_ack(struct l4_pair *pr, struct tcb *t, uint32_t ack, uint32_t base, uint32_t mss,
 		     unsigned nblk, const unsigned *blk)
 {
-	struct stack *st = pr->b.st;
 	struct tcp_seg s = { .sport = t->fport, .dport = t->lport, .seq = t->rcv_nxt, .ack = ack,
 			     .flags = TCP_F_ACK, .wnd = (uint16_t)(t->snd_wnd >> t->snd_wscale) };
-	struct pkt *p = stack_pkt_alloc(st, 120);
-	struct ip6_hdr *ip;
 
 	s.o.nsack = (uint8_t)nblk;
 	for (unsigned i = 0; i < nblk; i++)
 		s.o.sack[i] = (struct tcp_sack_block){ base + blk[2 * i] * mss, base + blk[2 * i + 1] * mss };
-	assert_int_equal(tcp_push_hdr(p, &s), 0);
-	put_be16(p->data + TCP_CSUM_OFF, csum_ipv6(&pr->addr_a, &pr->addr_b, NH_TCP, p->data, p->len));
-	ip = pkt_push(p, IPV6_HLEN);
-	memset(ip, 0, IPV6_HLEN);
-	ip->vtcfl[0] = 0x60;
-	put_be16(ip->plen, (uint16_t)(p->len - IPV6_HLEN));
-	ip->nxt = NH_TCP;
-	ip->hlim = 64;
-	memcpy(&ip->src, &pr->addr_a, 16);
-	memcpy(&ip->dst, &pr->addr_b, 16);
-	pkt_set_nh(p);
-	pkt_pull(p, IPV6_HLEN);
-	memset(p->cb, 0, sizeof(p->cb));
-	p->dev = pr->b.dev;
-	tcp6_input(st, p);
+	l4_pair_inject_tcp(pr, &s, NULL, 0);
 }
 
 /* B's connection with 40 segments queued and 20 sent (cwnd 20); *mss = payload per segment. */
