@@ -1,3 +1,4 @@
+/* Helpers for simulated-network tests (see simhost.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,6 +9,7 @@
 #include "simhost.h"
 #include "link/netdev.h"
 #include "ipv6/nd6.h"
+#include "ipsec_lab.h"
 
 struct sim_world *simt_world(uint64_t seed)
 {
@@ -117,6 +119,55 @@ int simt_neigh_state(struct simhost *h, const struct in6_addr *a, uint8_t *lladd
 	if (lladdr)
 		memcpy(lladdr, q.lladdr, 6);
 	return q.state;
+}
+
+int simt_neigh_state_of(struct simhost *h, const char *addr, uint8_t *lladdr)
+{
+	struct in6_addr a = lab_addr(addr, NULL);
+
+	return simt_neigh_state(h, &a, lladdr);
+}
+
+void simt_nud_gone(struct simhost *a, struct netdev *gone, const char *addr)
+{
+	int s;
+
+	sim_detach(gone);
+	simt_run_ms(a->w, 60000);
+	assert_int_equal(simt_neigh_state_of(a, addr, NULL), NUD_STALE);
+	assert_int_equal(simt_cmd(a, "ping %s -c 1 -W 1", addr), CMD_PENDING);
+	assert_int_equal(simt_wait_done(a, 5000), 1);
+	simt_run_ms(a->w, 1000);
+	s = simt_neigh_state_of(a, addr, NULL);
+	assert_true(s == NUD_DELAY || s == NUD_PROBE);
+	simt_run_ms(a->w, 10000);
+	s = simt_neigh_state_of(a, addr, NULL);
+	assert_true(s == -1 || s == NUD_FAILED);
+}
+
+const struct sim_link_params simt_rough = {
+	.delay_ns = 2 * NS_PER_MS, .jitter_ns = 3 * NS_PER_MS, .reorder_ppm = 300000,
+	.reorder_delay_ns = 4 * NS_PER_MS, .dup_ppm = 100000,
+};
+
+void simt_ping_big(struct simhost *a, const char *dst)
+{
+	assert_int_equal(simt_cmd(a, "ping %s -c 10 -s 4000 -i 0.1", dst), CMD_PENDING);
+	assert_int_equal(simt_wait_done(a, 20000), 0);
+	assert_non_null(strstr(simt_output(a), "10 packets transmitted, 10 received"));
+}
+
+void simt_ping_big_lossy(struct simhost *a, struct sim_segment *seg,
+			 const struct sim_link_params *base, const char *dst)
+{
+	struct sim_link_params lossy = *base;
+
+	lossy.loss_ppm = 100000;
+	sim_segment_set_params(seg, &lossy);
+	assert_int_equal(simt_cmd(a, "ping %s -c 20 -s 4000 -i 0.1", dst), CMD_PENDING);
+	simt_wait_done(a, 30000);
+	simt_run_ms(a->w, 70000);
+	assert_null(strstr(simt_output(a), "20 packets transmitted, 0 received"));
 }
 
 void simt_host_free(struct simhost *h)

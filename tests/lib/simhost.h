@@ -36,6 +36,27 @@ struct simhost *simt_host_up(struct sim_world *w, const char *name, struct sim_s
 int simt_wait_done(struct simhost *h, uint64_t max_ms);
 /* NUD state of neighbour @a in @h's cache, -1 if absent; copies its lladdr if @lladdr. */
 int simt_neigh_state(struct simhost *h, const struct in6_addr *a, uint8_t *lladdr);
+/* simt_neigh_state for @addr given as text: IPv6, or IPv4 (kept as ::ffff:a.b.c.d). */
+int simt_neigh_state_of(struct simhost *h, const char *addr, uint8_t *lladdr);
+/*
+ * NUD once a neighbour is gone (RFC 4861 7.3.3, ARP entries alike): @gone,
+ * whose address @addr @a holds REACHABLE, is detached; after ReachableTime
+ * the entry is STALE, a packet moves it to DELAY or PROBE, and the
+ * unanswered probes remove it or leave it FAILED.
+ */
+void simt_nud_gone(struct simhost *a, struct netdev *gone, const char *addr);
+/* Link parameters under which fragments come in any order, some twice:
+ * jitter, 30% reordered, 10% duplicated. */
+extern const struct sim_link_params simt_rough;
+/* `ping @dst -c 10 -s 4000 -i 0.1` from @a: every reply comes back (20 s at most). */
+void simt_ping_big(struct simhost *a, const char *dst);
+/*
+ * @seg gets @base's parameters and 10% loss; @a pings @dst 20 times with
+ * 4000 bytes, then 70 s pass so every incomplete reassembly times out.
+ * Not every echo was lost.
+ */
+void simt_ping_big_lossy(struct simhost *a, struct sim_segment *seg,
+			 const struct sim_link_params *base, const char *dst);
 /* Frees the host's capture (stack is freed with the world). */
 void simt_host_free(struct simhost *h);
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Hostile ESP from scapy: usagi must drop each bad packet for the right
 # reason (exactly one count under that reason's counter), deliver nothing
-# of it, and keep working.
+# of it, and keep working. This is the IPv6 run; ipsec_hostile4.sh runs
+# this script with FAMILY=4 (the same cases over IPv4, see its picture).
 #
 #   +---------------- ns $K ------------------------------------+
 #   |  kernel tap0 2001:db8:1::1/64 (drops ESP itself: nft)      |
@@ -29,42 +30,41 @@
 # tunnel traffic whose inner source belongs to another gateway's policy
 # (xfrm_spd_in_nomatch), tunnel traffic for which no policy exists
 # (xfrm_in_tunnel_nopol), transport ESP whose source lies in the tunnel
-# policy's prefix (xfrm_spd_in_nomatch); in each case no other IPsec
-# drop counter moves. Positive controls before and after: good
+# policy's prefix (xfrm_spd_in_nomatch), a tunnel payload of the other IP
+# version than its next header names (xfrm_in_bad_inner); in each case no
+# other IPsec drop counter moves. Positive controls before and after: good
 # packets (scapy-built and hand-built) are answered.
 source "$(dirname "$0")/lib/common.sh"
-netns_setup ipsec_hostile
+: "${FAMILY:=6}"
+case $FAMILY in
+6)
+	netns_setup ipsec_hostile
+	KADDR=2001:db8:1::1/64 UADDR=2001:db8:1::2/64 TUN_NET=2001:db8:99::/64
+	;;
+4)
+	netns_setup ipsec_hostile4
+	KADDR=192.0.2.1/24 UADDR=192.0.2.2/24 TUN_NET=198.51.100.0/24
+	;;
+*) fail "FAMILY must be 6 or 4, not '$FAMILY'" ;;
+esac
 "$PY" -c 'import scapy.all, scapy.layers.ipsec, cryptography' 2>/dev/null ||
 	skip "python3-scapy (with python3-cryptography) not installed"
 
 k() { in_ns "$K" "$@"; }
 
-single_tap_setup K tap0 u 2001:db8:1::1/64 <<EOF
-addr add 2001:db8:1::2/64 dev tap0 nodad
-route add 2001:db8:99::/64 via 2001:db8:1::1
+single_tap_setup K tap0 u "$KADDR" <<EOF
+addr add $UADDR dev tap0 nodad
+route add $TUN_NET via ${KADDR%/*}
 service udp-echo 7
 EOF
-help=$(uctl u help)
-[[ $help == *"setkey -f"* ]] || fail "usagi has no setkey command: $help"
-if command -v nft >/dev/null; then
-	k nft -f - <<'EOF'
-table ip6 ipsec_peer {
-	chain in {
-		type filter hook input priority 0;
-		ip6 nexthdr { 50, 51, 108 } drop
-	}
-}
-EOF
-fi
-
-umac=$(mac_of u tap0)
-[ -n "$umac" ] || fail "no MAC in \`link show tap0\`: $(uctl u link show tap0)"
-kmac=$(kmac "$K" tap0)
-out=$(k ping -6 -c 1 -W 2 2001:db8:1::2) || fail "initial ping: $out"
+need_setkey u
+kernel_no_ipsec "$K"
+tap_macs u "$K" tap0
+out=$(k ping -"$FAMILY" -c 1 -W 2 "${UADDR%/*}") || fail "initial ping: $out"
 
 # The SAs and policies, loaded the way a user types them: one `setkey -e`
 # per statement.
-k "$PY" "$NETNS_LIB/ipsec_hostile.py" setkey >"$TMP/hostile.conf"
+k "$PY" "$NETNS_LIB/ipsec_hostile.py" setkey "$FAMILY" >"$TMP/hostile.conf"
 while IFS= read -r st; do
 	out=$(uctl u setkey -e "$st" 2>&1) || fail "setkey -e '$st': $out"
 done <"$TMP/hostile.conf"
@@ -77,7 +77,7 @@ seq=1
 # hostile CASE: runs one case with the next unused sequence numbers; its
 # one-line verdict goes to $v (not a subshell: $seq must advance).
 hostile() {
-	v=$(k timeout 60 "$PY" "$NETNS_LIB/ipsec_hostile.py" "$1" tap0 "$kmac" "$umac" "$seq")
+	v=$(k timeout 60 "$PY" "$NETNS_LIB/ipsec_hostile.py" "$1" tap0 "$kmac" "$umac" "$seq" "$FAMILY")
 	seq=$((seq + 300))   # replay-old uses seq + 200
 }
 # IPsec input drops of every reason (the *_ok counters excluded).
@@ -85,10 +85,12 @@ drops() {
 	uctl u stats | awk '$1 ~ /^(esp_in_|ah_in_|ipcomp_in_|xfrm_in_|xfrm_replay_|xfrm_spd_in_)/ &&
 		$1 !~ /_ok$/ { s += $2 } END { print s + 0 }'
 }
-# drop CASE COUNTER [DECAPS]: the case draws no answer; COUNTER grows by
-# exactly 1 and no other IPsec drop reason grows; nothing reaches the echo
-# service; esp_in_ok grows by DECAPS (0: refused before or at ESP, 1: the
-# policy check after decapsulation refused it).
+# drop CASE COUNTER [DECAPS [IPSEC]]: the case draws no answer; COUNTER
+# grows by exactly 1 and the IPsec drop reasons together by IPSEC (1, the
+# default: COUNTER is one of them and no other grows; 0: IP input dropped
+# it before IPsec saw it); nothing reaches the echo service; esp_in_ok
+# grows by DECAPS (0: refused before or at ESP, 1: the policy check after
+# decapsulation refused it).
 drop() {
 	local d0
 	d0=$(drops)
@@ -96,7 +98,7 @@ drop() {
 	hostile "$1"
 	assert_eq "$1: no answer" "none" "$v"
 	assert_eq "$1: $2" 1 "$(udelta u "$1" "$2")"
-	assert_eq "$1: one drop reason counted" $((d0 + 1)) "$(drops)"
+	assert_eq "$1: IPsec drop reasons counted" $((d0 + ${4:-1})) "$(drops)"
 	assert_eq "$1: decapsulated" "${3:-0}" "$(udelta u "$1" esp_in_ok)"
 	assert_eq "$1: nothing echoed" 0 "$(udelta u "$1" udp_echo_replied)"
 	pass "$1 dropped ($2)"
@@ -141,6 +143,28 @@ drop clear xfrm_spd_in_nomatch
 drop tunnel-wrong-gw xfrm_spd_in_nomatch 1
 drop tunnel-nopolicy xfrm_in_tunnel_nopol 1
 drop transport-in-tunnel-policy xfrm_spd_in_nomatch 1
+drop tunnel-bad-inner xfrm_in_bad_inner 1
+
+if [ "$FAMILY" = 4 ]; then
+	# The IPv4 header around ESP: options and fragmentation are IPv4's own.
+	usnap u ip4
+	hostile ip4-options
+	assert_eq "ESP behind IPv4 options answered" "reply" "$v"
+	hostile ip4-frags
+	assert_eq "ESP in three IPv4 fragments answered" "reply" "$v"
+	assert_eq "ip4-frags: frag4_ok" 1 "$(udelta u ip4 frag4_ok)"
+	assert_eq "IPv4 controls: esp_in_ok" 2 "$(udelta u ip4 esp_in_ok)"
+	assert_eq "IPv4 controls: echoed" 2 "$(udelta u ip4 udp_echo_replied)"
+	pass "positive controls (IPv4 options, IPv4 fragments)"
+	drop ip4-frag-overlap frag4_overlap 0 0
+	drop ip4-ihl-past-len ip4_in_bad_ihl 0 0
+	drop ip4-len-past-frame ip4_in_truncated 0 0
+	drop ip4-bad-csum ip4_in_bad_csum 0 0
+	drop ip4-len-cuts-esp esp_in_truncated
+	# 4in4: decapsulated, then IPv4 input checks the inner header too.
+	drop ip4-tunnel-inner-csum ip4_in_bad_csum 1 0
+	drop ip4-tunnel-inner-len ip4_in_truncated 1 0
+fi
 
 # Still working, both SAs.
 hostile good
@@ -148,4 +172,4 @@ assert_eq "good packet after the hostile ones" "reply" "$v"
 hostile good-tunnel
 assert_eq "tunnel good packet after the hostile ones" "reply" "$v"
 node_alive u || fail "usagi node died"
-echo "ipsec_hostile: all passed"
+echo "$TEST_NAME: all passed"

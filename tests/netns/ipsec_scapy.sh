@@ -50,26 +50,13 @@ route add 198.51.100.0/24 via 192.0.2.1
 service udp-echo 7
 EOF
 
-help=$(uctl u help)
-[[ $help == *"setkey -f"* ]] || fail "usagi has no setkey command: $help"
+need_setkey u
 
 # The kernel has no ESP/AH/IPComp: keep it from answering usagi's packets
 # with ICMP errors (it still sees them; scapy sniffs before netfilter).
-if command -v nft >/dev/null; then
-	k nft -f - <<'EOF'
-table inet ipsec_peer {
-	chain in {
-		type filter hook input priority 0;
-		ip protocol { 50, 51, 108 } drop
-		ip6 nexthdr { 50, 51, 108 } drop
-	}
-}
-EOF
-fi
+kernel_no_ipsec "$K"
 
-umac=$(mac_of u tap0)
-[ -n "$umac" ] || fail "no MAC in \`link show tap0\`: $(uctl u link show tap0)"
-kmac=$(kmac "$K" tap0)
+tap_macs u "$K" tap0
 
 # Both sides learn each other's MAC in clear, before any policy exists.
 out=$(k ping -6 -c 1 -W 2 2001:db8:1::2) || fail "initial ping6: $out"

@@ -34,25 +34,14 @@ addr add 2001:db8:1::2/64 dev tap0 nodad
 addr add 192.0.2.2/24 dev tap0 nodad
 service udp-echo 7007
 EOF
-help=$(uctl u help)
-[[ $help == *"setkey -f"* ]] || fail "usagi has no setkey command: $help"
+need_setkey u
 for a in $(case_py addrs); do
 	case $a in
 	*:*) ip -n "$K" addr add "$a" dev tap0 nodad ;;
 	*) ip -n "$K" addr add "$a" dev tap0 ;;
 	esac
 done
-if command -v nft >/dev/null; then
-	k nft -f - <<'EOF'
-table inet ipsec_peer {
-	chain in {
-		type filter hook input priority 0;
-		ip protocol { 50, 51, 108 } drop
-		ip6 nexthdr { 50, 51, 108 } drop
-	}
-}
-EOF
-fi
+kernel_no_ipsec "$K"
 
 case_py setkey >"$TMP/cases.conf"
 # Two SAs (no traffic) with algorithms Wireshark 4.0 lacks: esp-sa must

@@ -43,40 +43,21 @@ BIN=${USAGI_BIN_DIR:-$(dirname "$USAGI")}
 KEYD=$BIN/netns_keyd
 [ -x "$KEYD" ] || fail "$KEYD not built"
 
-ns_add K
-tap_add "$K" tap0
-tap_add "$K" tap1
-for n in A B; do
-	if [ $n = A ]; then i=0; a=192.0.2.1; else i=1; a=192.0.2.2; fi
-	usagi_start $n <<EOF
-link add tap$i type tap netns $K
-link set tap$i up
-addr add $a/24 dev tap$i nodad
-EOF
-done
-ip -n "$K" link add br0 type bridge forward_delay 0
-in_ns "$K" sysctl -qw net.ipv6.conf.br0.disable_ipv6=1
-for i in 0 1; do
-	ip -n "$K" link set tap$i master br0
-	ip -n "$K" link set tap$i up
-done
-ip -n "$K" link set br0 up
-sk() { local n=$1; shift; timeout 30 "$USAGI" setkey --control "$TMP/$n.ctl" "$@"; }
+bridged_nodes K A=192.0.2.1/24 B=192.0.2.2/24
 
 # In clear first: the bridge works and ARP is done.
 out=$(uctl A ping 192.0.2.2 -c 1 -W 3) || fail "clear ping A -> B: $out"
 
 # Policies only, no SAs: loaded through PF_KEY (usagi setkey -c).
-sk A -c <<'EOF' || fail "setkey -c on A"
-spdadd 192.0.2.1 192.0.2.2 any -P out ipsec esp/transport//require;
-spdadd 192.0.2.2 192.0.2.1 any -P in ipsec esp/transport//require;
+for n in A B; do
+	if [ $n = A ]; then me=1 peer=2; else me=2 peer=1; fi
+	usetkey $n -c <<EOF || fail "setkey -c on $n"
+spdadd 192.0.2.$me 192.0.2.$peer any -P out ipsec esp/transport//require;
+spdadd 192.0.2.$peer 192.0.2.$me any -P in ipsec esp/transport//require;
 EOF
-sk B -c <<'EOF' || fail "setkey -c on B"
-spdadd 192.0.2.2 192.0.2.1 any -P out ipsec esp/transport//require;
-spdadd 192.0.2.1 192.0.2.2 any -P in ipsec esp/transport//require;
-EOF
-assert_eq "no SAs yet on A" "No SAD entries." "$(sk A -D)"
-assert_eq "A's SPD through PF_KEY (out, in, fwd twin)" 3 "$(sk A -DP | grep -c '^	esp/transport//require$')"
+done
+assert_eq "no SAs yet on A" "No SAD entries." "$(usetkey A -D)"
+assert_eq "A's SPD through PF_KEY (out, in, fwd twin)" 3 "$(usetkey A -DP | grep -c '^	esp/transport//require$')"
 
 # The monitor on A, then the daemon.
 usnap A x
@@ -169,7 +150,7 @@ pass "traffic moved from $AB1/$BA1 to $AB2/$BA2 and stayed there"
 
 # What is left, through PF_KEY: the second generation only, on both nodes.
 for n in A B; do
-	d=$(sk $n -D) || fail "setkey -D on $n"
+	d=$(usetkey $n -D) || fail "setkey -D on $n"
 	assert_eq "$n: two SAs left" 2 "$(grep -c 'state=mature' <<<"$d")"
 	for s in "$AB2" "$BA2"; do
 		assert_match "$n: SA $s" "^	esp mode=transport spi=[0-9]+\($s\) reqid=0" "$d"

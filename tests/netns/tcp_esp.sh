@@ -33,27 +33,8 @@ netns_setup tcp_esp
 need_cmd tshark dumpcap
 BYTES=4194304
 
-ns_add K
-tap_add "$K" tap0
-tap_add "$K" tap1
-for n in A B; do
-	if [ $n = A ]; then i=0; a=1; else i=1; a=2; fi
-	usagi_start $n <<EOF
-link add tap$i type tap netns $K
-link set tap$i up
-addr add 2001:db8:1::$a/64 dev tap$i nodad
-addr add 192.0.2.$a/24 dev tap$i nodad
-EOF
-done
-ip -n "$K" link add br0 type bridge forward_delay 0
-in_ns "$K" sysctl -qw net.ipv6.conf.br0.disable_ipv6=1
-for i in 0 1; do
-	ip -n "$K" link set tap$i master br0
-	ip -n "$K" link set tap$i up
-done
-ip -n "$K" link set br0 up
+bridged_nodes K A=2001:db8:1::1/64,192.0.2.1/24 B=2001:db8:1::2/64,192.0.2.2/24
 uctl B service tcp-echo 7 >/dev/null || fail "service tcp-echo on B"
-sk() { local n=$1; shift; timeout 30 "$USAGI" setkey --control "$TMP/$n.ctl" "$@"; }
 key() { local i s=0x; for ((i = 0; i < $1; i++)); do printf -v s '%s%02x' "$s" $(((i * 37 + $1 + $2) & 255)); done; echo "$s"; }
 
 # In clear first: the bridge works, neighbours are resolved.
@@ -67,21 +48,18 @@ add 192.0.2.1 192.0.2.2 esp 0x5003 -m transport -E aes-gcm-16 $(key 20 3);
 add 192.0.2.2 192.0.2.1 esp 0x5004 -m transport -E aes-gcm-16 $(key 20 4);
 EOF
 )
-sk A -c <<EOF || fail "setkey -c on A"
+# Both nodes the same SAs; the policies mirrored (A is ::1 / .1, B ::2 / .2).
+for n in A B; do
+	if [ $n = A ]; then me=1 peer=2; else me=2 peer=1; fi
+	usetkey $n -c <<EOF || fail "setkey -c on $n"
 $sas
-spdadd 2001:db8:1::1 2001:db8:1::2 tcp -P out ipsec esp/transport//require;
-spdadd 2001:db8:1::2 2001:db8:1::1 tcp -P in ipsec esp/transport//require;
-spdadd 192.0.2.1 192.0.2.2 tcp -P out ipsec esp/transport//require;
-spdadd 192.0.2.2 192.0.2.1 tcp -P in ipsec esp/transport//require;
+spdadd 2001:db8:1::$me 2001:db8:1::$peer tcp -P out ipsec esp/transport//require;
+spdadd 2001:db8:1::$peer 2001:db8:1::$me tcp -P in ipsec esp/transport//require;
+spdadd 192.0.2.$me 192.0.2.$peer tcp -P out ipsec esp/transport//require;
+spdadd 192.0.2.$peer 192.0.2.$me tcp -P in ipsec esp/transport//require;
 EOF
-sk B -c <<EOF || fail "setkey -c on B"
-$sas
-spdadd 2001:db8:1::2 2001:db8:1::1 tcp -P out ipsec esp/transport//require;
-spdadd 2001:db8:1::1 2001:db8:1::2 tcp -P in ipsec esp/transport//require;
-spdadd 192.0.2.2 192.0.2.1 tcp -P out ipsec esp/transport//require;
-spdadd 192.0.2.1 192.0.2.2 tcp -P in ipsec esp/transport//require;
-EOF
-assert_eq "four SAs on A" 4 "$(sk A -D | grep -c 'state=mature')"
+done
+assert_eq "four SAs on A" 4 "$(usetkey A -D | grep -c 'state=mature')"
 uctl A ipsec esp-sa "$TMP/esp_sa" >/dev/null || fail "ipsec esp-sa"
 pass "aes-gcm-16 transport SAs and TCP policies on both nodes (PF_KEY)"
 

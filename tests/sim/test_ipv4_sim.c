@@ -28,17 +28,6 @@ static struct in4_ifaddr *addr4_of(struct simhost *h, const char *s)
 	return inet4_lookup(h->st, a);
 }
 
-/* NUD state of IPv4 neighbour @addr in @h's cache (kept as ::ffff:addr), -1 if absent. */
-static int neigh4_state(struct simhost *h, const char *addr, uint8_t *lladdr)
-{
-	struct in6_addr m;
-	uint32_t a;
-
-	assert_int_equal(inet_pton(AF_INET, addr, &a), 1);
-	ip4_to_mapped(&m, a);
-	return simt_neigh_state(h, &m, lladdr);
-}
-
 static void test_arp_nud(void **state)
 {
 	struct sim_world *w = simt_world(11);
@@ -53,15 +42,15 @@ static void test_arp_nud(void **state)
 	assert_int_equal(simt_cmd(b, "addr add 192.0.2.11/24 dev eth0 nodad"), 0);
 	assert_int_equal(simt_cmd(b, "link set eth0 up"), 0);
 	simt_run_ms(w, 1000);
-	assert_int_equal(neigh4_state(a, "192.0.2.11", NULL), -1);
+	assert_int_equal(simt_neigh_state_of(a, "192.0.2.11", NULL), -1);
 
 	/* ARP request from A, reply from B: A's entry holds B's MAC; B learned A from the request. */
 	assert_int_equal(simt_cmd(a, "ping 192.0.2.11 -c 1"), CMD_PENDING);
 	assert_int_equal(simt_wait_done(a, 5000), 0);
 	assert_non_null(strstr(simt_output(a), "1 packets transmitted, 1 received, 0% packet loss"));
-	assert_int_equal(neigh4_state(a, "192.0.2.11", ll), NUD_REACHABLE);
+	assert_int_equal(simt_neigh_state_of(a, "192.0.2.11", ll), NUD_REACHABLE);
 	assert_memory_equal(ll, bmac, 6);
-	assert_int_not_equal(neigh4_state(b, "192.0.2.10", NULL), -1);
+	assert_int_not_equal(simt_neigh_state_of(b, "192.0.2.10", NULL), -1);
 	assert_true(STAT_GET(a->st, arp_tx_request) >= 1);
 	assert_true(STAT_GET(b->st, arp_tx_reply) >= 1);
 	assert_int_equal(simt_cmd(a, "neigh show"), 0);
@@ -70,17 +59,7 @@ static void test_arp_nud(void **state)
 	/* B's cable is pulled: REACHABLE -> STALE after ReachableTime; a packet
 	 * moves it through DELAY to PROBE (unicast ARP requests), and
 	 * unanswered probes end it. */
-	sim_detach(bdev);
-	simt_run_ms(w, 60000);
-	assert_int_equal(neigh4_state(a, "192.0.2.11", NULL), NUD_STALE);
-	assert_int_equal(simt_cmd(a, "ping 192.0.2.11 -c 1 -W 1"), CMD_PENDING);
-	assert_int_equal(simt_wait_done(a, 5000), 1);
-	simt_run_ms(w, 1000);
-	int s = neigh4_state(a, "192.0.2.11", NULL);
-	assert_true(s == NUD_DELAY || s == NUD_PROBE);
-	simt_run_ms(w, 10000);
-	s = neigh4_state(a, "192.0.2.11", NULL);
-	assert_true(s == -1 || s == NUD_FAILED);
+	simt_nud_gone(a, bdev, "192.0.2.11");
 
 	simt_host_free(a); simt_host_free(b);
 	sim_world_free(w);
@@ -89,10 +68,7 @@ static void test_arp_nud(void **state)
 static void test_frag4_reorder_dup_loss(void **state)
 {
 	struct sim_world *w = simt_world(12);
-	struct sim_link_params rough = { .delay_ns = 2 * NS_PER_MS, .jitter_ns = 3 * NS_PER_MS,
-					 .reorder_ppm = 300000, .reorder_delay_ns = 4 * NS_PER_MS,
-					 .dup_ppm = 100000 };
-	struct sim_segment *l1 = sim_segment_new(w, "lan1", &rough);
+	struct sim_segment *l1 = sim_segment_new(w, "lan1", &simt_rough);
 	struct simhost *a = simt_host_up(w, "A", l1, 0x0a);
 	struct simhost *b = simt_host_up(w, "B", l1, 0x0b);
 
@@ -101,9 +77,7 @@ static void test_frag4_reorder_dup_loss(void **state)
 	simt_run_ms(w, 1000);
 	/* 4028-byte datagrams in 3 fragments each way, reordered and duplicated:
 	 * every datagram reassembles, so every reply comes back. */
-	assert_int_equal(simt_cmd(a, "ping 192.0.2.11 -c 10 -s 4000 -i 0.1"), CMD_PENDING);
-	assert_int_equal(simt_wait_done(a, 20000), 0);
-	assert_non_null(strstr(simt_output(a), "10 packets transmitted, 10 received"));
+	simt_ping_big(a, "192.0.2.11");
 	assert_non_null(strstr(simt_output(a), "4008 bytes from 192.0.2.11: icmp_seq=1 ttl=64"));
 	assert_true(STAT_GET(b->st, frag4_ok) >= 10);
 	assert_true(STAT_GET(a->st, frag4_ok) >= 10);
@@ -112,14 +86,8 @@ static void test_frag4_reorder_dup_loss(void **state)
 	assert_int_equal(STAT_GET(a->st, frag4_overlap) + STAT_GET(b->st, frag4_overlap), 0);
 
 	/* With loss, datagrams missing a fragment time out (counted); the rest still work. */
-	struct sim_link_params lossy = rough;
-	lossy.loss_ppm = 100000;
-	sim_segment_set_params(l1, &lossy);
-	assert_int_equal(simt_cmd(a, "ping 192.0.2.11 -c 20 -s 4000 -i 0.1"), CMD_PENDING);
-	simt_wait_done(a, 30000);
-	simt_run_ms(w, 70000);
+	simt_ping_big_lossy(a, l1, &simt_rough, "192.0.2.11");
 	assert_true(STAT_GET(b->st, frag4_timeout) + STAT_GET(a->st, frag4_timeout) > 0);
-	assert_null(strstr(simt_output(a), "20 packets transmitted, 0 received"));
 
 	simt_host_free(a); simt_host_free(b);
 	sim_world_free(w);
@@ -206,7 +174,7 @@ static void test_conflict(void **state)
 	simt_run_ms(w, 1000);
 	assert_int_equal(simt_cmd(d, "ping 192.0.2.5 -c 1"), CMD_PENDING);
 	assert_int_equal(simt_wait_done(d, 5000), 0);
-	assert_int_equal(neigh4_state(d, "192.0.2.5", ll), NUD_REACHABLE);
+	assert_int_equal(simt_neigh_state_of(d, "192.0.2.5", ll), NUD_REACHABLE);
 	assert_memory_equal(ll, amac, 6);
 
 	simt_host_free(a); simt_host_free(c); simt_host_free(d);

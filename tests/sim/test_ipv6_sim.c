@@ -106,15 +106,6 @@ static void test_router_forwarding(void **state)
 	sim_world_free(w);
 }
 
-/* NUD state of @addr in @h's cache, -1 if absent. */
-static int neigh_state(struct simhost *h, const char *addr)
-{
-	struct in6_addr a;
-
-	inet_pton(AF_INET6, addr, &a);
-	return simt_neigh_state(h, &a, NULL);
-}
-
 static void test_nud_neighbour_disappears(void **state)
 {
 	struct sim_world *w = simt_world(3);
@@ -129,21 +120,11 @@ static void test_nud_neighbour_disappears(void **state)
 	simt_run_ms(w, 3000);
 	assert_int_equal(simt_cmd(a, "ping 2001:db8:1::b -c 1"), CMD_PENDING);
 	assert_int_equal(simt_wait_done(a, 5000), 0);
-	assert_int_equal(neigh_state(a, "2001:db8:1::b"), NUD_REACHABLE);
+	assert_int_equal(simt_neigh_state_of(a, "2001:db8:1::b", NULL), NUD_REACHABLE);
 
 	/* B's cable is pulled; after ReachableTime the entry goes STALE, then a
 	 * packet moves it through DELAY and PROBE, and unanswered probes end it. */
-	sim_detach(bdev);
-	simt_run_ms(w, 60000);
-	assert_int_equal(neigh_state(a, "2001:db8:1::b"), NUD_STALE);
-	assert_int_equal(simt_cmd(a, "ping 2001:db8:1::b -c 1 -W 1"), CMD_PENDING);
-	assert_int_equal(simt_wait_done(a, 5000), 1);
-	simt_run_ms(w, 1000);
-	int s = neigh_state(a, "2001:db8:1::b");
-	assert_true(s == NUD_DELAY || s == NUD_PROBE);
-	simt_run_ms(w, 10000);
-	s = neigh_state(a, "2001:db8:1::b");
-	assert_true(s == -1 || s == NUD_FAILED);
+	simt_nud_gone(a, bdev, "2001:db8:1::b");
 
 	simt_host_free(a); simt_host_free(b);
 	sim_world_free(w);
@@ -152,10 +133,7 @@ static void test_nud_neighbour_disappears(void **state)
 static void test_reassembly_loss_reorder(void **state)
 {
 	struct sim_world *w = simt_world(4);
-	struct sim_link_params rough = { .delay_ns = 2 * NS_PER_MS, .jitter_ns = 3 * NS_PER_MS,
-					 .reorder_ppm = 300000, .reorder_delay_ns = 4 * NS_PER_MS,
-					 .dup_ppm = 100000 };
-	struct sim_segment *l1 = sim_segment_new(w, "lan1", &rough);
+	struct sim_segment *l1 = sim_segment_new(w, "lan1", &simt_rough);
 	struct simhost *a = simt_host_up(w, "A", l1, 0x0a);
 	struct simhost *b = simt_host_up(w, "B", l1, 0x0b);
 
@@ -163,23 +141,15 @@ static void test_reassembly_loss_reorder(void **state)
 	assert_int_equal(simt_cmd(b, "addr add 2001:db8:1::b/64 dev eth0 nodad"), 0);
 	simt_run_ms(w, 3000);
 	/* Reordered and duplicated fragments still reassemble: every reply comes back. */
-	assert_int_equal(simt_cmd(a, "ping 2001:db8:1::b -c 10 -s 4000 -i 0.1"), CMD_PENDING);
-	assert_int_equal(simt_wait_done(a, 20000), 0);
-	assert_non_null(strstr(simt_output(a), "10 packets transmitted, 10 received"));
+	simt_ping_big(a, "2001:db8:1::b");
 	/* Both directions reassembled every datagram; duplicates were seen and dropped. */
 	assert_true(STAT_GET(b->st, frag6_ok) >= 10);
 	assert_true(STAT_GET(a->st, frag6_ok) >= 10);
 	assert_true(STAT_GET(a->st, frag6_dup) + STAT_GET(b->st, frag6_dup) > 0);
 
 	/* With loss, lost fragments time out (counted) and the rest still work. */
-	struct sim_link_params lossy = rough;
-	lossy.loss_ppm = 100000;
-	sim_segment_set_params(l1, &lossy);
-	assert_int_equal(simt_cmd(a, "ping 2001:db8:1::b -c 20 -s 4000 -i 0.1"), CMD_PENDING);
-	simt_wait_done(a, 30000);
-	simt_run_ms(w, 70000);
+	simt_ping_big_lossy(a, l1, &simt_rough, "2001:db8:1::b");
 	assert_true(STAT_GET(b->st, frag6_timeout) + STAT_GET(a->st, frag6_timeout) > 0);
-	assert_true(strstr(simt_output(a), "20 packets transmitted, 0 received") == NULL);
 
 	simt_host_free(a); simt_host_free(b);
 	sim_world_free(w);

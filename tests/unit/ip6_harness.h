@@ -16,6 +16,7 @@
 #include "core/stack.h"
 #include "ipv6/addrconf.h"
 #include "ipv6/exthdr.h"
+#include "ipv6/route6.h"
 #include "link/ether.h"
 #include "link/netdev.h"
 #include "proto/ip6.h"
@@ -170,6 +171,25 @@ static void host_init(struct host *h)
 static void host_fini(struct host *h)
 {
 	usagi_stack_free(h->st);
+}
+
+/* A forwarding host_init host: a_far's /48 behind eth1 (MTU 1280, frames into @c1); eth1. */
+static UNUSED struct netdev *fwd_setup(struct host *h, struct cap *c1)
+{
+	struct route6 r = { .plen = 48, .metric = 1024, .proto = RT6_PROTO_STATIC };
+	struct netdev *d1;
+
+	host_init(h);
+	h->st->ip6.all.forwarding = 1;
+	d1 = netdev_create(h->st, "eth1", &cap_ops, c1, NULL);
+	assert_non_null(d1);
+	netdev_set_mtu(d1, 1280);
+	netdev_set_up(d1, true);
+	r.dst = a_far;
+	in6_prefix_mask(&r.dst, 48);
+	r.dev = d1;
+	assert_int_equal(route6_add(h->st, &r), 0);
+	return d1;
 }
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 #include "cmd/cmd_priv.h"
+#include "cmd_capture.h"
 #include "ipv6/addrconf.h"
 #include "ipv6/nd6.h"
 #include "ipv6/route6.h"
@@ -19,8 +20,7 @@
 struct fx {
 	struct stack *st;
 	struct cmd_env env;
-	char *outbuf, *errbuf;
-	size_t outlen, errlen, outoff, erroff;
+	struct cmd_capture cap;
 	char out[262144], err[1024]; /* what the last run printed (`stats`: one line per counter) */
 	int done_rc, done_calls;
 };
@@ -60,12 +60,8 @@ static int setup(void **state)
 	struct usagi_stack_config cfg = { .name = "t", .seed = 1 };
 	struct fx *f = calloc(1, sizeof(*f));
 
-	f->st = usagi_stack_new(&cfg);
-	assert_non_null(f->st);
-	usagi_stack_set_log_level(f->st, 0);
-	f->env.st = f->st;
-	f->env.out = open_memstream(&f->outbuf, &f->outlen);
-	f->env.err = open_memstream(&f->errbuf, &f->errlen);
+	cmd_capture_open(&f->cap, &f->env, &cfg);
+	f->st = f->env.st;
 	f->env.link_create = dummy_create;
 	f->env.ctx = f;
 	f->env.done = on_done;
@@ -78,11 +74,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	cmd_cancel(&f->env);
-	usagi_stack_free(f->st);
-	fclose(f->env.out);
-	fclose(f->env.err);
-	free(f->outbuf);
-	free(f->errbuf);
+	cmd_capture_close(&f->cap, &f->env);
 	free(f);
 	return 0;
 }
@@ -90,21 +82,13 @@ static int teardown(void **state)
 /* Collects what was printed since the last collect. */
 static void collect(struct fx *f)
 {
-	fflush(f->env.out);
-	fflush(f->env.err);
-	snprintf(f->out, sizeof(f->out), "%s", f->outbuf + f->outoff);
-	snprintf(f->err, sizeof(f->err), "%s", f->errbuf + f->erroff);
-	f->outoff = f->outlen;
-	f->erroff = f->errlen;
+	cmd_capture_collect(&f->cap, &f->env, f->out, sizeof(f->out), f->err, sizeof(f->err));
 }
 
 static int run(struct fx *f, const char *line)
 {
-	char buf[512];
-	int rc;
+	int rc = cmd_capture_exec(&f->env, line);
 
-	snprintf(buf, sizeof(buf), "%s", line);
-	rc = cmd_exec_line(&f->env, buf);
 	collect(f);
 	return rc;
 }

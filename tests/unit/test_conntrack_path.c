@@ -67,25 +67,6 @@ static void test_echo_through_hooks(void **state)
 	host_fini(&h);
 }
 
-/* Forwarding host: a_far's /48 behind eth1 (MTU 1280), as test_ip6.c sets it up. */
-static struct netdev *fwd_setup(struct host *h, struct cap *c1)
-{
-	struct route6 r = { .plen = 48, .metric = 1024, .proto = RT6_PROTO_STATIC };
-	struct netdev *d1;
-
-	host_init(h);
-	h->st->ip6.all.forwarding = 1;
-	d1 = netdev_create(h->st, "eth1", &cap_ops, c1, NULL);
-	assert_non_null(d1);
-	netdev_set_mtu(d1, 1280);
-	netdev_set_up(d1, true);
-	r.dst = a_far;
-	in6_prefix_mask(&r.dst, 48);
-	r.dev = d1;
-	assert_int_equal(route6_add(h->st, &r), 0);
-	return d1;
-}
-
 /* Forwarded: PREROUTING, FORWARD, POSTROUTING; the router's own Packet Too Big is RELATED on OUTPUT. */
 static void test_forward_hooks(void **state)
 {

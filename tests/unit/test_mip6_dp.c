@@ -164,6 +164,28 @@ static bool got_from(struct usock *s, const char *msg, const char *from, uint16_
 	       in6_equal(&sa.sin6_addr, &want) && ntohs(sa.sin6_port) == port;
 }
 
+/* @msg sent on @a to [@dst]:@dport arrives on @b from [@src]:@sport. */
+static void udp_passes(struct fx *f, struct usock *a, const char *dst, uint16_t dport,
+		       struct usock *b, const char *msg, const char *src, uint16_t sport)
+{
+	ssize_t n = (ssize_t)strlen(msg);
+
+	assert_int_equal(lab_send_to(a, dst, dport, msg, (size_t)n), n);
+	lab_pump(f->l, 1);
+	assert_true(got_from(b, msg, src, sport));
+}
+
+/* @msg sent on @a to [@dst]:@dport does not arrive on @b. */
+static void udp_lost(struct fx *f, struct usock *a, const char *dst, uint16_t dport,
+		     struct usock *b, const char *msg)
+{
+	ssize_t n = (ssize_t)strlen(msg);
+
+	assert_int_equal(lab_send_to(a, dst, dport, msg, (size_t)n), n);
+	lab_pump(f->l, 1);
+	assert_true(lab_empty(b));
+}
+
 /* The @i-th IPv6 packet on link @k whose first next header is @proto; *len its length. */
 static const uint8_t *pkt6(struct fx *f, int k, uint8_t proto, unsigned i, size_t *len)
 {
@@ -180,6 +202,20 @@ static bool addr_is(const uint8_t *p, const char *s)
 	struct in6_addr a = ad(s);
 
 	return memcmp(p, &a, 16) == 0;
+}
+
+/* pkt6(), asserted present and from @src to @dst (NULL: either not checked). */
+static const uint8_t *pkt6_seen(struct fx *f, int k, uint8_t proto, unsigned i, const char *src,
+				const char *dst, size_t *len)
+{
+	const uint8_t *ip = pkt6(f, k, proto, i, len);
+
+	assert_non_null(ip);
+	if (src)
+		assert_true(addr_is(ip + 8, src));
+	if (dst)
+		assert_true(addr_is(ip + 24, dst));
+	return ip;
 }
 
 /* Upper-layer checksum (UDP or MH) of the @len bytes at @l4 checks out for that pseudo-header. */
@@ -221,6 +257,21 @@ static void inject6(struct fx *f, int to, int k, const char *src, const char *ds
 	lab_pump(f->l, 1);
 }
 
+/*
+ * Route optimisation from the MN to the CN (the MN's binding) and the CN's
+ * binding for @cn_hoa at @cn_coa (NULL: none), and the UDP sockets: *@sm
+ * at [HOA]:7001 on the MN, *@sc at port 7000 on the CN.
+ */
+static void ro_bound(struct fx *f, const char *cn_hoa, const char *cn_coa, struct usock **sm,
+		     struct usock **sc)
+{
+	dp_bind(MN(f), MIP6_DP_MN_RO, HOA, COA, CN);
+	if (cn_hoa)
+		dp_bind(CNS(f), MIP6_DP_CN, cn_hoa, cn_coa, NULL);
+	*sm = udp_at(MN(f), HOA, 7001);
+	*sc = lab_udp_bound(CNS(f), AF_INET6, 7000);
+}
+
 /* UDP 7001 -> 7000 with @msg at @b, checksum over @src/@dst; its length. */
 static size_t mk_udp(uint8_t *b, const char *src, const char *dst, const char *msg)
 {
@@ -254,6 +305,16 @@ static size_t mk_hao(uint8_t *b, uint8_t nxt, const char *home, uint8_t olen)
 	return 24;
 }
 
+/* From the CoA to the CN: the options header @hdr with a HAO (@home, @olen), UDP from @home. */
+static void send_hao(struct fx *f, uint8_t hdr, const char *home, uint8_t olen, const char *msg)
+{
+	uint8_t b[128];
+	size_t n = mk_hao(b, NH_UDP, home, olen);
+
+	n += mk_udp(b + n, home, CN, msg);
+	inject6(f, f->cn, f->k0, COA, CN, hdr, b, n);
+}
+
 static const uint8_t hao_hdr_head[8] = { 0, 2, OPT6_PADN, 2, 0, 0, OPT6_HAO, 16 };
 static const uint8_t rh2_hdr_head[8] = { 0, 2, 2, 1, 0, 0, 0, 0 };
 
@@ -266,20 +327,12 @@ static void test_ro_hao_and_rh2(void **state)
 	const uint8_t *ip;
 	size_t len;
 
-	dp_bind(MN(f), MIP6_DP_MN_RO, HOA, COA, CN);
-	dp_bind(CNS(f), MIP6_DP_CN, HOA, COA, NULL);
-	sm = udp_at(MN(f), HOA, 7001);
-	sc = lab_udp_bound(CNS(f), AF_INET6, 7000);
-	assert_int_equal(lab_send_to(sm, CN, 7000, "ro-hello", 8), 8);
-	lab_pump(f->l, 1);
+	ro_bound(f, HOA, COA, &sm, &sc);
 	/* The correspondent sees the home address as source. */
-	assert_true(got_from(sc, "ro-hello", HOA, 7001));
-	ip = pkt6(f, f->k0, NH_DSTOPTS, 0, &len);
-	assert_non_null(ip);
+	udp_passes(f, sm, CN, 7000, sc, "ro-hello", HOA, 7001);
+	ip = pkt6_seen(f, f->k0, NH_DSTOPTS, 0, COA, CN, &len);
 	assert_int_equal(len, 40 + 24 + 16);
 	assert_int_equal(get_be16(ip + 4), 24 + 16);
-	assert_true(addr_is(ip + 8, COA));
-	assert_true(addr_is(ip + 24, CN));
 	assert_int_equal(ip[40], NH_UDP);
 	assert_memory_equal(ip + 41, hao_hdr_head + 1, 7);
 	assert_true(addr_is(ip + 48, HOA));
@@ -287,14 +340,9 @@ static void test_ro_hao_and_rh2(void **state)
 	assert_true(csum_ok(HOA, CN, NH_UDP, ip + 64, 16));
 	assert_false(csum_ok(COA, CN, NH_UDP, ip + 64, 16));
 
-	assert_int_equal(lab_send_to(sc, HOA, 7001, "ro-reply", 8), 8);
-	lab_pump(f->l, 1);
-	assert_true(got_from(sm, "ro-reply", CN, 7000));
-	ip = pkt6(f, f->k0, NH_ROUTING, 0, &len);
-	assert_non_null(ip);
+	udp_passes(f, sc, HOA, 7001, sm, "ro-reply", CN, 7000);
+	ip = pkt6_seen(f, f->k0, NH_ROUTING, 0, CN, COA, &len);
 	assert_int_equal(len, 40 + 24 + 16);
-	assert_true(addr_is(ip + 8, CN));
-	assert_true(addr_is(ip + 24, COA));
 	assert_int_equal(ip[40], NH_UDP);
 	assert_memory_equal(ip + 41, rh2_hdr_head + 1, 7);
 	assert_true(addr_is(ip + 48, HOA));
@@ -311,9 +359,7 @@ static void test_ro_hao_and_rh2(void **state)
 	/* Bindings gone: plain packets again (the CN's now take the dead router). */
 	assert_int_equal(mip6_dp_del(MN(f), MIP6_DP_MN_RO, AP(HOA),
 				     AP(CN)), 0);
-	assert_int_equal(lab_send_to(sm, CN, 7000, "plain", 5), 5);
-	lab_pump(f->l, 1);
-	assert_true(got_from(sc, "plain", HOA, 7001));
+	udp_passes(f, sm, CN, 7000, sc, "plain", HOA, 7001);
 	assert_int_equal(lab_count(f->l, f->k0, AF_INET6, NH_UDP), 1);
 	assert_int_equal(STAT_GET(MN(f), mip6_dp_hao_out), 1);
 	usagi_close(sm);
@@ -335,13 +381,8 @@ static void test_ro_fragmented(void **state)
 	unsigned nfrag = 0;
 
 	memset(big, 'm', sizeof(big) - 1);
-	dp_bind(MN(f), MIP6_DP_MN_RO, HOA, COA, CN);
-	dp_bind(CNS(f), MIP6_DP_CN, HOA, COA, NULL);
-	sm = udp_at(MN(f), HOA, 7001);
-	sc = lab_udp_bound(CNS(f), AF_INET6, 7000);
-	assert_int_equal(lab_send_to(sm, CN, 7000, big, 3000), 3000);
-	lab_pump(f->l, 1);
-	assert_true(got_from(sc, big, HOA, 7001));
+	ro_bound(f, HOA, COA, &sm, &sc);
+	udp_passes(f, sm, CN, 7000, sc, big, HOA, 7001);
 	for (unsigned i = 0; (ip = pkt6(f, f->k0, NH_DSTOPTS, i, &len)); i++) {
 		assert_true(addr_is(ip + 8, COA));
 		assert_int_equal(ip[40], NH_FRAGMENT);
@@ -354,9 +395,7 @@ static void test_ro_fragmented(void **state)
 	assert_int_equal(STAT_GET(CNS(f), mip6_dp_hao_in), 3);
 	assert_int_equal(STAT_GET(CNS(f), mip6_dp_hao_ok), 1);
 	/* And back: the RH2 is unfragmentable as any routing header. */
-	assert_int_equal(lab_send_to(sc, HOA, 7001, big, 3000), 3000);
-	lab_pump(f->l, 1);
-	assert_true(got_from(sm, big, CN, 7000));
+	udp_passes(f, sc, HOA, 7001, sm, big, CN, 7000);
 	for (nfrag = 0; (ip = pkt6(f, f->k0, NH_ROUTING, nfrag, &len)); nfrag++)
 		assert_int_equal(ip[40], NH_FRAGMENT);
 	assert_int_equal(nfrag, 3);
@@ -390,30 +429,20 @@ static void test_hao_needs_binding(void **state)
 	const uint8_t *ip;
 	size_t len;
 
-	dp_bind(MN(f), MIP6_DP_MN_RO, HOA, COA, CN);
 	/* The CN runs Mobile IPv6, but its binding is for someone else. */
-	dp_bind(CNS(f), MIP6_DP_CN, "2001:db8:1::200", "2001:db8:2::2", NULL);
-	sm = udp_at(MN(f), HOA, 7001);
-	sc = lab_udp_bound(CNS(f), AF_INET6, 7000);
-	assert_int_equal(lab_send_to(sm, CN, 7000, "no-binding", 10), 10);
-	lab_pump(f->l, 1);
-	assert_true(lab_empty(sc));
+	ro_bound(f, "2001:db8:1::200", "2001:db8:2::2", &sm, &sc);
+	udp_lost(f, sm, CN, 7000, sc, "no-binding");
 	assert_int_equal(STAT_GET(CNS(f), mip6_dp_hao_in), 1);
 	assert_int_equal(STAT_GET(CNS(f), mip6_dp_hao_no_binding), 1);
 	/* 9.3.3: a Binding Error status 1 naming the home address, to the care-of address. */
-	ip = pkt6(f, f->k0, NH_MH, 0, &len);
-	assert_non_null(ip);
-	assert_true(addr_is(ip + 8, CN));
-	assert_true(addr_is(ip + 24, COA));
+	ip = pkt6_seen(f, f->k0, NH_MH, 0, CN, COA, &len);
 	assert_int_equal(ip[40 + 2], MH_BE);
 	assert_int_equal(ip[40 + 6], MH_BE_UNKNOWN_HAO);
 	assert_true(addr_is(ip + 40 + 8, HOA));
 	assert_int_equal(STAT_GET(CNS(f), mip6_be_sent), 1);
 	/* A binding for the home address but another care-of address is no better. */
 	dp_bind(CNS(f), MIP6_DP_CN, HOA, "2001:db8:2::3", NULL);
-	assert_int_equal(lab_send_to(sm, CN, 7000, "wrong-coa", 9), 9);
-	lab_pump(f->l, 1);
-	assert_true(lab_empty(sc));
+	udp_lost(f, sm, CN, 7000, sc, "wrong-coa");
 	assert_int_equal(STAT_GET(CNS(f), mip6_dp_hao_no_binding), 2);
 	assert_int_equal(mip6_dp_del(CNS(f), MIP6_DP_CN, AP(HOA), NULL), 0);
 
@@ -422,10 +451,8 @@ static void test_hao_needs_binding(void **state)
 	assert_int_equal(STAT_GET(CNS(f), mip6_dp_hao_bu), 1);
 	assert_int_equal(STAT_GET(CNS(f), mip6_dp_hao_no_binding), 2);
 	/* Asked for explicitly, MH included: CoA source, HAO, checksum over the home address. */
-	ip = pkt6(f, f->k0, NH_DSTOPTS, 2, &len);
-	assert_non_null(ip);
+	ip = pkt6_seen(f, f->k0, NH_DSTOPTS, 2, COA, NULL, &len);
 	assert_int_equal(len, 40 + 24 + 16);
-	assert_true(addr_is(ip + 8, COA));
 	assert_int_equal(ip[40], NH_MH);
 	assert_true(addr_is(ip + 48, HOA));
 	assert_true(csum_ok(HOA, CN, NH_MH, ip + 64, 16));
@@ -461,12 +488,8 @@ static void test_hao_without_mip6(void **state)
 	size_t len;
 
 	assert_null(CNS(f)->mip6);
-	dp_bind(MN(f), MIP6_DP_MN_RO, HOA, COA, CN);
-	sm = udp_at(MN(f), HOA, 7001);
-	sc = lab_udp_bound(CNS(f), AF_INET6, 7000);
-	assert_int_equal(lab_send_to(sm, CN, 7000, "unknown", 7), 7);
-	lab_pump(f->l, 1);
-	assert_true(lab_empty(sc));
+	ro_bound(f, NULL, NULL, &sm, &sc);
+	udp_lost(f, sm, CN, 7000, sc, "unknown");
 	/* An unrecognised option with action bits 11: Parameter Problem code 2 at the option, to the CoA. */
 	assert_int_equal(STAT_GET(CNS(f), ip6_in_opt_unknown_drop), 1);
 	ip = pkt6(f, f->k0, NH_ICMPV6, 0, &len);
@@ -491,9 +514,7 @@ static void test_hao_malformed(void **state)
 	dp_bind(CNS(f), MIP6_DP_CN, HOA, COA, NULL);
 	sc = lab_udp_bound(CNS(f), AF_INET6, 7000);
 	/* Option length 14. */
-	n = mk_hao(b, NH_UDP, HOA, 14);
-	n += mk_udp(b + n, HOA, CN, "x");
-	inject6(f, f->cn, f->k0, COA, CN, NH_DSTOPTS, b, n);
+	send_hao(f, NH_DSTOPTS, HOA, 14, "x");
 	assert_int_equal(STAT_GET(CNS(f), mip6_dp_hao_bad_len), 1);
 	/* Two Home Address options: PadN(4) HAO PadN(6) HAO in one 48-octet header. */
 	mk_hao(b, NH_UDP, HOA, 16);
@@ -504,27 +525,17 @@ static void test_hao_malformed(void **state)
 	inject6(f, f->cn, f->k0, COA, CN, NH_DSTOPTS, b, n);
 	assert_int_equal(STAT_GET(CNS(f), mip6_dp_hao_dup), 1);
 	/* A multicast, a link-local and an IPv4-mapped home address. */
-	n = mk_hao(b, NH_UDP, "ff0e::1", 16);
-	n += mk_udp(b + n, "ff0e::1", CN, "x");
-	inject6(f, f->cn, f->k0, COA, CN, NH_DSTOPTS, b, n);
-	n = mk_hao(b, NH_UDP, "fe80::1", 16);
-	n += mk_udp(b + n, "fe80::1", CN, "x");
-	inject6(f, f->cn, f->k0, COA, CN, NH_DSTOPTS, b, n);
-	n = mk_hao(b, NH_UDP, "::ffff:192.0.2.1", 16);
-	n += mk_udp(b + n, "::ffff:192.0.2.1", CN, "x");
-	inject6(f, f->cn, f->k0, COA, CN, NH_DSTOPTS, b, n);
+	send_hao(f, NH_DSTOPTS, "ff0e::1", 16, "x");
+	send_hao(f, NH_DSTOPTS, "fe80::1", 16, "x");
+	send_hao(f, NH_DSTOPTS, "::ffff:192.0.2.1", 16, "x");
 	assert_int_equal(STAT_GET(CNS(f), mip6_dp_hao_bad_addr), 3);
 	/* In Hop-by-Hop it is an unknown option (action 11). */
-	n = mk_hao(b, NH_UDP, HOA, 16);
-	n += mk_udp(b + n, HOA, CN, "x");
-	inject6(f, f->cn, f->k0, COA, CN, NH_HOPOPTS, b, n);
+	send_hao(f, NH_HOPOPTS, HOA, 16, "x");
 	assert_int_equal(STAT_GET(CNS(f), ip6_in_opt_unknown_drop), 1);
 	assert_true(lab_empty(sc));
 	assert_int_equal(STAT_GET(CNS(f), mip6_dp_hao_in), 1);     /* the first of the two */
 	/* The same, well-formed: delivered from the home address. */
-	n = mk_hao(b, NH_UDP, HOA, 16);
-	n += mk_udp(b + n, HOA, CN, "good");
-	inject6(f, f->cn, f->k0, COA, CN, NH_DSTOPTS, b, n);
+	send_hao(f, NH_DSTOPTS, HOA, 16, "good");
 	assert_true(got_from(sc, "good", HOA, 7001));
 	assert_int_equal(STAT_GET(CNS(f), mip6_dp_hao_in), 2);
 	assert_int_equal(STAT_GET(CNS(f), mip6_dp_hao_ok), 1);
@@ -751,38 +762,26 @@ static void test_reverse_and_forward_tunnel(void **state)
 	dp_bind(HA(f), MIP6_DP_HA, HOA, COA, HA_HOME);
 	sm = udp_at(MN(f), HOA, 7001);
 	sc = lab_udp_bound(CNS(f), AF_INET6, 7000);
-	assert_int_equal(lab_send_to(sm, CN_HOME, 7000, "reverse", 7), 7);
-	lab_pump(f->l, 1);
-	assert_true(got_from(sc, "reverse", HOA, 7001));
+	udp_passes(f, sm, CN_HOME, 7000, sc, "reverse", HOA, 7001);
 	/* On the foreign link: CoA -> HA, next header 41, the whole packet inside. */
-	ip = pkt6(f, f->k0, NH_IPV6, 0, &len);
-	assert_non_null(ip);
+	ip = pkt6_seen(f, f->k0, NH_IPV6, 0, COA, HA_HOME, &len);
 	assert_int_equal(len, 40 + 40 + 15);
 	assert_int_equal(get_be16(ip + 4), 40 + 15);
 	assert_int_equal(ip[7], 64);
-	assert_true(addr_is(ip + 8, COA));
-	assert_true(addr_is(ip + 24, HA_HOME));
 	assert_int_equal(ip[40] >> 4, 6);
 	assert_int_equal(ip[46], NH_UDP);
 	assert_true(addr_is(ip + 48, HOA));
 	assert_true(addr_is(ip + 64, CN_HOME));
 	assert_true(csum_ok(HOA, CN_HOME, NH_UDP, ip + 80, 15));
 	/* On the home link: the inner packet, forwarded (hop limit 63). */
-	ip = pkt6(f, f->k1, NH_UDP, 0, &len);
-	assert_non_null(ip);
+	ip = pkt6_seen(f, f->k1, NH_UDP, 0, HOA, NULL, &len);
 	assert_int_equal(ip[7], 63);
-	assert_true(addr_is(ip + 8, HOA));
 	assert_int_equal(STAT_GET(MN(f), mip6_dp_tnl_out_mn), 1);
 	assert_int_equal(STAT_GET(HA(f), mip6_dp_tnl_in_ha), 1);
 
 	/* Back: CN -> HoA reaches the HA, which tunnels it to the CoA; no Redirect on the home link. */
-	assert_int_equal(lab_send_to(sc, HOA, 7001, "forward", 7), 7);
-	lab_pump(f->l, 1);
-	assert_true(got_from(sm, "forward", CN_HOME, 7000));
-	ip = pkt6(f, f->k0, NH_IPV6, 1, &len);
-	assert_non_null(ip);
-	assert_true(addr_is(ip + 8, HA_HOME));
-	assert_true(addr_is(ip + 24, COA));
+	udp_passes(f, sc, HOA, 7001, sm, "forward", CN_HOME, 7000);
+	ip = pkt6_seen(f, f->k0, NH_IPV6, 1, HA_HOME, COA, &len);
 	assert_int_equal(ip[47], 63);
 	assert_true(addr_is(ip + 48, CN_HOME));
 	assert_true(addr_is(ip + 64, HOA));
@@ -792,9 +791,7 @@ static void test_reverse_and_forward_tunnel(void **state)
 
 	/* The HA's own packet to the home address goes the same way (ip6_finish_output). */
 	sh = lab_udp_bound(HA(f), AF_INET6, 7002);
-	assert_int_equal(lab_send_to(sh, HOA, 7001, "from-ha", 7), 7);
-	lab_pump(f->l, 1);
-	assert_true(got_from(sm, "from-ha", HA_HOME, 7002));
+	udp_passes(f, sh, HOA, 7001, sm, "from-ha", HA_HOME, 7002);
 	assert_int_equal(STAT_GET(HA(f), mip6_dp_tnl_out_ha), 2);
 	assert_int_equal(STAT_GET(MN(f), mip6_dp_tnl_in_mn), 2);
 	/* Nothing for the home address went onto the home link. */
@@ -853,28 +850,17 @@ static void ipsec_with_hao_rh2(struct fx *f, uint8_t proto)
 		lab_pol(st, i ? &mc : &cm, XFRM_DIR_IN, XFRM_ACT_IPSEC, 1, &tm);
 		lab_pol(st, i ? &cm : &mc, XFRM_DIR_OUT, XFRM_ACT_IPSEC, 1, &tm);
 	}
-	dp_bind(MN(f), MIP6_DP_MN_RO, HOA, COA, CN);
-	dp_bind(CNS(f), MIP6_DP_CN, HOA, COA, NULL);
-	sm = udp_at(MN(f), HOA, 7001);
-	sc = lab_udp_bound(CNS(f), AF_INET6, 7000);
-	assert_int_equal(lab_send_to(sm, CN, 7000, "esp-secret-mc", 13), 13);
-	lab_pump(f->l, 1);
-	assert_true(got_from(sc, "esp-secret-mc", HOA, 7001));
-	assert_int_equal(lab_send_to(sc, HOA, 7001, "esp-secret-cm", 13), 13);
-	lab_pump(f->l, 1);
-	assert_true(got_from(sm, "esp-secret-cm", CN, 7000));
+	ro_bound(f, HOA, COA, &sm, &sc);
+	udp_passes(f, sm, CN, 7000, sc, "esp-secret-mc", HOA, 7001);
+	udp_passes(f, sc, HOA, 7001, sm, "esp-secret-cm", CN, 7000);
 	/* AH leaves the payload readable; ESP does not. */
 	assert_int_equal(lab_wire_has(f->l, f->k0, "esp-secret", 10), proto == IPPROTO_AH);
 	/* RFC 6275 6.3/6.4: ESP or AH after the HAO and after the RH2. */
-	ip = pkt6(f, f->k0, NH_DSTOPTS, 0, &len);
-	assert_non_null(ip);
-	assert_true(addr_is(ip + 8, COA));
+	ip = pkt6_seen(f, f->k0, NH_DSTOPTS, 0, COA, NULL, &len);
 	assert_int_equal(ip[40], proto);
 	assert_true(addr_is(ip + 48, HOA));
 	assert_int_equal(get_be32(ip + 64 + (proto == IPPROTO_AH ? 4 : 0)), 0x3001);
-	ip = pkt6(f, f->k0, NH_ROUTING, 0, &len);
-	assert_non_null(ip);
-	assert_true(addr_is(ip + 24, COA));
+	ip = pkt6_seen(f, f->k0, NH_ROUTING, 0, NULL, COA, &len);
 	assert_int_equal(ip[40], proto);
 	assert_true(addr_is(ip + 48, HOA));
 	assert_int_equal(get_be32(ip + 64 + (proto == IPPROTO_AH ? 4 : 0)), 0x3002);

@@ -16,8 +16,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "cmd/cmd_priv.h"
+#include "cmd_capture.h"
+#include "ipsec_lab.h"
 #include "core/stack.h"
-#include "proto/ip4.h"
 #include "setkey/setkey.h"
 
 #define KEY128 "0x00112233445566778899aabbccddeeff"
@@ -26,8 +27,7 @@
 struct fx {
 	struct stack *st;
 	struct cmd_env env;
-	char *outbuf, *errbuf;
-	size_t outlen, errlen, outoff, erroff;
+	struct cmd_capture cap;
 	char out[16384], err[2048];
 };
 
@@ -36,12 +36,8 @@ static int setup(void **state)
 	struct usagi_stack_config cfg = { .name = "sk", .seed = 3, .now = 5 * NS_PER_SEC };
 	struct fx *f = calloc(1, sizeof(*f));
 
-	f->st = usagi_stack_new(&cfg);
-	assert_non_null(f->st);
-	usagi_stack_set_log_level(f->st, 0);
-	f->env.st = f->st;
-	f->env.out = open_memstream(&f->outbuf, &f->outlen);
-	f->env.err = open_memstream(&f->errbuf, &f->errlen);
+	cmd_capture_open(&f->cap, &f->env, &cfg);
+	f->st = f->env.st;
 	*state = f;
 	return 0;
 }
@@ -50,23 +46,14 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	usagi_stack_free(f->st);
-	fclose(f->env.out);
-	fclose(f->env.err);
-	free(f->outbuf);
-	free(f->errbuf);
+	cmd_capture_close(&f->cap, &f->env);
 	free(f);
 	return 0;
 }
 
 static void collect(struct fx *f)
 {
-	fflush(f->env.out);
-	fflush(f->env.err);
-	snprintf(f->out, sizeof(f->out), "%s", f->outbuf + f->outoff);
-	snprintf(f->err, sizeof(f->err), "%s", f->errbuf + f->erroff);
-	f->outoff = f->outlen;
-	f->erroff = f->errlen;
+	cmd_capture_collect(&f->cap, &f->env, f->out, sizeof(f->out), f->err, sizeof(f->err));
 }
 
 /* Runs setkey text on the stack; returns setkey_run's status. */
@@ -85,27 +72,16 @@ static int sk(struct fx *f, const char *text)
 
 static int cmd(struct fx *f, const char *line)
 {
-	char buf[2048];
-	int rc;
+	int rc = cmd_capture_exec(&f->env, line);
 
-	snprintf(buf, sizeof(buf), "%s", line);
-	rc = cmd_exec_line(&f->env, buf);
 	collect(f);
 	return rc;
 }
 
+/* An address as the SAD keeps it: IPv6, or IPv4 as ::ffff:a.b.c.d. */
 static struct in6_addr a6(const char *s)
 {
-	struct in6_addr a;
-	uint32_t v4;
-
-	if (strchr(s, ':')) {
-		assert_int_equal(inet_pton(AF_INET6, s, &a), 1);
-	} else {
-		assert_int_equal(inet_pton(AF_INET, s, &v4), 1);
-		ip4_to_mapped(&a, v4);
-	}
-	return a;
+	return lab_addr(s, NULL);
 }
 
 static bool addr_is(const struct in6_addr *a, const char *s)

@@ -7,6 +7,9 @@
 #   single_tap_setup VAR IF NAME KADDR... <<EOF ... EOF  # ns_add + tap_add + usagi_start + kernel side
 #   usagi_start NAME <<EOF ... EOF  # runs `usagi node` with that config, waits for its control socket
 #   uctl NAME CMD...              # `usagi ctl` to that node
+#   bridged_nodes VAR NODE=ADDRS...  # several nodes on TAPs bridged in one namespace
+#   kernel_no_ipsec NS, usetkey NODE ARGS...  # IPsec tests: the kernel drops ESP/AH/IPComp; PF_KEY setkey
+#   need_setkey NODE, tap_macs NODE NS IF     # IPsec tests: setkey present; $umac/$kmac for scapy
 #
 # Everything the test creates (namespaces, processes, files) is removed by
 # the EXIT trap, also on failure; on failure the node logs are printed.
@@ -268,3 +271,72 @@ udelta() {
 		fail "counter $3 not in \`stats\` of $1"
 	echo $(($(ustat "$1" "$3") - before))
 }
+
+# ---- IPsec helpers (ipsec_*.sh, tcp_esp.sh, pfkey_keyd.sh) ----
+
+# kernel_no_ipsec NS: the kernel in NS drops ESP, AH and IPComp (both
+# families) on input. It holds no SAs and would answer usagi's packets
+# with ICMP errors; scapy and dumpcap still see them (they capture before
+# netfilter). Without nft the kernel's errors are only noise.
+kernel_no_ipsec() {
+	command -v nft >/dev/null || return 0
+	in_ns "$1" nft -f - <<'NFT'
+table inet ipsec_peer {
+	chain in {
+		type filter hook input priority 0;
+		ip protocol { 50, 51, 108 } drop
+		ip6 nexthdr { 50, 51, 108 } drop
+	}
+}
+NFT
+}
+
+# bridged_nodes VAR NODE=ADDR[,ADDR]...: namespace VAR (ns_add) with a
+# bridge br0 that only carries frames (no addresses, IPv6 off), and per
+# argument a usagi node NODE on its own TAP (tap0, tap1, ... in argument
+# order) with ADDRs on it (nodad); the TAPs join br0 and come up after the
+# nodes attached (INTEROP.md).
+bridged_nodes() {
+	local _bn_var=$1 _bn_ns _bn_arg _bn_node _bn_a _bn_i=0 _bn_j
+	shift
+	ns_add "$_bn_var"
+	_bn_ns=${!_bn_var}
+	for _bn_arg in "$@"; do
+		_bn_node=${_bn_arg%%=*}
+		_bn_arg=${_bn_arg#*=}
+		tap_add "$_bn_ns" "tap$_bn_i"
+		{
+			printf 'link add tap%d type tap netns %s\nlink set tap%d up\n' "$_bn_i" "$_bn_ns" "$_bn_i"
+			for _bn_a in ${_bn_arg//,/ }; do
+				printf 'addr add %s dev tap%d nodad\n' "$_bn_a" "$_bn_i"
+			done
+		} >"$TMP/$_bn_node.conf.in"
+		usagi_start "$_bn_node" <"$TMP/$_bn_node.conf.in"
+		_bn_i=$((_bn_i + 1))
+	done
+	ip -n "$_bn_ns" link add br0 type bridge forward_delay 0
+	in_ns "$_bn_ns" sysctl -qw net.ipv6.conf.br0.disable_ipv6=1
+	for ((_bn_j = 0; _bn_j < _bn_i; _bn_j++)); do
+		ip -n "$_bn_ns" link set "tap$_bn_j" master br0
+		ip -n "$_bn_ns" link set "tap$_bn_j" up
+	done
+	ip -n "$_bn_ns" link set br0 up
+}
+
+# need_setkey NODE: fails unless NODE's usagi has the setkey command.
+need_setkey() {
+	local help
+	help=$(uctl "$1" help)
+	[[ $help == *"setkey -f"* ]] || fail "usagi has no setkey command: $help"
+}
+
+# tap_macs NODE NS IF: umac := NODE's MAC on IF (fails if none shown),
+# kmac := the kernel's MAC of IF in NS, for scapy's frames between them.
+tap_macs() {
+	umac=$(mac_of "$1" "$3")
+	[ -n "$umac" ] || fail "no MAC in \`link show $3\`: $(uctl "$1" link show "$3")"
+	kmac=$(kmac "$2" "$3")
+}
+
+# usetkey NODE ARGS...: `usagi setkey` over NODE's PF_KEY socket (bounded at 30 s).
+usetkey() { local n=$1; shift; timeout 30 "$USAGI" setkey --control "$TMP/$n.ctl" "$@"; }
