@@ -80,8 +80,13 @@ int usagi_sock_error(struct usock *s);
  * IPV6_MULTICAST_HOPS, IPV6_MULTICAST_IF, IPV6_DONTFRAG, IPV6_TCLASS, IP_TTL, IP_MULTICAST_TTL,
  * IP_TOS, IP_MTU_DISCOVER (IP_PMTUDISC_DO: DF, -EMSGSIZE rather than fragment), SO_RCVBUF,
  * SO_BROADCAST (needed to send to a broadcast address: -EACCES without); stream sockets also
- * SO_SNDBUF, SO_KEEPALIVE, TCP_NODELAY, TCP_MAXSEG (before connect/listen). */
+ * SO_SNDBUF, SO_KEEPALIVE, TCP_NODELAY, TCP_MAXSEG (before connect/listen), SO_REUSEADDR (a bind
+ * may take a port that only TIME-WAIT connections hold), SO_LINGER (l_onoff with l_linger 0: close
+ * aborts with RST; a positive l_linger is kept, but close never blocks: it stays graceful). */
 int usagi_setsockopt(struct usock *s, int level, int name, const void *val, socklen_t len);
+/* SO_REUSEADDR (int), SO_LINGER (struct linger); *@len in: room at @val, out: size written.
+ * 0, -EFAULT, -EINVAL (too short), -ENOPROTOOPT. */
+int usagi_getsockopt(struct usock *s, int level, int name, void *val, socklen_t *len);
 int usagi_getsockname(struct usock *s, struct sockaddr *addr, socklen_t *len);
 /* @cb runs (from stack processing) whenever a datagram is queued, or a stream socket's events change. */
 void usagi_sock_set_callback(struct usock *s, usagi_sock_cb cb, void *ctx);

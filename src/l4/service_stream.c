@@ -227,4 +227,5 @@ void service_show(struct stack *st, FILE *out)
 
 	dlist_for_each_safe(pos, tmp, &st->sk.streams)
 		stream_show_one(st, dlist_entry(pos, struct stream, node), out);
+	tcp_service_show(st, out);
 }

@@ -13,6 +13,7 @@
 
 #include "core/stack.h"
 #include "usagi/socket.h"
+#include <stdio.h>
 
 #define SOCK_HASH_BITS 8
 #define SOCK_HASH_SIZE (1u << SOCK_HASH_BITS)
@@ -72,6 +73,9 @@ struct usock {
 
 	struct tcb *tcb;           /* SOCK_STREAM: the connection (l4/tcp.h), NULL otherwise */
 	unsigned sndbuf;           /* SO_SNDBUF, 0 = default */
+	bool reuseaddr;            /* SO_REUSEADDR: bind past TIME-WAIT connections (TCP) */
+	bool linger_on;            /* SO_LINGER l_onoff; with linger_s 0 close aborts (RST) */
+	int linger_s;              /* SO_LINGER l_linger, seconds (stored; close never blocks) */
 };
 
 /* Per-datagram receive metadata, kept in pkt->cb while the datagram is queued. */
@@ -130,6 +134,15 @@ int sockaddr_local_ifindex(struct stack *st, const struct sockaddr_in6 *sin, boo
 /* sockopt.c */
 /* Leaves every group @s joined (interfaces already gone are skipped). */
 void sock_leave_all(struct usock *s);
+
+/* tcp_sock.c: SOL_SOCKET options of sockopt.c's tables (set and get; 0 or -errno). */
+int sock_opt_reuseaddr(struct usock *s, const void *val, socklen_t len);
+int sock_opt_linger(struct usock *s, const void *val, socklen_t len);
+int sock_get_reuseaddr(struct usock *s, void *val, socklen_t *len);
+int sock_get_linger(struct usock *s, void *val, socklen_t *len);
+
+/* tcp_service.c: `service show` lines of tcp-echo, tcp-discard (and their connections), tcp-send. */
+void tcp_service_show(struct stack *st, FILE *out);
 
 /* udp.c */
 int udp_bind_port(struct usock *s, const struct in6_addr *addr, uint16_t port, int ifindex);

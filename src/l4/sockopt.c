@@ -1,7 +1,8 @@
 /*
  * usagi_setsockopt: the IPv6 socket options of RFC 3493 5 and RFC 3542, the
  * IPv4 ones Linux offers datagram sockets (IP_TTL, IP_TOS, IP_MTU_DISCOVER,
- * IP_MULTICAST_TTL), SO_RCVBUF and SO_BROADCAST.
+ * IP_MULTICAST_TTL), SO_RCVBUF and SO_BROADCAST; the stream socket options
+ * (tcp_sock.c); usagi_getsockopt for the options that can be read back.
  */
 #include "l4/sock.h"
 #include "l4/tcp.h"
@@ -269,6 +270,8 @@ static const struct {
 	{ SOL_SOCKET, SO_BROADCAST, set_broadcast },
 	{ SOL_SOCKET, SO_SNDBUF, sock_opt_sndbuf },
 	{ SOL_SOCKET, SO_KEEPALIVE, tcp_opt_keepalive },
+	{ SOL_SOCKET, SO_REUSEADDR, sock_opt_reuseaddr },
+	{ SOL_SOCKET, SO_LINGER, sock_opt_linger },
 	{ IPPROTO_TCP, TCP_NODELAY, tcp_opt_nodelay },
 	{ IPPROTO_TCP, TCP_MAXSEG, tcp_opt_maxseg },
 	{ IPPROTO_TCP, TCP_CONGESTION, tcp_opt_congestion },
@@ -282,6 +285,24 @@ int usagi_setsockopt(struct usock *s, int level, int name, const void *val, sock
 	for (size_t i = 0; i < ARRAY_SIZE(sockopts); i++)
 		if (sockopts[i].level == level && sockopts[i].name == name)
 			return sockopts[i].set(s, val, len);
+	return -ENOPROTOOPT;
+}
+
+static const struct {
+	int level, name;
+	int (*get)(struct usock *s, void *val, socklen_t *len);
+} sockopts_get[] = {
+	{ SOL_SOCKET, SO_REUSEADDR, sock_get_reuseaddr },
+	{ SOL_SOCKET, SO_LINGER, sock_get_linger },
+};
+
+int usagi_getsockopt(struct usock *s, int level, int name, void *val, socklen_t *len)
+{
+	if (!val || !len)
+		return -EFAULT;
+	for (size_t i = 0; i < ARRAY_SIZE(sockopts_get); i++)
+		if (sockopts_get[i].level == level && sockopts_get[i].name == name)
+			return sockopts_get[i].get(s, val, len);
 	return -ENOPROTOOPT;
 }
 

@@ -53,6 +53,7 @@ int tcp_init(struct stack *st)
 		return -ENOMEM;
 	dlist_init(&ts->all);
 	dlist_init(&ts->senders);
+	dlist_init(&ts->services);
 	for (unsigned i = 0; i < TCP_HASH_SIZE; i++) {
 		dlist_init(&ts->bhash[i]);
 		dlist_init(&ts->ehash[i]);
@@ -93,6 +94,7 @@ static void tcb_free(struct tcb *t)
 	tcp_ring_free(&t->snd);
 	tcp_ring_free(&t->rcv);
 	pkt_free_chain(t->ooo);
+	free(t->sacked);
 	free(t);
 }
 
@@ -107,6 +109,10 @@ void tcp_fini(struct stack *st)
 		tcb_free(dlist_entry(pos, struct tcb, all));
 	/* Their sockets are closed already (sock_fini). */
 	dlist_for_each_safe(pos, tmp, &ts->senders) {
+		dlist_del(pos);
+		free(pos);
+	}
+	dlist_for_each_safe(pos, tmp, &ts->services) {
 		dlist_del(pos);
 		free(pos);
 	}

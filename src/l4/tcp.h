@@ -81,6 +81,11 @@ size_t tcp_build_opts(uint8_t *b, const struct tcp_opts *o, bool syn);
 int tcp_push_hdr(struct pkt *p, const struct tcp_seg *seg);
 /* Checksum of the segment at data over the IPv6 (or, for mapped addresses, IPv4) pseudo-header. */
 bool tcp_csum_ok(const struct in6_addr *src, const struct in6_addr *dst, const struct pkt *p);
+/*
+ * RFC 2883 4: true if the first SACK block of @seg (an ACK) is a D-SACK, a
+ * duplicate the peer received: below SEG.ACK or inside the second block.
+ */
+bool tcp_sack_is_dsack(const struct tcp_seg *seg);
 
 /* tcp_cc.c: congestion control (RFC 5681), one ops table per algorithm. */
 struct tcb;
@@ -95,14 +100,59 @@ struct tcp_cc_ops {
 extern const struct tcp_cc_ops tcp_newreno, tcp_cubic;
 /* The algorithm named @name ("newreno", "reno", "cubic"), or NULL. */
 const struct tcp_cc_ops *tcp_cc_find(const char *name);
+/* tcp_hystart.c: HyStart++ (RFC 9406). */
+#define TCP_HS_MIN_RTT_THRESH (4 * NS_PER_MS)
+#define TCP_HS_MAX_RTT_THRESH (16 * NS_PER_MS)
+#define TCP_HS_MIN_RTT_DIVISOR 8
+#define TCP_HS_N_RTT_SAMPLE 8
+#define TCP_HS_CSS_GROWTH_DIVISOR 4
+#define TCP_HS_CSS_ROUNDS 5
+#define TCP_HS_L 8                 /* segments per ACK at most: no pacing */
+/* Starts HyStart++ for a new connection's slow start (unless tcp_state.hystart_off). */
+void tcp_hystart_init(struct tcb *t);
+/* Notes the RTT sample (ns) of the ACK being processed. */
+void tcp_hystart_rtt(struct tcb *t, uint64_t rtt);
+/* A loss (fast retransmit or RTO): HyStart++ is over for this connection (RFC 9406 4.2, 4.3). */
+void tcp_hystart_stop(struct tcb *t);
+/*
+ * Slow start under HyStart++ for an ACK of @acked new octets (cwnd <
+ * ssthresh, t->hs.on): grows cwnd by min(acked, L SMSS), or a quarter of
+ * that in CSS; tracks rounds and their least RTT; moves to CSS when the
+ * RTT rose by RttThresh, back to slow start if CSS was spurious, and to
+ * congestion avoidance (ssthresh = cwnd) after CSS_ROUNDS rounds.
+ */
+void tcp_hystart_ack(struct tcb *t, uint32_t acked);
+/* RttThresh (RFC 9406 4.2) for the last round's least RTT @last_min (ns). */
+uint64_t tcp_hystart_thresh(uint64_t last_min);
+
 /* tcp_cubic.c: W_cubic(t) = C (t - K)^3 + W_max (RFC 9438 4.2), segments and seconds. */
 double tcp_cubic_w(double w_max, double k, double t);
 
 /*
  * Scoreboard blocks: a burst of losses leaves one hole per lost segment,
- * and blocks the board forgets count as in flight in RFC 6675's pipe.
+ * and blocks the board forgets count as in flight in RFC 6675's pipe. The
+ * board is allocated when the first SACK arrives and grows up to
+ * tcp_sack_cap() blocks: TCP_SACK_BOARD, or as many as the send buffer can
+ * hold holes (one per two full segments) if that is more.
  */
 #define TCP_SACK_BOARD 128
+
+/*
+ * RFC 9406 HyStart++ in a connection's initial slow start (tcp_hystart.c):
+ * rounds of one window each, the least RTT of this round and the last,
+ * and Conservative Slow Start (CSS) once the RTT has grown.
+ */
+struct tcp_hystart {
+	bool on;                   /* running: initial slow start, no loss yet */
+	bool css;                  /* in CSS */
+	bool round_set;            /* window_end is valid */
+	uint8_t css_rounds;        /* rounds ended in CSS */
+	uint32_t window_end;       /* a round ends when SND.UNA reaches it (SND.NXT at its start) */
+	uint32_t samples;          /* rttSampleCount */
+	uint64_t last_min, cur_min; /* lastRoundMinRTT, currentRoundMinRTT (ns, UINT64_MAX = none) */
+	uint64_t css_baseline;     /* cssBaselineMinRtt */
+	uint64_t sample;           /* RTT sample of the ACK being processed (0: none) */
+};
 
 /* A byte ring: the send buffer (from SND.UNA) and the receive buffer (to RCV.NXT). */
 struct tcp_ring {
@@ -120,6 +170,7 @@ struct tcb {
 	struct tcb *listener;      /* children until accepted */
 	struct dlist children;     /* listener: every child not accepted yet */
 	unsigned backlog, nchildren;
+	uint64_t cookie_until;     /* listener: its cookies may come back until then (0: none sent) */
 
 	enum tcp_cstate state;
 	struct in6_addr laddr, faddr;
@@ -147,6 +198,8 @@ struct tcb {
 	struct pkt *ooo;           /* out-of-order segments, sorted, trimmed, data = payload */
 	unsigned ooo_count;
 	struct tcp_sack_block last_ooo; /* RFC 2018 4: the block reported first */
+	struct tcp_sack_block dsack;    /* RFC 2883: a duplicate, reported first in the next ACK */
+	bool dsack_pending;
 
 	/* RFC 6298 */
 	uint64_t srtt, rttvar, rto;
@@ -161,9 +214,11 @@ struct tcb {
 	unsigned dupacks;
 	bool in_recovery;
 	uint64_t cc_priv[8];       /* the algorithm's own state (tcp_cubic.c) */
-	struct tcp_sack_block sacked[TCP_SACK_BOARD]; /* tcp_sack.c: peer's SACKs above SND.UNA */
-	uint16_t nsacked;
+	struct tcp_hystart hs;     /* RFC 9406, for either algorithm's slow start */
+	struct tcp_sack_block *sacked; /* tcp_sack.c: peer's SACKs above SND.UNA (heap, sack_cap) */
+	uint16_t nsacked, sack_cap;
 	uint32_t high_rxt;         /* RFC 6675 HighRxt: retransmitted up to here in this recovery */
+	uint32_t rxt_mark;         /* HighData when this recovery's latest retransmission left */
 	uint32_t rescue_rxt;       /* RFC 6675 RescueRxt, valid if rescue_set */
 	bool rescue_set;
 
@@ -197,6 +252,7 @@ struct tcp_state {
 	unsigned keepcnt, syn_retries, data_retries;
 	uint32_t rcvbuf, sndbuf;   /* defaults of new connections */
 	const struct tcp_cc_ops *cc_default;
+	bool hystart_off;          /* new connections slow-start without HyStart++ (RFC 9406; on by default) */
 	/* RFC 5961 7: challenge ACKs per second, all connections together. */
 	uint32_t challenge_limit, challenge_count;
 	uint64_t challenge_epoch;
@@ -206,6 +262,7 @@ struct tcp_state {
 	unsigned depth;            /* > 0 while input or timers run: no reaping */
 	bool stopping;             /* stack going away: send nothing */
 	struct dlist senders;      /* tcp_service.c: `service tcp-send` contexts */
+	struct dlist services;     /* tcp_service.c: `service tcp-echo` / `tcp-discard` listeners */
 };
 
 /* tcp.c */
@@ -281,6 +338,8 @@ void tcp_mtu_reduced(struct tcb *t);
 void tcp_challenge_ack(struct tcb *t);
 
 /* tcp_cookie.c: SYN cookies (RFC 4987 3.6). */
+/* A cookie is good in its 64 s period and the next: at most this long after it was sent. */
+#define TCP_COOKIE_LIFE_NS (128 * NS_PER_SEC)
 /* The ISN of a stateless SYN-ACK; *used_mss = the largest cookie MSS <= @mss. */
 uint32_t tcp_cookie_make(struct stack *st, const struct in6_addr *la, uint16_t lp,
 			 const struct in6_addr *fa, uint16_t fp, uint32_t peer_isn, uint16_t mss,
@@ -305,8 +364,10 @@ int tcp_cookie_check(struct stack *st, const struct in6_addr *la, uint16_t lp,
 #define TCP_DUPTHRESH 3
 /* Prunes the board to above @una (the ACK's new SND.UNA) and adds @seg's blocks. */
 void tcp_sack_update(struct tcb *t, const struct tcp_seg *seg, uint32_t una);
-/* Empties the board (after a timeout) and resets HighRxt to SND.UNA. */
+/* Empties the board (after a timeout) and resets HighRxt to SND.UNA; frees its memory. */
 void tcp_sack_clear(struct tcb *t);
+/* The most blocks @t's board may hold (TCP_SACK_BOARD, more for a large send buffer). */
+unsigned tcp_sack_cap(const struct tcb *t);
 /* SACKed octets above SND.UNA. */
 uint32_t tcp_sack_total(const struct tcb *t);
 /* SACKed octets in [SND.UNA, @seq). */
@@ -329,6 +390,13 @@ bool tcp_sack_rescue(struct tcb *t, uint32_t mss, uint32_t data_end, uint32_t *s
  * there to the next SACKed block (UINT32_MAX if none).
  */
 uint32_t tcp_sack_skip(const struct tcb *t, uint32_t *seq);
+/*
+ * A retransmission lost again: more than (DupThresh - 1) SMSS sent after
+ * the latest retransmission (above rxt_mark) are SACKed while the hole at
+ * SND.UNA, retransmitted, is not. Then HighRxt goes back to SND.UNA so
+ * NextSeg rule 1 sends the holes still missing again; true if so.
+ */
+bool tcp_sack_rxt_lost(struct tcb *t);
 /* tcp_output.c: retransmits [@seq, @seq + @len) (within the send ring). */
 void tcp_retransmit_at(struct tcb *t, uint32_t seq, uint32_t len);
 /* RFC 6675 5 (4): enters SACK loss recovery and retransmits the first hole. */

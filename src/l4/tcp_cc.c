@@ -14,6 +14,7 @@ static void reno_init(struct tcb *t)
 	t->cwnd = mss > 2190 ? 2 * mss : (mss > 1095 ? 3 * mss : 4 * mss);
 	t->ssthresh = 0xffffffffu;   /* RFC 5681 3.1: arbitrarily high */
 	t->bytes_acked = 0;
+	tcp_hystart_init(t);
 }
 
 /* RFC 5681 3.1 (4): half the flight size, at least two segments. */
@@ -21,11 +22,14 @@ static uint32_t reno_ssthresh(struct tcb *t)
 {
 	uint32_t flight = t->snd_max - t->snd_una;
 
+	tcp_hystart_stop(t);
 	return MAX(flight / 2, 2u * t->mss);
 }
 
 /*
- * Slow start with appropriate byte counting (RFC 3465 2.2, L = 2*SMSS): an
+ * The initial slow start is HyStart++'s (tcp_hystart.c, RFC 9406) unless
+ * turned off; otherwise, and after an RTO,
+ * slow start with appropriate byte counting (RFC 3465 2.2, L = 2*SMSS): an
  * ACK covering two segments (a delayed-ACK receiver, RFC 5681 4.2) grows
  * cwnd by both, so slow start doubles per RTT instead of growing 1.5x.
  * RFC 3465 2.3: L = 1*SMSS in the slow start after an RTO (until the data
@@ -37,6 +41,10 @@ static void reno_cong_avoid(struct tcb *t, uint32_t acked)
 	if (t->cwnd < t->ssthresh) {
 		uint32_t l = SEQ_LT(t->snd_una, t->recover) ? 1u : 2u;
 
+		if (t->hs.on) {
+			tcp_hystart_ack(t, acked);   /* the initial slow start: RFC 9406 */
+			return;
+		}
 		t->cwnd += MIN(acked, l * t->mss);
 		return;
 	}

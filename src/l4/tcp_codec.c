@@ -223,3 +223,15 @@ bool tcp_csum_ok(const struct in6_addr *src, const struct in6_addr *dst, const s
 	/* Summing a correct segment gives -0 (RFC 1071); either fold of it is fine. */
 	return csum_fold(csum_partial(p->data, p->len, sum)) == 0;
 }
+
+bool tcp_sack_is_dsack(const struct tcp_seg *seg)
+{
+	const struct tcp_sack_block *b = seg->o.sack;
+
+	if (!(seg->flags & TCP_F_ACK) || seg->o.nsack == 0 || !SEQ_LT(b[0].left, b[0].right))
+		return false;
+	/* RFC 2883 4, 5: a duplicate already acknowledged, or inside the block reported next. */
+	if (SEQ_LEQ(b[0].right, seg->ack))
+		return true;
+	return seg->o.nsack > 1 && SEQ_GEQ(b[0].left, b[1].left) && SEQ_LEQ(b[0].right, b[1].right);
+}

@@ -47,6 +47,7 @@ static uint32_t cubic_ssthresh(struct tcb *t)
 		c->w_max = cwnd * (1 + CUBIC_BETA) / 2;   /* fast convergence */
 	c->w_last_max = cwnd;
 	c->epoch_start = 0;
+	tcp_hystart_stop(t);
 	return MAX((uint32_t)(t->cwnd * CUBIC_BETA), 2u * t->mss);
 }
 

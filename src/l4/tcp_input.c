@@ -170,8 +170,12 @@ static bool cookie_ack(struct tcb *l, struct pkt *p, struct tcp_seg *seg,
 	uint16_t mss;
 	struct tcb *c;
 
-	if (!st->sk.tcp->syncookies || (seg->flags & TCP_F_SYN) ||
-	    tcp_cookie_check(st, dst, seg->dport, src, seg->sport, seg->seq - 1, seg->ack - 1, &mss) < 0 ||
+	/* Cookies are checked only while this listener's could come back (as Linux): any other
+	 * ACK is an old connection's or a stranger's, not a cookie failure. */
+	if (!st->sk.tcp->syncookies || !l->cookie_until || st->now > l->cookie_until ||
+	    (seg->flags & TCP_F_SYN))
+		return false;
+	if (tcp_cookie_check(st, dst, seg->dport, src, seg->sport, seg->seq - 1, seg->ack - 1, &mss) < 0 ||
 	    (seg->o.ts_ok && tcp_cookie_ts_decode(ts_clock, seg->o.tsecr, &o) < 0)) {
 		STAT_INC(st, tcp_syncookies_bad);
 		return false;
@@ -217,6 +221,7 @@ static void listen_full(struct tcb *l, const struct pkt *p, const struct tcp_seg
 	if (seg->o.mss_ok && seg->o.mss >= 64)
 		mss = MIN(mss, seg->o.mss);
 	cookie = tcp_cookie_make(st, dst, seg->dport, src, seg->sport, seg->seq, mss, &used);
+	l->cookie_until = st->now + TCP_COOKIE_LIFE_NS;
 	/* The shift a child of @l would announce (its receive buffer, as child_new makes it). */
 	tcp_send_cookie_synack(st, p, seg, src, dst, cookie, used,
 			       pick_wscale(l->sk ? (uint32_t)l->sk->rcvbuf : st->sk.tcp->rcvbuf));
@@ -229,17 +234,21 @@ static void listen_input(struct tcb *l, struct pkt *p, struct tcp_seg *seg,
 	struct stack *st = l->st;
 	struct tcb *c;
 
-	if (seg->flags & TCP_F_RST)
+	if (seg->flags & TCP_F_RST) {
+		STAT_INC(st, tcp_listen_rst);
 		goto drop;
+	}
 	if (seg->flags & TCP_F_ACK) {
 		if (cookie_ack(l, p, seg, src, dst, iif))
 			return;
-		STAT_INC(st, tcp_listen_bad);
+		STAT_INC(st, tcp_listen_ack);
 		tcp_reply_rst(st, p, seg, src, dst);
 		goto drop;
 	}
-	if (!(seg->flags & TCP_F_SYN))
+	if (!(seg->flags & TCP_F_SYN)) {
+		STAT_INC(st, tcp_listen_nosyn);
 		goto drop;
+	}
 	if (l->nchildren >= l->backlog) {
 		listen_full(l, p, seg, src, dst);
 		goto drop;
@@ -347,6 +356,19 @@ static void rst_input(struct tcb *t, const struct tcp_seg *seg)
 	}
 }
 
+/* RFC 2883 4: the next ACK reports [@l, @r), octets received twice, first (with SACK only). */
+static void dsack_note(struct tcb *t, uint32_t l, uint32_t r)
+{
+	if (!t->sack_on || !SEQ_LT(l, r))
+		return;
+	/* Old data from before the peer's first octet was never received: no duplicate (blind data). */
+	if (SEQ_LT(l, t->rcv_nxt) && t->rcv_nxt - l > t->rcv_nxt - t->irs - 1)
+		return;
+	t->dsack.left = l;
+	t->dsack.right = r;
+	t->dsack_pending = true;
+}
+
 /* Cuts what lies before RCV.NXT or past the window; 0, or -1 if nothing is left. */
 static int trim_to_window(struct tcb *t, struct pkt *p, struct tcp_seg *seg)
 {
@@ -362,6 +384,7 @@ static int trim_to_window(struct tcb *t, struct pkt *p, struct tcp_seg *seg)
 			cut--;
 		}
 		cut = MIN(cut, seg->len);
+		dsack_note(t, seg->seq, seg->seq + cut);
 		pkt_pull(p, cut);
 		seg->len -= cut;
 		seg->seq += cut;
@@ -532,6 +555,17 @@ static bool ack_input(struct tcb *t, struct pkt *p, const struct tcp_seg *seg)
 	return true;
 }
 
+/* True if the queued segments hold every octet of [@seq, @end). */
+static bool ooo_covered(const struct tcb *t, uint32_t seq, uint32_t end)
+{
+	uint32_t to = seq;
+
+	for (const struct pkt *q = t->ooo; q && SEQ_LEQ(OOO_SEQ(q), to); q = q->next)
+		if (SEQ_GT(OOO_SEQ(q) + q->len, to))
+			to = OOO_SEQ(q) + q->len;
+	return SEQ_GEQ(to, end);
+}
+
 /* Queues an out-of-order segment (data = payload), keeping the list sorted and free of overlaps it adds. */
 static void ooo_insert(struct tcb *t, struct pkt *p, const struct tcp_seg *seg)
 {
@@ -545,8 +579,12 @@ static void ooo_insert(struct tcb *t, struct pkt *p, const struct tcp_seg *seg)
 	}
 	while (*pp && SEQ_LT(OOO_SEQ(*pp), seq))
 		pp = &(*pp)->next;
-	/* A duplicate of what is queued: the first copy stays. */
-	if (*pp && OOO_SEQ(*pp) == seq && (*pp)->len >= seg->len) {
+	/* A duplicate of what is queued: the first copy stays, the ACK reports a D-SACK. */
+	if ((*pp && OOO_SEQ(*pp) == seq && (*pp)->len >= seg->len) ||
+	    (!(seg->flags & TCP_F_FIN) && ooo_covered(t, seq, end))) {
+		dsack_note(t, seq, end);
+		t->last_ooo.left = seq;
+		t->last_ooo.right = end;
 		pkt_free(p);
 		return;
 	}
@@ -669,6 +707,9 @@ static bool paws_ok(struct tcb *t, const struct tcp_seg *seg)
 	if ((int32_t)(seg->o.tsval - t->ts_recent) >= 0)
 		return true;
 	STAT_INC(t->st, tcp_paws);
+	/* RFC 2883 4: an old copy of data already received. */
+	if (seg->len && SEQ_LEQ(seg->seq + seg->len, t->rcv_nxt))
+		dsack_note(t, seg->seq, seg->seq + seg->len);
 	tcp_send_ack(t);
 	return false;
 }
@@ -699,6 +740,9 @@ void tcp_segment(struct tcb *t, struct pkt *p, struct tcp_seg *seg)
 	}
 	if (!seq_acceptable(t, seg)) {
 		STAT_INC(t->st, tcp_unacceptable);
+		/* RFC 2883 4: data that is all below RCV.NXT came twice. */
+		if (seg->len && SEQ_LEQ(seg->seq + seg->len, t->rcv_nxt) && !(seg->flags & TCP_F_RST))
+			dsack_note(t, seg->seq, seg->seq + seg->len);
 		if (!(seg->flags & TCP_F_RST))
 			tcp_send_ack(t);
 		/* RFC 9293 3.10.7.4: in TIME-WAIT a retransmitted FIN (it ends at RCV.NXT) is

@@ -52,6 +52,11 @@ static void sack_blocks(const struct tcb *t, struct tcp_opts *o)
 	struct tcp_sack_block run[TCP_MAX_SACK + 1], first = t->last_ooo;
 	unsigned n = 0, max = t->ts_on ? 3 : 4;
 
+	/* RFC 2883 4: a duplicate just received goes first (then its block, if queued). */
+	if (t->dsack_pending)
+		o->sack[o->nsack++] = t->dsack;
+	if (!t->ooo)
+		return;
 	for (const struct pkt *q = t->ooo; q; q = q->next) {
 		uint32_t l = get_be32(q->cb), r = l + q->len;
 
@@ -93,7 +98,7 @@ static void seg_opts(struct tcb *t, uint8_t flags, struct tcp_opts *o)
 		o->ts_ok = !synack || t->ts_on;
 	} else {
 		o->ts_ok = t->ts_on;
-		if (t->sack_on && t->ooo && !(flags & TCP_F_RST))
+		if (t->sack_on && (t->ooo || t->dsack_pending) && !(flags & TCP_F_RST))
 			sack_blocks(t, o);
 	}
 	if (o->ts_ok) {
@@ -167,6 +172,11 @@ static int tcp_xmit(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags)
 	if (tcp_push_hdr(p, &s) < 0) {
 		pkt_free(p);
 		return -ENOBUFS;
+	}
+	if (t->dsack_pending && s.o.nsack) {
+		/* RFC 2883 4: each duplicate is reported once (seg_opts put it first). */
+		STAT_INC(st, tcp_dsack_out);
+		t->dsack_pending = false;
 	}
 	if (s.flags & TCP_F_ACK) {
 		t->last_ack_sent = t->rcv_nxt;
@@ -297,6 +307,7 @@ void tcp_sack_enter_recovery(struct tcb *t)
 		tcp_retransmit_one(t);
 		t->high_rxt = t->snd_una + MIN(eff_mss(t), t->snd_max - t->snd_una);
 	}
+	t->rxt_mark = t->snd_max;
 }
 
 static bool may_send_data(const struct tcb *t)
@@ -374,6 +385,7 @@ static void sack_rexmit(struct tcb *t, uint32_t seq, uint32_t len)
 	STAT_INC(t->st, tcp_sack_rexmit);
 	tcp_retransmit_at(t, seq, len);
 	t->high_rxt = seq + len;
+	t->rxt_mark = t->snd_max;
 }
 
 /*
@@ -385,6 +397,7 @@ static void sack_output(struct tcb *t)
 {
 	uint32_t mss = eff_mss(t), seq, len, pipe;
 
+	tcp_sack_rxt_lost(t);
 	/* Every pass sends, and every sent octet raises pipe: the guard is only a guard. */
 	for (unsigned guard = 0; guard < 4096; guard++) {
 		pipe = tcp_sack_pipe(t);
@@ -403,6 +416,7 @@ static void sack_output(struct tcb *t)
 		if (tcp_sack_rescue(t, mss, t->snd_ring_seq + t->snd.len, &seq, &len)) {
 			STAT_INC(t->st, tcp_sack_rescue);
 			tcp_retransmit_at(t, seq, len);     /* rule 4: HighRxt stays */
+			t->rxt_mark = t->snd_max;
 		}
 		return;
 	}

@@ -23,6 +23,26 @@ int tcp_sock_create(struct usock *s)
 	return 0;
 }
 
+/*
+ * RFC 9293 3.10.5 ABORT (close with SO_LINGER on and a zero timeout): RST
+ * in the synchronized states that have not closed yet, and the connection
+ * is gone at once, TIME-WAIT included.
+ */
+static void linger_abort(struct tcb *t)
+{
+	switch (t->state) {
+	case TCPS_SYN_RECEIVED: case TCPS_ESTABLISHED: case TCPS_FIN_WAIT_1:
+	case TCPS_FIN_WAIT_2: case TCPS_CLOSE_WAIT:
+		tcp_send_rst(t);
+		break;
+	default:
+		break;
+	}
+	if (t->state != TCPS_CLOSED && t->state != TCPS_LISTEN)
+		STAT_INC(t->st, tcp_linger_abort);
+	tcp_done(t, 0);
+}
+
 /* RFC 9293 3.10.4 CLOSE: FIN after the queued data, or RST if data was left unread. */
 void tcp_sock_close(struct usock *s)
 {
@@ -35,6 +55,12 @@ void tcp_sock_close(struct usock *s)
 	t->sk = NULL;
 	t->user_closed = true;
 	st->sk.tcp->depth++;
+	if (s->linger_on && s->linger_s == 0) {
+		linger_abort(t);
+		st->sk.tcp->depth--;
+		tcp_reap(st);
+		return;
+	}
 	switch (t->state) {
 	case TCPS_CLOSED: case TCPS_LISTEN: case TCPS_SYN_SENT:
 		tcp_done(t, 0);
@@ -58,14 +84,19 @@ void tcp_sock_close(struct usock *s)
 	tcp_reap(st);
 }
 
-static bool port_busy(struct stack *st, uint16_t port, const struct in6_addr *a, bool v6only)
+/*
+ * True if a listener or a connection whose own socket bound @port holds it
+ * for @a; with @reuse (SO_REUSEADDR) connections in TIME-WAIT do not.
+ */
+static bool port_busy(struct stack *st, uint16_t port, const struct in6_addr *a, bool v6only,
+		      bool reuse)
 {
 	struct dlist *b = tcp_bbucket(st, port), *pos, *tmp;
 
 	dlist_for_each_safe(pos, tmp, b) {
 		struct tcb *t = dlist_entry(pos, struct tcb, bnode);
 
-		if (t->lport != port || !t->bound_user)
+		if (t->lport != port || !t->bound_user || (reuse && t->state == TCPS_TIME_WAIT))
 			continue;
 		if (!a || in6_equal(a, &t->laddr) || sock_addr_any(a) || sock_addr_any(&t->laddr)) {
 			/* A V6ONLY :: and an IPv4 address coexist, as in Linux. */
@@ -93,7 +124,7 @@ static int pick_port(struct stack *st, uint16_t *port)
 	for (uint32_t i = 0; i < n; i++) {
 		uint16_t cand = (uint16_t)(EPHEMERAL_LO + (start + i) % n);
 
-		if (!port_busy(st, cand, NULL, false)) {
+		if (!port_busy(st, cand, NULL, false, false)) {
 			*port = cand;
 			return 0;
 		}
@@ -114,7 +145,7 @@ int tcp_sock_bind(struct usock *s, const struct sockaddr_in6 *sin, int ifindex)
 		rc = pick_port(s->st, &port);
 		if (rc < 0)
 			return rc;
-	} else if (port_busy(s->st, port, &sin->sin6_addr, s->v6only)) {
+	} else if (port_busy(s->st, port, &sin->sin6_addr, s->v6only, s->reuseaddr)) {
 		return -EADDRINUSE;
 	}
 	t->laddr = sin->sin6_addr;
@@ -203,6 +234,10 @@ struct usock *usagi_accept(struct usock *s, struct sockaddr *addr, socklen_t *le
 	n->bound = n->connected = true;
 	n->rcvbuf = s->rcvbuf;
 	n->sndbuf = s->sndbuf;
+	/* Socket-level options pass from the listener, as in Linux. */
+	n->reuseaddr = s->reuseaddr;
+	n->linger_on = s->linger_on;
+	n->linger_s = s->linger_s;
 	if (addr && len)
 		sockaddr_put(n, &c->faddr, c->fport, sockaddr_needs_scope(&c->faddr) ? c->ifindex : 0,
 			     addr, len);
@@ -558,5 +593,62 @@ int tcp_opt_congestion(struct usock *s, const void *val, socklen_t len)
 	if (s->tcb->state >= TCPS_SYN_SENT)
 		return -EISCONN;
 	s->tcb->cc = ops;
+	return 0;
+}
+
+/* SO_REUSEADDR: an int; a bind may take a port only TIME-WAIT connections hold. */
+int sock_opt_reuseaddr(struct usock *s, const void *val, socklen_t len)
+{
+	int v;
+
+	if (!val)
+		return -EFAULT;
+	if (len < sizeof(int))
+		return -EINVAL;
+	memcpy(&v, val, sizeof(v));
+	s->reuseaddr = v != 0;
+	return 0;
+}
+
+/*
+ * SO_LINGER (struct linger): l_onoff with l_linger 0 makes close an abort
+ * (RST, RFC 9293 3.10.5); a positive l_linger is kept and reported, but
+ * close never blocks here, so the close stays the graceful one.
+ */
+int sock_opt_linger(struct usock *s, const void *val, socklen_t len)
+{
+	struct linger l;
+
+	if (!val)
+		return -EFAULT;
+	if (len < sizeof(l))
+		return -EINVAL;
+	memcpy(&l, val, sizeof(l));
+	if (l.l_linger < 0)
+		return -EINVAL;
+	s->linger_on = l.l_onoff != 0;
+	s->linger_s = l.l_linger;
+	return 0;
+}
+
+int sock_get_reuseaddr(struct usock *s, void *val, socklen_t *len)
+{
+	int v = s->reuseaddr;
+
+	if (*len < sizeof(v))
+		return -EINVAL;
+	memcpy(val, &v, sizeof(v));
+	*len = sizeof(v);
+	return 0;
+}
+
+int sock_get_linger(struct usock *s, void *val, socklen_t *len)
+{
+	struct linger l = { .l_onoff = s->linger_on, .l_linger = s->linger_s };
+
+	if (*len < sizeof(l))
+		return -EINVAL;
+	memcpy(val, &l, sizeof(l));
+	*len = sizeof(l);
 	return 0;
 }

@@ -40,6 +40,7 @@ void tcp_rtt_sample(struct tcb *t, uint64_t r)
 		t->rttvar = (3 * t->rttvar + d) / 4;
 		t->srtt = (7 * t->srtt + r) / 8;
 	}
+	tcp_hystart_rtt(t, r);
 	var = MAX(NS_PER_MS, 4 * t->rttvar);
 	t->rto = MIN(MAX(t->srtt + var, ts->rto_min_ns), ts->rto_max_ns);
 }

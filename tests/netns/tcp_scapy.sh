@@ -24,12 +24,15 @@
 # 40 ms for a small segment and at once for the second full one, FIN both
 # ways, simultaneous close, TIME-WAIT re-ACKing a FIN and challenging a
 # SYN; out-of-order data answered by a duplicate ACK with a SACK block;
+# segments received twice answered with a D-SACK block first (RFC 2883);
 # RFC 5961 3.2/4.2/5.2 (exact RST resets, in-window RST / SYN / ACK of
 # unsent data draw a challenge ACK, out-of-window RST ignored); blind data
 # outside the window not delivered; malformed segments dropped silently
-# and counted by reason; RSTs from closed ports; zero-window probes with
+# and counted by reason; RSTs from closed ports; a stale ACK to a listener
+# answered by RST under tcp_listen_ack (no cookie failure); zero-window probes with
 # backoff; RTO >= 200 ms and doubling; a 400-SYN flood against backlog 128
-# answered with cookies while a real client still connects.
+# answered with cookies while a real client still connects; afterwards
+# `service show` lists the three services and the finished tcp-sends.
 #
 # `bash tcp_scapy.sh SCRIPT...` runs only the scripts named (e.g. syn_flood6).
 source "$(dirname "$0")/lib/common.sh"
@@ -76,7 +79,7 @@ grep -q '^FAIL' "$TMP/verdicts" && fail "$(grep -c '^FAIL' "$TMP/verdicts") scri
 [ "$rc" -eq 0 ] || fail "tcp_scapy.py exited $rc"
 if [ $# -eq 0 ]; then
 	for s in handshake6 handshake4 handshake_noopts6 delack6 close_usagi_first6 close_simultaneous6 close_usagi_first4 \
-		ooo6 rst_exact6 rst_exact4 rst_in_window6 rst_in_window4 rst_out_of_window6 \
+		ooo6 dsack6 rst_exact6 rst_exact4 rst_in_window6 rst_in_window4 rst_out_of_window6 \
 		syn_established6 ack_unsent6 blind_data6 blind_data4 malformed6 malformed4 \
 		closed_port6 closed_port4 zero_window6 retransmit6 syn_flood6; do
 		grep -q "^ok $s: " "$TMP/verdicts" || fail "no verdict for $s"
@@ -85,6 +88,13 @@ if [ $# -eq 0 ]; then
 	for p in '2001:db8:1::1.8000' '2001:db8:1::1.8001' '(::ffff:)?192.0.2.1.8002'; do
 		grep -Eq "tcp-send $p: 1000 bytes in" "$TMP/u.log" || fail "tcp-send $p did not finish: $(grep tcp-send "$TMP/u.log")"
 	done
+	# `service show`: a line per TCP service, and the finished tcp-sends.
+	show=$(uctl u service show)
+	for svc in "tcp-echo port 7" "tcp-echo port 8" "tcp-discard port 9"; do
+		assert_match "service show: $svc" "^$svc LISTEN accepted [1-9][0-9]* active [0-9]+ queued [0-9]+ in [1-9][0-9]* out [0-9]+$" "$show"
+	done
+	assert_match "service show: tcp-send IPv6" '^tcp-send to \[2001:db8:1::1\]:8000 done sent 1000 of 1000 in [0-9]+ms$' "$show"
+	assert_match "service show: tcp-send IPv4" '^tcp-send to 192\.0\.2\.1:8002 done sent 1000 of 1000 in [0-9]+ms$' "$show"
 fi
 node_alive u || fail "usagi node died"
 assert_match "pkt pool not exhausted" "^pkt_alloc_fail 0$" "$(uctl u stats)"

@@ -417,6 +417,80 @@ static void test_echo_service(void **state)
 	assert_int_equal(usagi_recv(c, buf, sizeof(buf), 0), 0);   /* the service closed too */
 }
 
+/* `service show` of @st as one string (caller frees). */
+static char *show(struct stack *st)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	service_show(st, f);
+	fclose(f);
+	return buf;
+}
+
+/*
+ * `service show`: the UDP lines first and unchanged, then a line per TCP
+ * service (listening state, connections accepted and open, octets in and
+ * out), a line per open connection (peer, state, octets, cwnd, srtt), and
+ * a line per tcp-send, running or finished.
+ */
+static void test_service_show(void **state)
+{
+	struct l4_pair *pr = *state;
+	struct usock *c;
+	struct tcb *t;
+	char buf[32], want[1024], *got;
+	struct dlist *pos, *tmp;
+
+	assert_int_equal(service_udp_sink(pr->b.st, 5000), 0);
+	assert_int_equal(service_tcp_echo(pr->b.st, 7), 0);
+	assert_int_equal(service_tcp_discard(pr->b.st, 9), 0);
+	got = show(pr->b.st);
+	assert_string_equal(got, "udp-sink port 5000 received 0 lost 0 late 0 bad 0 max-silence 0ms avg-delay 0us\n"
+			    "tcp-echo port 7 LISTEN accepted 0 active 0 queued 0 in 0 out 0\n"
+			    "tcp-discard port 9 LISTEN accepted 0 active 0 queued 0 in 0 out 0\n");
+	free(got);
+	c = connect_to(pr, 7);
+	assert_int_equal(service_tcp_send(pr->a.st, &pr->addr_b, 9, 3000), 0);
+	got = show(pr->a.st);
+	assert_string_equal(got, "tcp-send to [2001:db8::2]:9 SYN-SENT sent 0 of 3000 cwnd 0\n");
+	free(got);
+	l4_pair_pump(pr, 1);
+	assert_int_equal(usagi_send(c, "echo me", 7, 0), 7);
+	l4_pair_pump(pr, 50);
+	assert_int_equal(usagi_recv(c, buf, sizeof(buf), 0), 7);
+	/* B's end of the echo connection: the only tcb of B whose peer port is c's. */
+	t = NULL;
+	dlist_for_each_safe(pos, tmp, &pr->b.st->sk.tcp->all) {
+		struct tcb *x = dlist_entry(pos, struct tcb, all);
+
+		if (x->fport == c->tcb->lport && x->lport == 7)
+			t = x;
+	}
+	assert_non_null(t);
+	assert_true(t->srtt > 0 && t->cwnd > 0);
+	snprintf(want, sizeof(want),
+		 "udp-sink port 5000 received 0 lost 0 late 0 bad 0 max-silence 0ms avg-delay 0us\n"
+		 "tcp-echo port 7 LISTEN accepted 1 active 1 queued 0 in 7 out 7\n"
+		 "tcp-echo port 7 peer [2001:db8::1]:%u ESTABLISHED in 7 out 7 cwnd %u srtt %lluus\n"
+		 "tcp-discard port 9 LISTEN accepted 1 active 0 queued 0 in 3000 out 0\n",
+		 c->tcb->lport, t->cwnd, (unsigned long long)(t->srtt / 1000));
+	got = show(pr->b.st);
+	assert_string_equal(got, want);
+	free(got);
+	got = show(pr->a.st);
+	assert_non_null(strstr(got, "tcp-send to [2001:db8::2]:9 done sent 3000 of 3000 in "));
+	free(got);
+	/* A tcp-send to a closed port: refused, and shown so. */
+	assert_int_equal(service_tcp_send(pr->a.st, &pr->addr_b, 10, 100), 0);
+	l4_pair_pump(pr, 10);
+	got = show(pr->a.st);
+	assert_non_null(strstr(got, "tcp-send to [2001:db8::2]:10 failed sent 0 of 100 error Connection refused\n"));
+	free(got);
+}
+
 /*
  * B answers the last frame A queued with an ICMPv6 error (RFC 4443) through
  * A's whole input path: @type/@code, @info (the MTU of a Packet Too Big).
@@ -569,13 +643,58 @@ static void test_syn_cookies(void **state)
 	inject(pr, 20998, PORT + 10, 1000 * 998 + 1, cookie + 1, TCP_F_ACK, NULL);
 	assert_int_equal(STAT_GET(pr->b.st, tcp_syncookies_bad), 1);
 	assert_int_equal(last_out(pr, &seq, &ack), TCP_F_RST);
-	/* A cookie is good for two 64 s periods, not more. */
+	assert_int_equal(STAT_GET(pr->b.st, tcp_listen_ack), 1);
+	/* A cookie is good for two 64 s periods, not more (a fresh cookie keeps checking on). */
 	tick(pr, 130000);
 	inject(pr, 20997, PORT + 10, 1000 * 997, 0, TCP_F_SYN, NULL);
 	assert_int_equal(last_out(pr, &cookie, &ack), TCP_F_SYN | TCP_F_ACK);
 	tick(pr, 129000);
+	inject(pr, 20996, PORT + 10, 1000 * 996, 0, TCP_F_SYN, NULL);
 	inject(pr, 20997, PORT + 10, 1000 * 997 + 1, cookie + 1, TCP_F_ACK, NULL);
 	assert_int_equal(STAT_GET(pr->b.st, tcp_syncookies_bad), 2);
+	assert_int_equal(last_out(pr, &seq, &ack), TCP_F_RST);
+	/* 129 s after the last cookie none can be valid: an ACK is just an ACK to a listener. */
+	tick(pr, 129000);
+	inject(pr, 20996, PORT + 10, 1000 * 996 + 1, 12345, TCP_F_ACK, NULL);
+	assert_int_equal(last_out(pr, &seq, &ack), TCP_F_RST);
+	assert_int_equal(seq, 12345);
+	assert_int_equal(STAT_GET(pr->b.st, tcp_syncookies_bad), 2);
+	assert_int_equal(STAT_GET(pr->b.st, tcp_listen_ack), 3);
+}
+
+/*
+ * RFC 9293 3.10.7.2, segments to a listener, each under its own counter: a RST
+ * is ignored, an ACK answered by <SEQ=SEG.ACK><CTL=RST>, data without SYN or
+ * ACK dropped; without cookies sent lately, no ACK is a cookie failure.
+ */
+static void test_listen_counters(void **state)
+{
+	struct l4_pair *pr = *state;
+	struct usock *s, *c = establish(pr, &s);
+	uint32_t seq, ack;
+	uint64_t rst_out;
+
+	(void)c;
+	(void)s;
+	pr->a.cut = true;
+	rst_out = STAT_GET(pr->b.st, tcp_rst_out);
+	inject(pr, 30000, PORT, 5000, 7000, TCP_F_RST | TCP_F_ACK, NULL);
+	inject(pr, 30000, PORT, 5000, 0, TCP_F_RST, NULL);
+	assert_int_equal(STAT_GET(pr->b.st, tcp_listen_rst), 2);
+	assert_int_equal(STAT_GET(pr->b.st, tcp_rst_out), rst_out);
+	inject(pr, 30001, PORT, 5000, 7000, TCP_F_ACK | TCP_F_PSH, "stale");
+	assert_int_equal(STAT_GET(pr->b.st, tcp_listen_ack), 1);
+	assert_int_equal(last_out(pr, &seq, &ack), TCP_F_RST);
+	assert_int_equal(seq, 7000);
+	assert_int_equal(STAT_GET(pr->b.st, tcp_rst_out), rst_out + 1);
+	inject(pr, 30002, PORT, 5000, 0, TCP_F_PSH, "no syn");
+	inject(pr, 30002, PORT, 5000, 0, TCP_F_FIN, NULL);
+	assert_int_equal(STAT_GET(pr->b.st, tcp_listen_nosyn), 2);
+	assert_int_equal(STAT_GET(pr->b.st, tcp_rst_out), rst_out + 1);
+	/* Cookies on, but this listener never sent one: no cookie was checked. */
+	assert_true(pr->b.st->sk.tcp->syncookies);
+	assert_int_equal(STAT_GET(pr->b.st, tcp_syncookies_bad), 0);
+	assert_int_equal(STAT_GET(pr->b.st, tcp_no_port), 0);
 }
 
 /* RFC 9438: the cubic function, the reduction and regrowth of one connection's window. */
@@ -690,10 +809,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_out_of_order, l4_pair_setup, l4_pair_teardown),
 		cmocka_unit_test_setup_teardown(test_zero_window, l4_pair_setup, l4_pair_teardown),
 		cmocka_unit_test_setup_teardown(test_echo_service, l4_pair_setup, l4_pair_teardown),
+		cmocka_unit_test_setup_teardown(test_service_show, l4_pair_setup, l4_pair_teardown),
 		cmocka_unit_test_setup_teardown(test_icmp_ptb_lowers_mss, l4_pair_setup, l4_pair_teardown),
 		cmocka_unit_test_setup_teardown(test_icmp_unreach_in_syn_sent, l4_pair_setup, l4_pair_teardown),
 		cmocka_unit_test_setup_teardown(test_keepalive, l4_pair_setup, l4_pair_teardown),
 		cmocka_unit_test_setup_teardown(test_syn_cookies, l4_pair_setup, l4_pair_teardown),
+		cmocka_unit_test_setup_teardown(test_listen_counters, l4_pair_setup, l4_pair_teardown),
 		cmocka_unit_test_setup_teardown(test_cubic, l4_pair_setup, l4_pair_teardown),
 		cmocka_unit_test(test_sack_board),
 	};

@@ -25,6 +25,9 @@ struct frame {
 	uint8_t flags;
 };
 
+/* SO_SNDBUF and SO_RCVBUF of both ends for establish(); 0 = the defaults. */
+static int pair_buf;
+
 static struct usock *establish(struct l4_pair *pr, struct usock **srv)
 {
 	struct usock *l = usagi_socket(pr->b.st, AF_INET6, SOCK_STREAM, 0);
@@ -33,6 +36,12 @@ static struct usock *establish(struct l4_pair *pr, struct usock **srv)
 
 	assert_non_null(l);
 	assert_non_null(c);
+	if (pair_buf) {
+		assert_int_equal(usagi_setsockopt(l, SOL_SOCKET, SO_SNDBUF, &pair_buf, sizeof(pair_buf)), 0);
+		assert_int_equal(usagi_setsockopt(l, SOL_SOCKET, SO_RCVBUF, &pair_buf, sizeof(pair_buf)), 0);
+		assert_int_equal(usagi_setsockopt(c, SOL_SOCKET, SO_SNDBUF, &pair_buf, sizeof(pair_buf)), 0);
+		assert_int_equal(usagi_setsockopt(c, SOL_SOCKET, SO_RCVBUF, &pair_buf, sizeof(pair_buf)), 0);
+	}
 	sockaddr_make(&sin, &in6addr_any, PORT, 0);
 	assert_int_equal(usagi_bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
 	assert_int_equal(usagi_listen(l, 8), 0);
@@ -341,6 +350,197 @@ static void test_sack_vs_newreno_rounds(void **state)
 	assert_int_equal(rn, 4);
 }
 
+/*
+ * A slow-start overshoot: every other segment of the last 400 of a
+ * 500-segment flight lost (200 holes, more than TCP_SACK_BOARD), A's own
+ * ACKs delivered a round (10 ms) at a time. The board grows to hold every
+ * hole, so pipe stays exact: each hole is retransmitted exactly once,
+ * nothing the peer holds is sent again, no timeout, and the repair takes
+ * one round trip after the one that reveals the losses (the board kept
+ * 128 blocks before: the holes above them were retransmitted again and
+ * again, a window went out twice and the recovery waited for an RTO).
+ */
+static void test_sack_many_holes(void **state)
+{
+	enum { SEGS = 500, FIRST = 100 };
+	static uint8_t buf[SEGS * 1500];
+	struct l4_pair pr;
+	struct usock *s, *c;
+	struct frame f[MAXF];
+	struct tcb *t;
+	uint32_t m, u;
+	unsigned rounds = 0, got = 0, holes = 0, max_board = 0;
+	static bool dropped[SEGS];
+	static char rb[1 << 16];
+
+	(void)state;
+	memset(dropped, 0, sizeof(dropped));
+	assert_int_equal(l4_pair_init(&pr), 0);
+	pair_buf = 2 << 20;
+	c = establish(&pr, &s);
+	pair_buf = 0;
+	t = s->tcb;
+	m = t->mss - 12;
+	t->cwnd = SEGS * m;
+	u = t->snd_una;
+	assert_int_equal(usagi_send(s, buf, SEGS * m, 0), (ssize_t)(SEGS * m));
+	assert_int_equal(t->snd_max, u + SEGS * m);
+	assert_true(tcp_sack_cap(t) >= (SEGS - FIRST) / 2);
+	while (t->snd_una != t->snd_max && rounds < 50) {
+		struct pkt *p = pr.b.q_head, *next;
+
+		pr.b.q_head = pr.b.q_tail = NULL;
+		for (; p; p = next) {
+			uint32_t k = (get_be32(p->data + 14 + 40 + 4) - u) / m;
+			bool drop = k >= FIRST && k < SEGS && (k - FIRST) % 2 == 0 && !dropped[k];
+
+			next = p->next;
+			if (drop) {
+				dropped[k] = true;
+				holes++;
+			} else {
+				netdev_rx(pr.a.dev, pkt_from_bytes(pr.a.st->pool, p->data, p->len));
+			}
+			pkt_free(p);
+		}
+		for (p = pr.a.q_head, pr.a.q_head = pr.a.q_tail = NULL; p; p = next) {
+			next = p->next;
+			netdev_rx(pr.b.dev, pkt_from_bytes(pr.b.st->pool, p->data, p->len));
+			pkt_free(p);
+			max_board = MAX(max_board, (unsigned)t->nsacked);
+			assert_true(!t->in_recovery || tcp_sack_pipe(t) <= t->snd_max - t->snd_una);
+		}
+		usagi_stack_advance(pr.a.st, usagi_stack_now(pr.a.st) + 10 * NS_PER_MS);
+		usagi_stack_advance(pr.b.st, usagi_stack_now(pr.b.st) + 10 * NS_PER_MS);
+		rounds++;
+	}
+	for (ssize_t r; (r = usagi_recv(c, rb, sizeof(rb), 0)) > 0;)
+		got += (unsigned)r;
+	print_message("200 holes: %u rounds, board up to %u blocks, %llu retransmissions\n", rounds,
+		      max_board, (unsigned long long)STAT_GET(pr.b.st, tcp_retrans_segs));
+	assert_int_equal(holes, (SEGS - FIRST) / 2);
+	assert_int_equal(got, SEGS * m);
+	assert_true(max_board >= (SEGS - FIRST) / 2 - 1);
+	assert_int_equal(STAT_GET(pr.b.st, tcp_timeouts), 0);
+	assert_int_equal(STAT_GET(pr.b.st, tcp_sack_recoveries), 1);
+	assert_int_equal(STAT_GET(pr.b.st, tcp_retrans_segs), holes + STAT_GET(pr.b.st, tcp_sack_rescue));
+	assert_true(rounds <= 3);
+	take(&pr.b, f, MAXF);
+	l4_pair_fini(&pr);
+}
+
+/*
+ * A retransmission lost again: segment 5 of a 30-segment window and then
+ * its first retransmission are dropped, A's own ACKs delivered a round at
+ * a time, new data to send. Once more than two segments sent after the
+ * retransmission are SACKed with segment 5 still missing, it goes a third
+ * time, in the next round, without waiting for the RTO (200 ms, 20
+ * rounds), and the congestion window is not cut a second time.
+ */
+static void test_sack_lost_retransmission(void **state)
+{
+	static uint8_t buf[80 * 1500];
+	struct l4_pair pr;
+	struct usock *s, *c;
+	struct frame f[MAXF];
+	struct tcb *t;
+	uint32_t m, u, cwnd_rec = 0;
+	unsigned rounds = 0, got = 0, sent5 = 0;
+	static char rb[1 << 16];
+
+	(void)state;
+	assert_int_equal(l4_pair_init(&pr), 0);
+	c = establish(&pr, &s);
+	t = s->tcb;
+	m = t->mss - 12;
+	t->cwnd = t->ssthresh = 30 * m;
+	u = t->snd_una;
+	assert_int_equal(usagi_send(s, buf, 80 * m, 0), (ssize_t)(80 * m));
+	while (t->snd_una != t->snd_max && rounds < 60) {
+		struct pkt *p = pr.b.q_head, *next;
+
+		pr.b.q_head = pr.b.q_tail = NULL;
+		for (; p; p = next) {
+			bool is5 = get_be32(p->data + 14 + 40 + 4) == u + 5 * m;
+
+			next = p->next;
+			sent5 += is5;
+			if (!is5 || sent5 > 2)
+				netdev_rx(pr.a.dev, pkt_from_bytes(pr.a.st->pool, p->data, p->len));
+			pkt_free(p);
+		}
+		for (p = pr.a.q_head, pr.a.q_head = pr.a.q_tail = NULL; p; p = next) {
+			next = p->next;
+			netdev_rx(pr.b.dev, pkt_from_bytes(pr.b.st->pool, p->data, p->len));
+			pkt_free(p);
+			if (t->in_recovery && !cwnd_rec)
+				cwnd_rec = t->cwnd;
+		}
+		if (STAT_GET(pr.b.st, tcp_sack_rxt_lost) && t->in_recovery)
+			assert_int_equal(t->cwnd, cwnd_rec);   /* no second reduction */
+		usagi_stack_advance(pr.a.st, usagi_stack_now(pr.a.st) + 10 * NS_PER_MS);
+		usagi_stack_advance(pr.b.st, usagi_stack_now(pr.b.st) + 10 * NS_PER_MS);
+		rounds++;
+	}
+	for (ssize_t r; (r = usagi_recv(c, rb, sizeof(rb), 0)) > 0;)
+		got += (unsigned)r;
+	print_message("segment 5 lost twice: %u rounds\n", rounds);
+	assert_int_equal(got, 80 * m);
+	assert_int_equal(sent5, 3);
+	assert_int_equal(STAT_GET(pr.b.st, tcp_timeouts), 0);
+	assert_int_equal(STAT_GET(pr.b.st, tcp_sack_recoveries), 1);
+	assert_int_equal(STAT_GET(pr.b.st, tcp_sack_rxt_lost), 1);
+	assert_int_equal(STAT_GET(pr.b.st, tcp_retrans_segs), 2 + STAT_GET(pr.b.st, tcp_sack_rescue));
+	assert_true(rounds <= 6);
+	take(&pr.b, f, MAXF);
+	l4_pair_fini(&pr);
+}
+
+/* SetPipe (linear, from the highest hole down) against IsLost asked hole by hole. */
+static void test_sack_pipe_many_blocks(void **state)
+{
+	static struct tcb t;
+	struct tcp_seg seg;
+	uint32_t base = 0xfff00000u;
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	t.sack_on = true;
+	t.mss = 1000;
+	t.snd.size = 1u << 20;              /* room for 526 blocks */
+	t.snd_una = t.high_rxt = base;
+	t.snd_max = base + 1200000;
+	memset(&seg, 0, sizeof(seg));
+	seg.o.nsack = 1;
+	/* 300 blocks of 1 to 3 segments with holes of 1 to 2 segments between them. */
+	for (uint32_t i = 0, at = 1000; i < 300; i++) {
+		uint32_t len = 1000 * (1 + i % 3);
+
+		seg.o.sack[0] = (struct tcp_sack_block){ base + at, base + at + len };
+		tcp_sack_update(&t, &seg, t.snd_una);
+		at += len + 1000 * (1 + i % 2);
+	}
+	assert_int_equal(t.nsacked, 300);
+	for (int pass = 0; pass < 2; pass++) {
+		uint32_t ref = 0, a = t.snd_una;
+
+		for (unsigned i = 0; i <= t.nsacked; i++) {
+			uint32_t b = i < t.nsacked ? t.sacked[i].left : t.snd_max;
+
+			if (!tcp_sack_is_lost(&t, a))
+				ref += b - a;
+			if (SEQ_GT(t.high_rxt, a))
+				ref += (SEQ_LT(t.high_rxt, b) ? t.high_rxt : b) - a;
+			if (i < t.nsacked)
+				a = t.sacked[i].right;
+		}
+		assert_int_equal(tcp_sack_pipe(&t), ref);
+		t.high_rxt = t.sacked[150].left;     /* then with half of the holes retransmitted */
+	}
+	tcp_sack_clear(&t);
+	assert_null(t.sacked);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -348,6 +548,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sack_islost_entry, l4_pair_setup, l4_pair_teardown),
 		cmocka_unit_test_setup_teardown(test_sack_rescue_and_rto, l4_pair_setup, l4_pair_teardown),
 		cmocka_unit_test(test_sack_vs_newreno_rounds),
+		cmocka_unit_test(test_sack_many_holes),
+		cmocka_unit_test(test_sack_lost_retransmission),
+		cmocka_unit_test(test_sack_pipe_many_blocks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
