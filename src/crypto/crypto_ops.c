@@ -26,9 +26,13 @@ static void ivs_refill(struct crypto_ctx *c)
 void crypto_next_iv(struct crypto_ctx *c, uint64_t seq, uint8_t *iv)
 {
 	if (c->enc->impl != CRYPTO_IMPL_CBC) {
-		if (c->g.iv_len == 8) {   /* all of them: a constant bound the compiler makes one store */
-			for (int i = 0; i < 8; i++)
-				iv[i] = (uint8_t)(seq >> (56 - 8 * i));
+		if (c->g.iv_len == 8) {   /* all of them: one byte swap, one store */
+			uint64_t be = seq;
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			be = __builtin_bswap64(be);
+#endif
+			memcpy(iv, &be, 8);
 			return;
 		}
 		for (int i = 0; i < 8 && i < c->g.iv_len; i++)

@@ -10,6 +10,8 @@
  * SAs between the same two addresses share a BYADDR chain (an output
  * template with reqid 0 may take any of them), so output lookups cost what
  * the number of SAs per address pair is. Chains are unlinked in O(1).
+ * Input keeps its last hits per id in a small direct-mapped table, valid
+ * while the BYID index's change count (sad_index.gen) is unchanged.
  */
 #include <stdlib.h>
 #include "core/ratelimit.h"
@@ -308,6 +310,7 @@ static int index_add(const struct stack *st, struct sad_index *ix, struct xfrm_s
 	index_put(ix, x->hash[SAD_BYID], id_key(nr, x->c.id.spi, x->c.id.proto),
 		  (uintptr_t)x | xfrm_state_usable(x));
 	ix->count++;
+	ix->gen++;
 	return 0;
 }
 
@@ -343,6 +346,7 @@ static void index_del(const struct stack *st, struct sad_index *ix, struct xfrm_
 	uint32_t i = (uint32_t)x->hash[SAD_BYID] & ix->mask, j, nr;
 	unsigned hw = SAD_WAYS;
 
+	ix->gen++;
 	for (;; i = (i + 1) & ix->mask) {
 		for (unsigned w = 0; w < SAD_WAYS; w++)
 			if (entry_sa(ix->b[i].x[w]) == x && ix->b[i].key[w])
@@ -382,8 +386,10 @@ void sad_index_usable(struct stack *st, struct xfrm_state *x)
 {
 	uintptr_t *e = index_find(st, &st->sad->byid, &x->c.id.daddr, x->c.id.spi, x->c.id.proto);
 
-	if (e)
+	if (e) {
 		*e = (uintptr_t)x | xfrm_state_usable(x);
+		st->sad->byid.gen++;
+	}
 }
 
 int xfrm_sad_init(struct stack *st)
@@ -397,6 +403,7 @@ int xfrm_sad_init(struct stack *st)
 	dlist_init(&sad->larval);
 	sad->acq_tokens = ratelimit_full(SAD_ACQUIRE_COST_MS, SAD_ACQUIRE_BURST);
 	sad->acq_last = st->now;
+	sad->byid.gen = 1;
 	if (index_init(&sad->byid, SAD_MIN_BUCKETS) < 0 ||
 	    table_init(&sad->tab[SAD_BYADDR], SAD_MIN_BUCKETS) < 0 || daddrs_init(&sad->byid.da) < 0) {
 		free(sad->byid.b);
@@ -578,11 +585,34 @@ struct xfrm_state *xfrm_state_get(struct stack *st, const struct in6_addr *daddr
 	return e ? entry_sa(*e) : NULL;
 }
 
+/* The last-hit entry for (@d, @spi): a multiplicative hash of the SPI and the address tail. */
+static struct sad_lcache_ent *lcache_slot(struct xfrm_sad *sad, const struct in6_addr *d, uint32_t spi)
+{
+	uint64_t lo;
+
+	memcpy(&lo, d->s6_addr + 8, 8);
+	return &sad->lcache[((lo ^ spi) * 0x9e3779b97f4a7c15ull) >> (64 - SAD_LCACHE_BITS)];
+}
+
+/*
+ * Every ESP/AH packet asks, and a flow's packets ask for the same SA, so
+ * the answer is kept per id while the index is unchanged (its gen): the
+ * keyed hashes and the bucket probe then cost one compare.
+ */
 struct xfrm_state *xfrm_state_lookup(struct stack *st, const struct in6_addr *daddr, uint32_t spi, uint8_t proto)
 {
-	uintptr_t *e = index_find(st, &st->sad->byid, daddr, spi, proto);
+	struct xfrm_sad *sad = st->sad;
+	struct sad_lcache_ent *c = lcache_slot(sad, daddr, spi);
+	uintptr_t *e;
 
-	return e && (*e & 1) ? entry_sa(*e) : NULL;
+	if (c->gen == sad->byid.gen && c->spi == spi && c->proto == proto && in6_equal(&c->daddr, daddr))
+		return c->x;
+	e = index_find(st, &sad->byid, daddr, spi, proto);
+	if (!e || !(*e & 1))
+		return NULL;
+	*c = (struct sad_lcache_ent){ .x = entry_sa(*e), .gen = sad->byid.gen, .daddr = *daddr,
+				      .spi = spi, .proto = proto };
+	return c->x;
 }
 
 bool sad_same_tmpl(const struct xfrm_state *x, const struct xfrm_resolved *t)

@@ -55,6 +55,21 @@ struct sad_index {
 	uint32_t mask;             /* buckets - 1 */
 	uint32_t count;            /* entries */
 	struct sad_daddrs da;
+	uint64_t gen;              /* bumped by every change of an entry (add, delete, usable bit) */
+};
+
+/*
+ * Input's last hits (xfrm_state_lookup): an id and what the index gave
+ * for it, valid while the index's gen is the one recorded. Only hits are
+ * kept, so packets with made-up SPIs can only miss it.
+ */
+#define SAD_LCACHE_BITS 6
+struct sad_lcache_ent {
+	struct xfrm_state *x;
+	uint64_t gen;              /* 0: empty (the index's gen starts at 1) */
+	struct in6_addr daddr;
+	uint32_t spi;
+	uint8_t proto;
 };
 
 struct xfrm_sad {
@@ -74,6 +89,7 @@ struct xfrm_sad {
 	 */
 	uint64_t changes;
 	uint32_t km_seq;           /* last ACQUIRE sequence number */
+	struct sad_lcache_ent lcache[1u << SAD_LCACHE_BITS];
 	uint64_t acq_tokens, acq_last;
 	struct {
 		xfrm_listen_fn fn;
