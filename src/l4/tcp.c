@@ -304,7 +304,7 @@ uint32_t tcp_isn(struct stack *st, const struct in6_addr *la, uint16_t lp,
  * bundle for the connection's flow, asked of xfrm (its tunnel headers,
  * ESP/AH/IPComp headers, largest trailer, NAT-T UDP header).
  */
-static uint32_t tcp_xfrm_overhead(struct tcb *t)
+static uint32_t tcp_xfrm_overhead(struct tcb *t, size_t *tunnel)
 {
 	struct xfrm_flow fl = {
 		.src = t->laddr, .dst = t->faddr, .sport = t->lport, .dport = t->fport,
@@ -312,19 +312,21 @@ static uint32_t tcp_xfrm_overhead(struct tcb *t)
 		.family = in6_is_v4mapped(&t->faddr) ? AF_INET : AF_INET6,
 	};
 
-	return (uint32_t)xfrm_output_overhead(t->st, &fl);
+	return (uint32_t)xfrm_output_overhead_split(t->st, &fl, tunnel);
 }
 
 uint16_t tcp_path_mss(struct tcb *t)
 {
 	struct stack *st = t->st;
-	uint32_t mtu, hdrs;
+	uint32_t mtu, hdrs, link;
+	size_t tun = 0;
 
 	if (in6_is_v4mapped(&t->faddr)) {
 		uint32_t d = ip4_from_mapped(&t->faddr);
 		const struct route4 *r = route4_lookup(st, d);
 
 		mtu = pmtu4_get(st, d, r ? r->dev : NULL);
+		link = r && r->dev ? MAX(r->dev->mtu, IPV4_MIN_MTU) : IPV4_MIN_MTU;
 		hdrs = IPV4_HLEN + TCP_HLEN;
 	} else {
 		struct netdev *dev = t->ifindex ? netdev_by_index(st, t->ifindex) : NULL;
@@ -335,12 +337,21 @@ uint16_t tcp_path_mss(struct tcb *t)
 			dev = r ? r->dev : NULL;
 		}
 		mtu = pmtu6_get(st, &t->faddr, dev);
+		link = dev ? ip6_link_mtu(dev) : IPV6_MIN_MTU;
 		hdrs = IPV6_HLEN + TCP_HLEN;
 	}
-	hdrs += tcp_xfrm_overhead(t);
+	hdrs += tcp_xfrm_overhead(t, &tun);
 	/* RFC 6275: the HAO, RH2 or reverse tunnel a Mobile IPv6 binding adds to this flow. */
-	if (!in6_is_v4mapped(&t->faddr))
+	if (!in6_is_v4mapped(&t->faddr)) {
 		hdrs += mip6_output_overhead(st, &t->laddr, &t->faddr);
+		tun += mip6_tunnel_overhead(st, &t->laddr, &t->faddr);
+	}
+	/*
+	 * RFC 2473 7.1: tunnel headers count against the first hop's link; a
+	 * PMTU learnt for faddr (a tunnel entry's Packet Too Big) leaves them out.
+	 */
+	if (tun)
+		mtu = MIN(mtu + (uint32_t)tun, link);
 	/* RFC 9293 3.7.1: never below the minimum the family guarantees. */
 	if (mtu < hdrs + 536)
 		return in6_is_v4mapped(&t->faddr) ? 536 : 1220;

@@ -122,6 +122,13 @@ const struct mip6_dp_binding *mip6_dp_find(const struct stack *st, enum mip6_dp_
  */
 uint32_t mip6_output_overhead(const struct stack *st, const struct in6_addr *src,
 			      const struct in6_addr *dst);
+/*
+ * The part of mip6_output_overhead that is a tunnel header (the mobile
+ * node's reverse tunnel, 40; else 0): RFC 2473 7.1 counts it against the
+ * first hop's link, not against a PMTU learnt for @dst. Reads only.
+ */
+uint32_t mip6_tunnel_overhead(const struct stack *st, const struct in6_addr *src,
+			      const struct in6_addr *dst);
 
 /*
  * ip6_output step (see above): @p is a complete local IPv6 packet at data

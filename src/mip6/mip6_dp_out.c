@@ -5,9 +5,13 @@
  * (ip6_finish_output entry and ip6_forward, after IPsec). See mip6.h.
  */
 #include "ipv6/addrconf.h"
+#include "ipv6/exthdr.h"
+#include "ipv6/icmp6.h"
+#include "ipv6/ipv6.h"
 #include "link/netdev.h"
 #include "mip6/mip6_dp_priv.h"
 #include "proto/ip6.h"
+#include "xfrm/tnl_pmtu.h"
 #include "xfrm/xfrm_io.h"
 
 #define MIP6_XHDR_LEN 24          /* RH2 and our HAO Destination Options header alike */
@@ -151,11 +155,37 @@ static int out_room(struct stack *st, struct pkt *p, size_t add)
 	return 0;
 }
 
+/*
+ * A local TCP segment sized before the binding existed (a connection
+ * opened at home, or before route optimisation) that the HAO/RH2 (@add
+ * octets) push past the path MTU of where it now goes (@to): it is still
+ * sent, fragmented at this source, and TCP hears a Packet Too Big with
+ * that path MTU through the loopback, so it recomputes its MSS with the
+ * binding's overhead (tcp_path_mss) instead of fragmenting every segment.
+ */
+static void mss_notify(struct stack *st, struct pkt *p, const struct in6_addr *to, size_t add)
+{
+	struct xfrm_route rt;
+	uint32_t mtu;
+	uint8_t proto;
+	size_t off;
+
+	if (p->len + add <= IPV6_MIN_MTU || ip6_find_upper(p->data, p->len, &proto, &off) < 0 ||
+	    proto != NH_TCP || ip6_route_xfrm(st, to, &rt) < 0 || rt.local)
+		return;
+	mtu = pmtu6_get(st, to, rt.dev);
+	if (p->len > mtu || p->len + add <= mtu)
+		return;
+	STAT_INC(st, mip6_dp_out_mss_notify);
+	pkt_set_nh(p);
+	icmp6_send_error(st, p, ICMP6_PACKET_TOO_BIG, 0, mtu);
+}
+
 int mip6_output(struct stack *st, struct pkt *p, const struct in6_addr *hao_coa,
 		const struct in6_addr *rh2_coa, bool *dst_changed)
 {
 	struct ip6_addrs a;
-	size_t off, nhoff;
+	size_t off, nhoff, add;
 	int rc;
 
 	*dst_changed = false;
@@ -171,9 +201,11 @@ int mip6_output(struct stack *st, struct pkt *p, const struct in6_addr *hao_coa,
 		STAT_INC(st, mip6_dp_out_bad_hdr);
 		return -EINVAL;
 	}
-	rc = out_room(st, p, (hao_coa ? MIP6_XHDR_LEN : 0) + (rh2_coa ? MIP6_XHDR_LEN : 0));
+	add = (hao_coa ? MIP6_XHDR_LEN : 0) + (rh2_coa ? MIP6_XHDR_LEN : 0);
+	rc = out_room(st, p, add);
 	if (rc < 0)
 		return rc;
+	mss_notify(st, p, rh2_coa ? rh2_coa : &a.dst, add);
 	/* RFC 8200 8.1 / RFC 6275 6.1.1: the checksum already covers the home address: kept. */
 	if (rh2_coa) {
 		insert_hdr(p, NH_ROUTING, &a.dst);
@@ -203,9 +235,11 @@ static uint8_t tnl_hop_limit(const struct netdev *dev)
  * flow label copied from the inner packet, RFC 2473 6.3/6.5), routes @dst
  * and sends. Consumes @p. The outer packet goes straight to
  * ip6_finish_output, not through the SPD again: IPsec of the inner packet
- * was applied before (mip6.h); like any other packet it is fragmented
- * there when larger than the path MTU (RFC 2473 7.1 would instead send a
- * Packet Too Big to the inner source for inner packets over 1280 octets).
+ * was applied before (mip6.h). RFC 2473 7.1: an inner packet over the
+ * tunnel MTU (the outer path MTU - 40) is answered with a Packet Too Big
+ * (tnl_pmtu_check: to a remote source, or through loopback to this node's
+ * own socket) and dropped, unless it is at most 1280 octets: then the
+ * outer packet is fragmented by ip6_finish_output.
  */
 static int tnl_send(struct stack *st, struct pkt *p, const struct in6_addr *src,
 		    const struct in6_addr *dst)
@@ -225,6 +259,15 @@ static int tnl_send(struct stack *st, struct pkt *p, const struct in6_addr *src,
 		STAT_INC(st, mip6_dp_tnl_out_too_big);
 		rc = -EMSGSIZE;
 		goto drop;
+	}
+	/* Only a packet that could pass 1280 octets once wrapped looks at the path MTU. */
+	if (!rt.local && p->len + IPV6_HLEN > IPV6_MIN_MTU) {
+		pkt_set_nh(p);
+		/* Dropped like a router drops it: the sender learns from the error, not from rc. */
+		if (tnl_pmtu_check(st, p, pmtu6_get(st, dst, rt.dev) - IPV6_HLEN) < 0) {
+			pkt_free(p);
+			return 0;
+		}
 	}
 	if (pkt_reserve_headroom(p, IPV6_HLEN + MIP6_LL_ROOM) < 0) {
 		STAT_INC(st, mip6_dp_out_nobufs);
@@ -340,4 +383,18 @@ uint32_t mip6_output_overhead(const struct stack *st, const struct in6_addr *src
 	if (b && !in6_equal(&b->coa, &b->hoa))
 		n += MIP6_XHDR_LEN;
 	return n;
+}
+
+uint32_t mip6_tunnel_overhead(const struct stack *st, const struct in6_addr *src,
+			      const struct in6_addr *dst)
+{
+	const struct mip6_dp_binding *b;
+
+	if (in6_is_linklocal(src) || in6_is_linklocal(dst) || in6_is_multicast(dst))
+		return 0;
+	b = mip6_dp_find(st, MIP6_DP_MN_RO, src, dst);
+	if (b && !in6_equal(&b->coa, &b->hoa))
+		return 0;
+	b = mip6_dp_find(st, MIP6_DP_MN_HA, src, NULL);
+	return b && !in6_equal(&b->coa, &b->hoa) ? IPV6_HLEN : 0;
 }

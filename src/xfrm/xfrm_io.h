@@ -103,6 +103,9 @@ static inline bool xfrm_output_needed(const struct stack *st)
  * it means to keep: it is released. The outer packet is fragmented by
  * ip6_finish_output/ip4_finish_output (an outer IPv4 header copies DF
  * from an inner IPv4 one, so such a packet too big is dropped there).
+ * A tunnel bundle first checks @p against the tunnel MTU (RFC 2473 7.1,
+ * xfrm/tnl_pmtu.h): a packet that may not be fragmented as an outer one
+ * is dropped with an ICMP error to its source and 0 is returned.
  */
 int xfrm_output(struct stack *st, struct pkt *p, const struct xfrm_route *rt);
 /*

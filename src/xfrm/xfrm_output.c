@@ -26,6 +26,7 @@
 #include "proto/ip4.h"
 #include "proto/ip6.h"
 #include "xfrm/state_priv.h"
+#include "xfrm/tnl_pmtu.h"
 #include "xfrm/xfrm_io_priv.h"
 #include "xfrm/xfrm_natt.h"
 
@@ -323,6 +324,11 @@ int xfrm_output(struct stack *st, struct pkt *p, const struct xfrm_route *rt)
 	/* What the packet went through on input does not travel on. */
 	if (p->sp_len)
 		pkt_sp_release(p);
+	/* RFC 2473 7.1 / RFC 4301 8.2: a tunnel entry answers what will not fit (tnl_pmtu.h). */
+	if (xfrm_tunnel_mtu_check(st, p, &b) < 0) {
+		pkt_free(p);      /* as a router drops it: the sender learns from the error */
+		return 0;
+	}
 	if ((rc = bundle_apply(st, &p, &b)) < 0)
 		goto drop;
 	return xfrm_send(st, p, &fl, rt);

@@ -57,13 +57,14 @@ static size_t step_overhead(const struct xfrm_resolved *r, const struct xfrm_sta
 	return n;
 }
 
-size_t xfrm_output_overhead(struct stack *st, const struct xfrm_flow *fl)
+size_t xfrm_output_overhead_split(struct stack *st, const struct xfrm_flow *fl, size_t *tunnel)
 {
 	struct xfrm_resolved r[XFRM_TMPL_MAX];
 	const struct xfrm_policy *pol;
 	int n, fam = fl->family;
 	size_t total = 0;
 
+	*tunnel = 0;
 	if (!st->xfrm_npol[XFRM_DIR_OUT])
 		return 0;
 	pol = xfrm_policy_lookup(st, XFRM_DIR_OUT, fl);
@@ -72,11 +73,23 @@ size_t xfrm_output_overhead(struct stack *st, const struct xfrm_flow *fl)
 	n = xfrm_policy_resolve(pol, fl, r);
 	for (int i = 0; i < n; i++) {
 		struct xfrm_state *x = xfrm_state_find(st, &r[i]);
+		size_t o;
 
 		/* An optional step without an SA is skipped on output, as here. */
 		if (!x && r[i].level == XFRM_LEVEL_USE)
 			continue;
-		total += step_overhead(&r[i], x, &fam);
+		o = step_overhead(&r[i], x, &fam);
+		total += o;
+		/* Steps are innermost first: from the first tunnel on, all of it wraps. */
+		if (*tunnel || r[i].mode == XFRM_MODE_TUNNEL)
+			*tunnel += o;
 	}
 	return total;
+}
+
+size_t xfrm_output_overhead(struct stack *st, const struct xfrm_flow *fl)
+{
+	size_t tunnel;
+
+	return xfrm_output_overhead_split(st, fl, &tunnel);
 }

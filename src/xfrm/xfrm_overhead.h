@@ -22,5 +22,12 @@
  * for nothing and changes no counter.
  */
 size_t xfrm_output_overhead(struct stack *st, const struct xfrm_flow *fl);
+/*
+ * The same, and in *@tunnel the part added from the bundle's first tunnel
+ * step on (0 for a transport-only bundle): the octets that wrap the
+ * packet for another destination, which RFC 2473 7.1 counts against the
+ * tunnel's path, not against a PMTU learnt for @fl's destination.
+ */
+size_t xfrm_output_overhead_split(struct stack *st, const struct xfrm_flow *fl, size_t *tunnel);
 
 #endif

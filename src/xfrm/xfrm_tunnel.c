@@ -4,8 +4,11 @@
  * 4301 5.1.2, ECN per RFC 6040), lengths, and buffer room.
  */
 #include "core/stack.h"
+#include "ipv4/ipv4.h"
+#include "ipv6/ipv6.h"
 #include "proto/ip4.h"
 #include "proto/ip6.h"
+#include "xfrm/tnl_pmtu.h"
 #include "xfrm/xfrm_io_priv.h"
 
 /* True if the Destination Options header at @h (@hl bytes) carries a Home Address option. */
@@ -203,6 +206,96 @@ int xfrm_tunnel_push(struct stack *st, struct pkt **pp, const struct xfrm_state 
 		build_outer4(st, h, x, h + ohl, ohl + inner_len);
 	pkt_set_nh(*pp);
 	return 0;
+}
+
+/*
+ * The octets bundle @b adds to @p when it is @len octets long (its whole
+ * overhead, so a Packet Too Big names what the original packet may carry),
+ * or 0 when no step is a tunnel; *@outer: the outermost tunnel SA. The
+ * sizes are the codecs' own (gap, tail for the payload length at that
+ * step, NAT-T's UDP header), as xfrm_insert will use them. A step it
+ * cannot size (no codec context) gives 0: xfrm_insert drops that packet.
+ */
+static size_t bundle_ovh(const struct pkt *p, size_t len0, const struct xfrm_bundle *b,
+			 const struct xfrm_state **outer)
+{
+	int fam = p->data[0] >> 4 == 4 ? AF_INET : AF_INET6;
+	size_t len = len0, hoff = 0, nhoff;
+	unsigned i = 0;
+
+	*outer = NULL;
+	/* Transport-only bundles (the common case) cost this loop and nothing else. */
+	while (i < b->n && !(b->x[i] && b->x[i]->c.mode == XFRM_MODE_TUNNEL))
+		i++;
+	if (i == b->n)
+		return 0;
+	for (i = 0; i < b->n; i++) {
+		const struct xfrm_state *x = b->x[i];
+		const struct xfrm_type *t = x ? xfrm_type_get(x->c.id.proto) : NULL;
+
+		if (!x)
+			continue;
+		if (!t || !xfrm_state_has_ctx(x))
+			return 0;
+		if (x->c.mode == XFRM_MODE_TUNNEL) {
+			fam = x->c.family;
+			hoff = fam == AF_INET ? IPV4_HLEN : IPV6_HLEN;
+			len += hoff;
+			*outer = x;
+		} else if (!hoff && xfrm_hdr_part(p, &hoff, &nhoff) < 0) {
+			return 0;
+		}
+		len += t->gap(x, fam) + t->tail(x, len - hoff) + (x->c.encap.type ? UDP_HLEN : 0);
+	}
+	return *outer ? len - len0 : 0;
+}
+
+/*
+ * The tunnel MTU for an outer path MTU @mtu: the largest original length
+ * whose packet still fits. Padding to the cipher's block makes the
+ * overhead depend on the length, never the total shrink as it grows, so
+ * every shorter packet fits too. Only asked when a packet did not fit (a
+ * Packet Too Big is about to be sent), so a short linear search will do.
+ */
+static uint32_t bundle_tmtu(const struct pkt *p, const struct xfrm_bundle *b, uint32_t mtu,
+			    size_t ovh)
+{
+	const struct xfrm_state *outer;
+	size_t t = mtu > ovh ? mtu - ovh : 0;
+
+	/* A shorter padding may let a longer original fit: ESP pads by at most 255. */
+	t = MIN(t + 255, (size_t)mtu);
+	while (t > 0 && t + bundle_ovh(p, t, b, &outer) > mtu)
+		t--;
+	return (uint32_t)t;
+}
+
+int xfrm_tunnel_mtu_check(struct stack *st, const struct pkt *p, const struct xfrm_bundle *b)
+{
+	const struct xfrm_state *outer;
+	size_t ovh = bundle_ovh(p, p->len, b, &outer);
+	struct xfrm_route rt;
+	uint32_t mtu;
+
+	if (!outer)
+		return 0;
+	if (outer->c.family == AF_INET) {
+		uint32_t d = ip4_from_mapped(&outer->c.id.daddr);
+
+		if (ip4_route_xfrm(st, d, &rt) < 0 || rt.local)
+			return 0;      /* xfrm_send counts the missing route */
+		mtu = pmtu4_get(st, d, rt.dev);
+	} else {
+		/* RFC 8200 5: every IPv6 path carries 1280 octets, no lookup below that. */
+		if (p->len + ovh <= IPV6_MIN_MTU)
+			return 0;
+		if (ip6_route_xfrm(st, &outer->c.id.daddr, &rt) < 0 || rt.local)
+			return 0;
+		mtu = pmtu6_get(st, &outer->c.id.daddr, rt.dev);
+	}
+	if (p->len + ovh <= mtu)
+		return 0;
+	return tnl_pmtu_check(st, p, bundle_tmtu(p, b, mtu, ovh));
 }
 
 enum { ECN_NOT_ECT = 0, ECN_ECT1 = 1, ECN_ECT0 = 2, ECN_CE = 3 };

@@ -265,6 +265,13 @@ static void reasm_sp(struct t *t, const struct fam *f, bool out6)
 	assert_int_equal(send_to(s1, f->family, f->g2_lan2, 7000, "warm", 4), 4);
 	lab_pump(l, 1);
 	assert_int_equal(usagi_recvfrom(s2, buf, sizeof(buf), 0, NULL, NULL), 4);
+	/* RFC 2473 7.1: 1400 octets of IPv6 do not fit the tunnel: a Packet Too Big teaches H1. */
+	if (f->family == AF_INET6) {
+		assert_int_equal(send_to(s1, f->family, f->g2_lan2, 7000, big, 1400), 1400);
+		lab_pump(l, 1);
+		assert_true(lab_empty(s2));
+		assert_int_equal(STAT_GET(lab_st(l, G1), tnl_ptb6_remote), 1);
+	}
 	assert_int_equal(send_to(s1, f->family, f->g2_lan2, 7000, big, sizeof(big)), (ssize_t)sizeof(big));
 	lab_pump(l, 1);
 	assert_int_equal(usagi_recvfrom(s2, buf, sizeof(buf), 0, NULL, NULL), (ssize_t)sizeof(big));

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "mip6_lab.h"
 #include "simhost.h"
 #include "core/stats.h"
 #include "ipv6/addrconf.h"
@@ -39,8 +40,6 @@
 #define MAXPKT 6000
 #define PORT_DOWN 7000
 #define PORT_UP 7001
-
-static const struct sim_link_params lan = { .delay_ns = 1 * MS };
 
 /* ---- events ---- */
 
@@ -62,11 +61,7 @@ struct stream {
 };
 
 struct lab {
-	struct sim_world *w;
-	struct simhost *ha, *r2, *r3, *cn, *mn;
-	struct sim_segment *home, *f1, *f2, *core;
-	struct netdev *mndev;
-	struct in6_addr hoa, haaddr, cnaddr, coa1, coa2;
+	struct mip6_lab m;        /* the topology (tests/lib/mip6_lab.h) */
 	struct ev ev[512];
 	unsigned nev;
 	char dir[64];
@@ -106,41 +101,7 @@ static unsigned ev_count(const struct lab *l, uint64_t from, uint64_t to, const 
 	return n;
 }
 
-/* ---- the topology ---- */
-
-static struct in6_addr A(const char *s)
-{
-	struct in6_addr a;
-
-	assert_int_equal(inet_pton(AF_INET6, s, &a), 1);
-	return a;
-}
-
-static struct simhost *router(struct lab *l, const char *name, struct sim_segment *lan_seg,
-			      const char *pfx, const char *core_addr, uint8_t mac)
-{
-	struct simhost *r = simt_host(l->w, name);
-
-	simt_attach(r, lan_seg, "eth0", mac);
-	simt_attach(r, l->core, "eth1", mac + 1);
-	assert_int_equal(simt_cmd(r, "sysctl net.ipv6.conf.all.forwarding=1"), 0);
-	assert_int_equal(simt_cmd(r, "link set eth0 up"), 0);
-	assert_int_equal(simt_cmd(r, "link set eth1 up"), 0);
-	assert_int_equal(simt_cmd(r, "addr add %s1/64 dev eth0 nodad", pfx), 0);
-	assert_int_equal(simt_cmd(r, "addr add %s/64 dev eth1 nodad", core_addr), 0);
-	assert_int_equal(simt_cmd(r, "ra eth0 prefix %s/64", pfx), 0);
-	/* RFC 6275 7.5: MinRtrAdvInterval 30 ms, MaxRtrAdvInterval 70 ms. */
-	assert_int_equal(simt_cmd(r, "ra eth0 interval 0.03 0.07"), 0);
-	assert_int_equal(simt_cmd(r, "ra eth0 on"), 0);
-	return r;
-}
-
-static void routes(struct simhost *h, const char *const *pfx, const char *const *via, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (via[i])
-			assert_int_equal(simt_cmd(h, "route add %s/64 via %s", pfx[i], via[i]), 0);
-}
+/* ---- the topology (tests/lib/mip6_lab.h) ---- */
 
 static void stream_rx(struct usock *s, void *ctx)
 {
@@ -191,7 +152,7 @@ static struct stream *stream_new(struct lab *l, struct simhost *src, const struc
 	struct stream *sm = calloc(1, sizeof(*sm));
 
 	assert_non_null(sm);
-	sm->w = l->w;
+	sm->w = l->m.w;
 	sm->interval = 10 * MS;
 	sm->tx = udp_sock(src->st, src_addr, port);
 	sm->rx = udp_sock(dst->st, NULL, port);
@@ -200,7 +161,7 @@ static struct stream *stream_new(struct lab *l, struct simhost *src, const struc
 	sm->want_src = *src_addr;
 	usagi_sock_set_callback(sm->rx, stream_rx, sm);
 	sm->on = true;
-	sim_at(l->w, sim_world_now(l->w), stream_tick, sm);
+	sim_at(l->m.w, sim_world_now(l->m.w), stream_tick, sm);
 	return sm;
 }
 
@@ -214,54 +175,21 @@ static void capture(struct lab *l, struct sim_segment *seg, const char *name)
 
 static struct lab *lab_new(uint64_t seed, bool ro, unsigned lifetime_s)
 {
-	static const char *const pfx[] = { "2001:db8:1::", "2001:db8:2::", "2001:db8:3::" };
 	struct lab *l = calloc(1, sizeof(*l));
 
 	assert_non_null(l);
 	snprintf(l->dir, sizeof(l->dir), "/tmp/mip6simXXXXXX");
 	assert_non_null(mkdtemp(l->dir));
-	l->w = simt_world(seed);
 	l->ro = ro;
-	l->home = sim_segment_new(l->w, "home", &lan);
-	l->f1 = sim_segment_new(l->w, "foreign1", &lan);
-	l->f2 = sim_segment_new(l->w, "foreign2", &lan);
-	l->core = sim_segment_new(l->w, "core", &lan);
-	capture(l, l->home, "home");
-	capture(l, l->f1, "foreign1");
-	capture(l, l->f2, "foreign2");
-	capture(l, l->core, "core");
-	l->hoa = A("2001:db8:1::100");
-	l->haaddr = A("2001:db8:1::1");
-	l->cnaddr = A("2001:db8:ff::c");
-	l->coa1 = A("2001:db8:2::ff:fe00:a");
-	l->coa2 = A("2001:db8:3::ff:fe00:a");
-
-	l->ha = router(l, "HA", l->home, pfx[0], "2001:db8:ff::1", 0x10);
-	l->r2 = router(l, "R2", l->f1, pfx[1], "2001:db8:ff::2", 0x20);
-	l->r3 = router(l, "R3", l->f2, pfx[2], "2001:db8:ff::3", 0x30);
-	routes(l->ha, pfx, (const char *const[]){ NULL, "2001:db8:ff::2", "2001:db8:ff::3" }, 3);
-	routes(l->r2, pfx, (const char *const[]){ "2001:db8:ff::1", NULL, "2001:db8:ff::3" }, 3);
-	routes(l->r3, pfx, (const char *const[]){ "2001:db8:ff::1", "2001:db8:ff::2", NULL }, 3);
-	l->cn = simt_host_up(l->w, "CN", l->core, 0x0c);
-	assert_int_equal(simt_cmd(l->cn, "addr add 2001:db8:ff::c/64 dev eth0 nodad"), 0);
-	routes(l->cn, pfx, (const char *const[]){ "2001:db8:ff::1", "2001:db8:ff::2",
-						  "2001:db8:ff::3" }, 3);
-	assert_int_equal(mip6_ha_enable(l->ha->st, netdev_by_name(l->ha->st, "eth0")), 0);
-	assert_int_equal(mip6_cn_enable(l->cn->st, true), 0);
-
-	l->mn = simt_host(l->w, "MN");
-	l->mndev = simt_attach(l->mn, l->home, "eth0", 0x0a);
-	/* RFC 4429: the care-of address is usable at once (11.5.2). */
-	assert_int_equal(simt_cmd(l->mn, "sysctl net.ipv6.conf.eth0.optimistic_dad=1"), 0);
-	assert_int_equal(simt_cmd(l->mn, "link set eth0 up"), 0);
-	struct mip6_mn_conf c = { .hoa = l->hoa, .ha = l->haaddr, .dev = l->mndev, .ro = ro,
-				  .lifetime_s = lifetime_s };
-
-	mip6_set_event_fn(l->mn->st, on_event, l);
-	mip6_set_event_fn(l->ha->st, on_event, l);
-	mip6_set_event_fn(l->cn->st, on_event, l);
-	assert_int_equal(mip6_mn_enable(l->mn->st, &c), 0);
-	simt_run_ms(l->w, 3000);
+	mip6_lab_build(&l->m, seed);
+	capture(l, l->m.home, "home");
+	capture(l, l->m.f1, "foreign1");
+	capture(l, l->m.f2, "foreign2");
+	capture(l, l->m.core, "core");
+	mip6_set_event_fn(l->m.mn->st, on_event, l);
+	mip6_set_event_fn(l->m.ha->st, on_event, l);
+	mip6_set_event_fn(l->m.cn->st, on_event, l);
+	mip6_lab_start(&l->m, ro, lifetime_s);
 	return l;
 }
 
@@ -274,12 +202,7 @@ static void lab_free(struct lab *l)
 		l->down->on = false;
 	if (l->up)
 		l->up->on = false;
-	simt_host_free(l->ha);
-	simt_host_free(l->r2);
-	simt_host_free(l->r3);
-	simt_host_free(l->cn);
-	simt_host_free(l->mn);
-	sim_world_free(l->w);
+	mip6_lab_free(&l->m);
 	free(l->down);
 	free(l->up);
 	for (unsigned i = 0; i < 4; i++) {
@@ -292,8 +215,8 @@ static void lab_free(struct lab *l)
 
 static void streams_start(struct lab *l)
 {
-	l->down = stream_new(l, l->cn, &l->cnaddr, l->mn, &l->hoa, PORT_DOWN);
-	l->up = stream_new(l, l->mn, &l->hoa, l->cn, &l->cnaddr, PORT_UP);
+	l->down = stream_new(l, l->m.cn, &l->m.cnaddr, l->m.mn, &l->m.hoa, PORT_DOWN);
+	l->up = stream_new(l, l->m.mn, &l->m.hoa, l->m.cn, &l->m.cnaddr, PORT_UP);
 }
 
 /* ---- measuring a move ---- */
@@ -336,9 +259,9 @@ static unsigned delivered(const struct stream *sm, uint64_t from, uint64_t to, u
 
 static uint64_t move(struct lab *l, struct sim_segment *to)
 {
-	uint64_t t = sim_world_now(l->w);
+	uint64_t t = sim_world_now(l->m.w);
 
-	sim_move(l->mndev, to);
+	sim_move(l->m.mndev, to);
 	return t;
 }
 
@@ -432,40 +355,40 @@ static bool is_tunnel(const struct frame *fr, const struct lab *l)
 
 static bool tunnel_to_mn(const struct frame *fr, const struct lab *l)
 {
-	return fr->tnl && in6_equal(&fr->src, &l->haaddr) && in6_equal(&fr->idst, &l->hoa);
+	return fr->tnl && in6_equal(&fr->src, &l->m.haaddr) && in6_equal(&fr->idst, &l->m.hoa);
 }
 
 static bool tunnel_from_mn(const struct frame *fr, const struct lab *l)
 {
-	return fr->tnl && in6_equal(&fr->dst, &l->haaddr) && in6_equal(&fr->isrc, &l->hoa);
+	return fr->tnl && in6_equal(&fr->dst, &l->m.haaddr) && in6_equal(&fr->isrc, &l->m.hoa);
 }
 
 static bool tunnel_cn(const struct frame *fr, const struct lab *l)
 {
-	return is_tunnel(fr, l) && (in6_equal(&fr->isrc, &l->cnaddr) ||
-				    in6_equal(&fr->idst, &l->cnaddr));
+	return is_tunnel(fr, l) && (in6_equal(&fr->isrc, &l->m.cnaddr) ||
+				    in6_equal(&fr->idst, &l->m.cnaddr));
 }
 
 static bool rh2_from_cn(const struct frame *fr, const struct lab *l)
 {
-	return !fr->tnl && fr->rh2 && in6_equal(&fr->src, &l->cnaddr) && fr->upper == 17;
+	return !fr->tnl && fr->rh2 && in6_equal(&fr->src, &l->m.cnaddr) && fr->upper == 17;
 }
 
 static bool hao_to_cn(const struct frame *fr, const struct lab *l)
 {
-	return !fr->tnl && fr->hao && in6_equal(&fr->dst, &l->cnaddr) && fr->upper == 17;
+	return !fr->tnl && fr->hao && in6_equal(&fr->dst, &l->m.cnaddr) && fr->upper == 17;
 }
 
 static bool direct_to_hoa(const struct frame *fr, const struct lab *l)
 {
-	return !fr->tnl && in6_equal(&fr->dst, &l->hoa) && in6_equal(&fr->src, &l->cnaddr);
+	return !fr->tnl && in6_equal(&fr->dst, &l->m.hoa) && in6_equal(&fr->src, &l->m.cnaddr);
 }
 
 /* ---- assertions shared by the scenarios ---- */
 
 static const struct mip6_dp_binding *ha_binding(struct lab *l)
 {
-	return mip6_dp_find(l->ha->st, MIP6_DP_HA, &l->hoa, NULL);
+	return mip6_dp_find(l->m.ha->st, MIP6_DP_HA, &l->m.hoa, NULL);
 }
 
 static void show(struct simhost *h, char *buf, size_t cap)
@@ -500,7 +423,7 @@ static void check_registered(struct lab *l, uint64_t t, const struct in6_addr *c
 	assert_true(t_ba - t < max_ms * MS);
 	assert_non_null(b);
 	assert_true(in6_equal(&b->coa, coa));
-	show(l->mn, buf, sizeof(buf));
+	show(l->m.mn, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "state home-registration"));
 	assert_non_null(strstr(buf, cs));
 	/* Both streams resumed within 1 s, through the tunnel on the foreign link. */
@@ -519,7 +442,7 @@ static void check_registered(struct lab *l, uint64_t t, const struct in6_addr *c
 
 static void check_home(struct lab *l, uint64_t t, const char *label)
 {
-	struct inet6_ifaddr *ifa = addrconf_lookup(l->mn->st, &l->hoa);
+	struct inet6_ifaddr *ifa = addrconf_lookup(l->m.mn->st, &l->m.hoa);
 	uint64_t t_dereg = ev_at(l, t, "deregistered, unsolicited NA sent", 0);
 	struct move_result down = measure(l->down, t), up = measure(l->up, t);
 	unsigned sent, got;
@@ -527,7 +450,7 @@ static void check_home(struct lab *l, uint64_t t, const char *label)
 	assert_true(ev_at(l, t, "movement detected: home link", 0) != UINT64_MAX);
 	assert_true(t_dereg != UINT64_MAX && t_dereg - t < 1000 * MS);
 	assert_null(ha_binding(l));
-	assert_null(mip6_dp_find(l->mn->st, MIP6_DP_MN_HA, &l->hoa, NULL));
+	assert_null(mip6_dp_find(l->m.mn->st, MIP6_DP_MN_HA, &l->m.hoa, NULL));
 	assert_non_null(ifa);
 	assert_int_equal(ifa->plen, 64);
 	assert_false(ifa->flags & IFA_F_HOMEADDRESS);
@@ -555,44 +478,44 @@ static void test_home_registration_and_moves(void **state)
 	unsigned sent, got;
 
 	(void)state;
-	show(l->mn, buf, sizeof(buf));
+	show(l->m.mn, buf, sizeof(buf));
 	assert_string_equal(buf, "mobile-node hoa 2001:db8:1::100 coa 2001:db8:1::100 "
 			    "ha 2001:db8:1::1 state home\n");
 	streams_start(l);
-	simt_run_ms(l->w, 2000);
+	simt_run_ms(l->m.w, 2000);
 	/* At home: delivered directly, no tunnel anywhere. */
 	got = delivered(l->down, 3500 * MS, 5000 * MS, &sent);
 	assert_int_equal(got, sent);
 	assert_int_equal(count_frames(l, "core", 0, 5000 * MS, is_tunnel), 0);
 
-	t1 = move(l, l->f1);
-	simt_run_ms(l->w, 3000);
-	check_registered(l, t1, &l->coa1, "foreign1", "home -> foreign1", 1500);
+	t1 = move(l, l->m.f1);
+	simt_run_ms(l->m.w, 3000);
+	check_registered(l, t1, &l->m.coa1, "foreign1", "home -> foreign1", 1500);
 	/* `mip6 binding show` on both ends. */
-	assert_int_equal(simt_cmd(l->mn, "mip6 binding show"), 0);
-	assert_non_null(strstr(simt_output(l->mn), "mobile-node hoa 2001:db8:1::100 coa "
+	assert_int_equal(simt_cmd(l->m.mn, "mip6 binding show"), 0);
+	assert_non_null(strstr(simt_output(l->m.mn), "mobile-node hoa 2001:db8:1::100 coa "
 			       "2001:db8:2::ff:fe00:a ha 2001:db8:1::1 state away\n"));
-	assert_non_null(strstr(simt_output(l->mn), "bul hoa 2001:db8:1::100 coa "
+	assert_non_null(strstr(simt_output(l->m.mn), "bul hoa 2001:db8:1::100 coa "
 			       "2001:db8:2::ff:fe00:a ha 2001:db8:1::1 lifetime "));
-	assert_int_equal(simt_cmd(l->ha, "mip6 binding show"), 0);
-	assert_non_null(strstr(simt_output(l->ha), "hoa 2001:db8:1::100 coa 2001:db8:2::ff:fe00:a "
+	assert_int_equal(simt_cmd(l->m.ha, "mip6 binding show"), 0);
+	assert_non_null(strstr(simt_output(l->m.ha), "hoa 2001:db8:1::100 coa 2001:db8:2::ff:fe00:a "
 			       "ha 2001:db8:1::1 lifetime "));
 	/* The home address is kept as a /128 home address: `addr show` says so. */
-	assert_int_equal(simt_cmd(l->mn, "addr show dev eth0"), 0);
-	assert_non_null(strstr(simt_output(l->mn), "inet6 2001:db8:1::100/128 scope global nodad home"));
+	assert_int_equal(simt_cmd(l->m.mn, "addr show dev eth0"), 0);
+	assert_non_null(strstr(simt_output(l->m.mn), "inet6 2001:db8:1::100/128 scope global nodad home"));
 	/* Rule 4 (RFC 6724): the home address is the source, not the care-of address. */
 	struct in6_addr src;
 
-	assert_int_equal(addrconf_select_source(l->mn->st, &l->cnaddr, NULL, &src), 0);
-	assert_true(in6_equal(&src, &l->hoa));
+	assert_int_equal(addrconf_select_source(l->m.mn->st, &l->m.cnaddr, NULL, &src), 0);
+	assert_true(in6_equal(&src, &l->m.hoa));
 
-	t2 = move(l, l->f2);
-	simt_run_ms(l->w, 3000);
-	check_registered(l, t2, &l->coa2, "foreign2", "foreign1 -> foreign2", 1000);
-	assert_null(addrconf_lookup(l->mn->st, &l->coa1));
+	t2 = move(l, l->m.f2);
+	simt_run_ms(l->m.w, 3000);
+	check_registered(l, t2, &l->m.coa2, "foreign2", "foreign1 -> foreign2", 1000);
+	assert_null(addrconf_lookup(l->m.mn->st, &l->m.coa1));
 
-	t3 = move(l, l->home);
-	simt_run_ms(l->w, 3000);
+	t3 = move(l, l->m.home);
+	simt_run_ms(l->m.w, 3000);
 	check_home(l, t3, "foreign2 -> home");
 	/* ro off: tunnelled traffic from the CN started no return routability. */
 	assert_int_equal(ev_count(l, 0, UINT64_MAX, "RR with"), 0);
@@ -603,11 +526,11 @@ static void test_home_registration_and_moves(void **state)
 static void test_refresh(void **state)
 {
 	struct lab *l = lab_new(2, false, 40);
-	uint64_t t = move(l, l->f1), t_ba, t_re, t_bu, t_bu2;
+	uint64_t t = move(l, l->m.f1), t_ba, t_re, t_bu, t_bu2;
 	char buf[1024];
 
 	(void)state;
-	simt_run_ms(l->w, 130000);
+	simt_run_ms(l->m.w, 130000);
 	t_bu = ev_at(l, t, "BU to home agent", 0);
 	t_bu2 = ev_at(l, t, "BU to home agent", 1);
 	t_ba = ev_at(l, t, "home registration complete", 0);
@@ -618,9 +541,9 @@ static void test_refresh(void **state)
 	assert_true(t_re > t_bu2 && t_re - t_bu2 < 100 * MS);
 	assert_true(ev_count(l, t, UINT64_MAX, "home registration complete") >= 4);
 	assert_int_equal(ev_count(l, t, UINT64_MAX, "expired"), 0);
-	assert_int_equal(STAT_GET(l->mn->st, mn_binding_expired), 0);
+	assert_int_equal(STAT_GET(l->m.mn->st, mn_binding_expired), 0);
 	assert_non_null(ha_binding(l));
-	show(l->mn, buf, sizeof(buf));
+	show(l->m.mn, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "bul hoa 2001:db8:1::100 coa 2001:db8:2::ff:fe00:a "
 				   "ha 2001:db8:1::1 lifetime "));
 	assert_non_null(strstr(buf, "/40 seq "));
@@ -640,18 +563,18 @@ struct dropper {
 static void dropper_tick(void *ctx)
 {
 	struct dropper *d = ctx;
-	uint64_t now = sim_world_now(d->l->w);
+	uint64_t now = sim_world_now(d->l->m.w);
 
 	if (d->removed)
 		return;
-	if (!d->second_bu && STAT_GET(d->l->mn->st, mn_bu_sent) >= 2)
+	if (!d->second_bu && STAT_GET(d->l->m.mn->st, mn_bu_sent) >= 2)
 		d->second_bu = now;
 	if (d->second_bu && now > d->second_bu + 200 * MS) {
-		assert_int_equal(simt_cmd(d->l->r2, "filter del forward 1"), 0);
+		assert_int_equal(simt_cmd(d->l->m.r2, "filter del forward 1"), 0);
 		d->removed = true;
 		return;
 	}
-	sim_at(d->l->w, now + 1 * MS, dropper_tick, d);
+	sim_at(d->l->m.w, now + 1 * MS, dropper_tick, d);
 }
 
 /* 11.8: lost BUs are retransmitted after 1.5 s (first registration), then 3 s. */
@@ -666,13 +589,13 @@ static void test_bu_loss(void **state)
 	 * R2 drops everything from foreign1 to the home agent: the BUs. (Not by
 	 * source: the filter sees the home address of a HAO, as the SPD does.)
 	 */
-	assert_int_equal(simt_cmd(l->r2, "filter add forward iif eth0 ip6 daddr 2001:db8:1::1 drop"),
+	assert_int_equal(simt_cmd(l->m.r2, "filter add forward iif eth0 ip6 daddr 2001:db8:1::1 drop"),
 			 0);
-	sim_at(l->w, sim_world_now(l->w), dropper_tick, &d);
-	t = move(l, l->f1);
-	simt_run_ms(l->w, 8000);
+	sim_at(l->m.w, sim_world_now(l->m.w), dropper_tick, &d);
+	t = move(l, l->m.f1);
+	simt_run_ms(l->m.w, 8000);
 	assert_true(d.removed);
-	assert_int_equal(simt_cmd(l->r2, "filter show"), 0);
+	assert_int_equal(simt_cmd(l->m.r2, "filter show"), 0);
 	b1 = ev_at(l, t, "BU to home agent", 0);
 	b2 = ev_at(l, t, "BU to home agent", 1);
 	b3 = ev_at(l, t, "BU to home agent", 2);
@@ -683,7 +606,7 @@ static void test_bu_loss(void **state)
 	/* The third BU is the first the HA sees: it runs DAD first (10.3.1, 1 s). */
 	assert_true(ba > b3 && ba - b3 < 1100 * MS);
 	assert_int_equal(ev_count(l, t, UINT64_MAX, "BU to home agent"), 3);
-	assert_int_equal(STAT_GET(l->mn->st, mn_retransmit), 2);
+	assert_int_equal(STAT_GET(l->m.mn->st, mn_retransmit), 2);
 	assert_non_null(ha_binding(l));
 	print_message("BU loss: BUs at +%.3f, +%.3f, +%.3f s after the move, BA at +%.3f s\n",
 		      (double)(b1 - t) / 1e9, (double)(b2 - t) / 1e9, (double)(b3 - t) / 1e9,
@@ -706,7 +629,7 @@ static void check_ro(struct lab *l, uint64_t t_ro, const char *seg)
 	assert_int_equal(got, sent);
 	got = delivered(l->up, a, b, &sent);
 	assert_int_equal(got, sent);
-	assert_non_null(mip6_dp_find(l->cn->st, MIP6_DP_CN, &l->hoa, NULL));
+	assert_non_null(mip6_dp_find(l->m.cn->st, MIP6_DP_CN, &l->m.hoa, NULL));
 }
 
 static void test_route_optimisation(void **state)
@@ -718,10 +641,10 @@ static void test_route_optimisation(void **state)
 
 	(void)state;
 	streams_start(l);
-	simt_run_ms(l->w, 1000);
-	t1 = move(l, l->f1);
-	simt_run_ms(l->w, 2000);
-	check_registered(l, t1, &l->coa1, "foreign1", "RO home -> foreign1", 1500);
+	simt_run_ms(l->m.w, 1000);
+	t1 = move(l, l->m.f1);
+	simt_run_ms(l->m.w, 2000);
+	check_registered(l, t1, &l->m.coa1, "foreign1", "RO home -> foreign1", 1500);
 	/*
 	 * 11.7.2: the CN's packets arriving through the tunnel started RR by
 	 * themselves (data plane -> mn_tunnelled), after the home registration.
@@ -733,18 +656,18 @@ static void test_route_optimisation(void **state)
 	assert_true(ev_at(l, t1, "RR with 2001:db8:ff::c done", 0) < ro1);
 	assert_true(ro1 - t1 < 1500 * MS);
 	/* Asking explicitly for a correspondent already in the list changes nothing. */
-	assert_int_equal(mip6_mn_ro_start(l->mn->st, &l->cnaddr), 0);
-	simt_run_ms(l->w, 2000);
+	assert_int_equal(mip6_mn_ro_start(l->m.mn->st, &l->m.cnaddr), 0);
+	simt_run_ms(l->m.w, 2000);
 	assert_int_equal(ev_count(l, t1, UINT64_MAX, "route optimisation active"), 1);
 	print_message("RO home -> foreign1: route optimisation %.1f ms after the move\n",
 		      (double)(ro1 - t1) / 1e6);
-	show(l->mn, buf, sizeof(buf));
+	show(l->m.mn, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "state route-optimisation"));
 	check_ro(l, ro1, "foreign1");
 
 	/* Second move: home registration again, then RR (care-of test) and RO again. */
-	t2 = move(l, l->f2);
-	simt_run_ms(l->w, 3000);
+	t2 = move(l, l->m.f2);
+	simt_run_ms(l->m.w, 3000);
 	ba = ev_at(l, t2, "home registration complete", 0);
 	ro2 = ev_at(l, t2, "route optimisation active", 0);
 	assert_true(ba != UINT64_MAX && ro2 != UINT64_MAX && ro2 > ba);
@@ -758,8 +681,8 @@ static void test_route_optimisation(void **state)
 		      up.delay_ms, up.lost);
 
 	/* Home: deregistration with the HA and the CN (home keygen token only). */
-	t3 = move(l, l->home);
-	simt_run_ms(l->w, 3000);
+	t3 = move(l, l->m.home);
+	simt_run_ms(l->m.w, 3000);
 	check_home(l, t3, "RO foreign2 -> home");
 	/* The CN's deregistration after the HA's (its BA would have been intercepted). */
 	uint64_t t_cn = ev_at(l, t3, "BA from correspondent 2001:db8:ff::c", 0);
@@ -767,9 +690,9 @@ static void test_route_optimisation(void **state)
 	assert_true(t_cn == ev_at(l, t3, "status 0: deregistered", 1));
 	assert_true(t_cn > ev_at(l, t3, "status 0: deregistered", 0) && t_cn - t3 < 1000 * MS);
 	assert_int_equal(ev_count(l, t3, UINT64_MAX, "BU to correspondent"), 1);
-	show(l->mn, buf, sizeof(buf));
+	show(l->m.mn, buf, sizeof(buf));
 	assert_null(strstr(buf, "route-optimisation"));
-	assert_null(mip6_dp_find(l->cn->st, MIP6_DP_CN, &l->hoa, NULL));
+	assert_null(mip6_dp_find(l->m.cn->st, MIP6_DP_CN, &l->m.hoa, NULL));
 	assert_int_equal(count_frames(l, "home", t3 + 1500 * MS, t3 + 2500 * MS, rh2_from_cn), 0);
 	lab_free(l);
 }
@@ -786,12 +709,12 @@ static void test_nud_movement(void **state)
 	uint64_t t, t_nud, t_mv, t_ba;
 
 	(void)state;
-	assert_int_equal(simt_cmd(l->r2, "ra eth0 interval 200 600"), 0);
-	simt_run_ms(l->w, 1000);     /* the last fast RA is out */
+	assert_int_equal(simt_cmd(l->m.r2, "ra eth0 interval 200 600"), 0);
+	simt_run_ms(l->m.w, 1000);     /* the last fast RA is out */
 	streams_start(l);
-	simt_run_ms(l->w, 1000);
-	t = move(l, l->f1);
-	simt_run_ms(l->w, 90000);
+	simt_run_ms(l->m.w, 1000);
+	t = move(l, l->m.f1);
+	simt_run_ms(l->m.w, 90000);
 	t_nud = ev_at(l, t, "unreachable (NUD)", 0);
 	t_mv = ev_at(l, t, "movement detected", 0);
 	t_ba = ev_at(l, t, "home registration complete", 0);
@@ -803,8 +726,8 @@ static void test_nud_movement(void **state)
 	 * 4861 6.3.7), answered within MAX_RA_DELAY_TIME (0.5 s, 6.2.6).
 	 */
 	assert_true(t_mv - t_nud < 1500 * MS);
-	assert_true(STAT_GET(l->mn->st, mn_router_unreachable) == 1);
-	assert_true(in6_equal(&ha_binding(l)->coa, &l->coa1));
+	assert_true(STAT_GET(l->m.mn->st, mn_router_unreachable) == 1);
+	assert_true(in6_equal(&ha_binding(l)->coa, &l->m.coa1));
 	print_message("NUD movement detection: router unreachable %.1f s after the move, movement "
 		      "%.1f s, registered %.1f s\n", (double)(t_nud - t) / 1e9,
 		      (double)(t_mv - t) / 1e9, (double)(t_ba - t) / 1e9);
@@ -851,7 +774,7 @@ static void bu_ba_esp(struct simhost *h, bool is_ha)
 static void test_duplicate_home_address(void **state)
 {
 	struct lab *l = lab_new(5, false, 0);
-	struct in6_addr coa_mn2 = A("2001:db8:3::ff:fe00:b");
+	struct in6_addr coa_mn2 = mip6_lab_addr("2001:db8:3::ff:fe00:b");
 	struct simhost *mn2;
 	struct netdev *dev2;
 	uint64_t t, t2, t3, t_ref;
@@ -859,41 +782,41 @@ static void test_duplicate_home_address(void **state)
 	char buf[1024];
 
 	(void)state;
-	bu_ba_esp(l->ha, true);
-	bu_ba_esp(l->mn, false);
+	bu_ba_esp(l->m.ha, true);
+	bu_ba_esp(l->m.mn, false);
 	streams_start(l);
-	t = move(l, l->f1);
-	simt_run_ms(l->w, 3000);
+	t = move(l, l->m.f1);
+	simt_run_ms(l->m.w, 3000);
 	assert_true(ev_at(l, t, "home registration complete", 0) != UINT64_MAX);
-	assert_true(STAT_GET(l->ha->st, mip6_ha_bu_accepted) >= 1);
-	assert_int_equal(STAT_GET(l->ha->st, mip6_ha_bu_unprotected), 0);
+	assert_true(STAT_GET(l->m.ha->st, mip6_ha_bu_accepted) >= 1);
+	assert_int_equal(STAT_GET(l->m.ha->st, mip6_ha_bu_unprotected), 0);
 
-	mn2 = simt_host(l->w, "MN2");
-	dev2 = simt_attach(mn2, l->f2, "eth0", 0x0b);
+	mn2 = simt_host(l->m.w, "MN2");
+	dev2 = simt_attach(mn2, l->m.f2, "eth0", 0x0b);
 	assert_int_equal(simt_cmd(mn2, "sysctl net.ipv6.conf.eth0.dad_transmits=0"), 0);
 	assert_int_equal(simt_cmd(mn2, "link set eth0 up"), 0);
-	struct mip6_mn_conf c = { .hoa = l->hoa, .ha = l->haaddr, .dev = dev2 };
+	struct mip6_mn_conf c = { .hoa = l->m.hoa, .ha = l->m.haaddr, .dev = dev2 };
 
 	mip6_set_event_fn(mn2->st, on_event, l);
-	t2 = sim_world_now(l->w);
+	t2 = sim_world_now(l->m.w);
 	assert_int_equal(mip6_mn_enable(mn2->st, &c), 0);
-	simt_run_ms(l->w, 5000);
+	simt_run_ms(l->m.w, 5000);
 	/* Refused at the HA every time; the encrypted BAs are lost on MN2. */
-	assert_int_equal(STAT_GET(l->ha->st, mip6_ha_bu_downgrade), 3);
+	assert_int_equal(STAT_GET(l->m.ha->st, mip6_ha_bu_downgrade), 3);
 	assert_int_equal(ev_count(l, t2, UINT64_MAX, "HA: BA status 129"), 3);
 	assert_int_equal(STAT_GET(mn2->st, xfrm_in_no_state), 3);
 	assert_int_equal(ev_count(l, t2, UINT64_MAX, "MN2: BA from"), 0);
-	assert_true(in6_equal(&ha_binding(l)->coa, &l->coa1));
+	assert_true(in6_equal(&ha_binding(l)->coa, &l->m.coa1));
 	got = delivered(l->down, t2 + 100 * MS, t2 + 5000 * MS, &sent);
 	assert_int_equal(got, sent);
 
 	/* BAs in the clear: MN2 reads the 129 of its next retransmission and gives up. */
-	assert_int_equal(simt_cmd(l->ha, "setkey -e spddelete 2001:db8:1::1 2001:db8:1::100 mh 6 "
+	assert_int_equal(simt_cmd(l->m.ha, "setkey -e spddelete 2001:db8:1::1 2001:db8:1::100 mh 6 "
 				  "-P out;"), 0);
-	assert_int_equal(simt_cmd(l->mn, "setkey -e spddelete 2001:db8:1::1 2001:db8:1::100 mh 6 "
+	assert_int_equal(simt_cmd(l->m.mn, "setkey -e spddelete 2001:db8:1::1 2001:db8:1::100 mh 6 "
 				  "-P in;"), 0);
-	t3 = sim_world_now(l->w);
-	simt_run_ms(l->w, 10000);
+	t3 = sim_world_now(l->m.w);
+	simt_run_ms(l->m.w, 10000);
 	t_ref = ev_at(l, t3, "MN2: BA from home agent", 0);
 	assert_true(t_ref != UINT64_MAX);
 	assert_true(t_ref == ev_at(l, t3, "status 129: refused", 0));
@@ -902,7 +825,7 @@ static void test_duplicate_home_address(void **state)
 	assert_non_null(strstr(buf, "state refused"));
 	assert_int_equal(STAT_GET(mn2->st, mn_ba_refused), 1);
 	/* MN1 keeps its binding (refreshing under ESP) and its traffic. */
-	assert_true(in6_equal(&ha_binding(l)->coa, &l->coa1));
+	assert_true(in6_equal(&ha_binding(l)->coa, &l->m.coa1));
 	assert_false(in6_equal(&ha_binding(l)->coa, &coa_mn2));
 	got = delivered(l->down, t3, t3 + 9000 * MS, &sent);
 	assert_int_equal(got, sent);

@@ -11,9 +11,15 @@
  *                  | eth1                   | eth1                      | eth1
  *   core 2001:db8:ff::/64 --- HA ::1 ------ R2 ::2 ----------- R3 ::3 ----- CN ::c
  *
- * Same lab as tests/sim/test_mip6_sim.c: fast RAs (30..70 ms), optimistic
- * DAD for the care-of address, bidirectional tunnelling through the HA
- * (no route optimisation) in one run, route optimisation in another.
+ * The lab is tests/lib/mip6_lab.h (shared with test_mip6_sim.c): fast RAs
+ * (30..70 ms), optimistic DAD for the care-of address, bidirectional
+ * tunnelling through the HA (no route optimisation) in one run, route
+ * optimisation in another. All links have MTU 1500 and nothing is under
+ * IPsec, so a connection opened at home has MSS 1440; once the MN is away
+ * its traffic carries the tunnel's 40 octets, and RFC 2473 7.1 makes the
+ * tunnel entries (the HA for the CN's segments, the MN itself for its
+ * echoes) answer the first full-sized segment with a Packet Too Big of
+ * 1460: both ends go to MSS 1400 and nothing is fragmented (issue 8).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <cmocka.h>
+#include "mip6_lab.h"
 #include "simhost.h"
 #include "link/netdev.h"
 #include "mip6/mip6.h"
@@ -33,15 +40,10 @@
 #define CHUNK 8192
 #define MAX_PROGRESS 8192
 
-static const struct sim_link_params lan = { .delay_ns = 1 * MS };
-
 struct lab {
 	uint64_t t_ba[8];           /* times of the MN's BAs from the HA (registration or home) */
 	unsigned nba;
-	struct sim_world *w;
-	struct simhost *ha, *r2, *r3, *cn, *mn;
-	struct sim_segment *home, *f1, *f2, *core;
-	struct netdev *mndev;
+	struct mip6_lab m;          /* the topology (tests/lib/mip6_lab.h) */
 };
 
 /* The CN's side of the connection: a paced writer and a checking reader. */
@@ -57,34 +59,6 @@ struct conn {
 static uint8_t pattern(uint64_t i)
 {
 	return (uint8_t)(i * 2654435761u >> 13 ^ i >> 20);
-}
-
-static struct simhost *router(struct lab *l, const char *name, struct sim_segment *seg,
-			      const char *pfx, const char *core_addr, uint8_t mac)
-{
-	struct simhost *r = simt_host(l->w, name);
-
-	simt_attach(r, seg, "eth0", mac);
-	simt_attach(r, l->core, "eth1", mac + 1);
-	assert_int_equal(simt_cmd(r, "sysctl net.ipv6.conf.all.forwarding=1"), 0);
-	assert_int_equal(simt_cmd(r, "link set eth0 up"), 0);
-	assert_int_equal(simt_cmd(r, "link set eth1 up"), 0);
-	assert_int_equal(simt_cmd(r, "addr add %s1/64 dev eth0 nodad", pfx), 0);
-	assert_int_equal(simt_cmd(r, "addr add %s/64 dev eth1 nodad", core_addr), 0);
-	assert_int_equal(simt_cmd(r, "ra eth0 prefix %s/64", pfx), 0);
-	/* RFC 6275 7.5: MinRtrAdvInterval 30 ms, MaxRtrAdvInterval 70 ms. */
-	assert_int_equal(simt_cmd(r, "ra eth0 interval 0.03 0.07"), 0);
-	assert_int_equal(simt_cmd(r, "ra eth0 on"), 0);
-	return r;
-}
-
-static void routes(struct simhost *h, const char *const *via)
-{
-	static const char *const pfx[] = { "2001:db8:1::", "2001:db8:2::", "2001:db8:3::" };
-
-	for (int i = 0; i < 3; i++)
-		if (via[i])
-			assert_int_equal(simt_cmd(h, "route add %s/64 via %s", pfx[i], via[i]), 0);
 }
 
 /* Records when the MN's binding with its HA was made or removed. */
@@ -111,48 +85,17 @@ static double ba_ms(const struct lab *l, uint64_t t)
 static struct lab *lab_new(uint64_t seed, bool ro)
 {
 	struct lab *l = calloc(1, sizeof(*l));
-	struct in6_addr hoa, ha;
 
 	assert_non_null(l);
-	l->w = simt_world(seed);
-	l->home = sim_segment_new(l->w, "home", &lan);
-	l->f1 = sim_segment_new(l->w, "foreign1", &lan);
-	l->f2 = sim_segment_new(l->w, "foreign2", &lan);
-	l->core = sim_segment_new(l->w, "core", &lan);
-	l->ha = router(l, "HA", l->home, "2001:db8:1::", "2001:db8:ff::1", 0x10);
-	l->r2 = router(l, "R2", l->f1, "2001:db8:2::", "2001:db8:ff::2", 0x20);
-	l->r3 = router(l, "R3", l->f2, "2001:db8:3::", "2001:db8:ff::3", 0x30);
-	routes(l->ha, (const char *const[]){ NULL, "2001:db8:ff::2", "2001:db8:ff::3" });
-	routes(l->r2, (const char *const[]){ "2001:db8:ff::1", NULL, "2001:db8:ff::3" });
-	routes(l->r3, (const char *const[]){ "2001:db8:ff::1", "2001:db8:ff::2", NULL });
-	l->cn = simt_host_up(l->w, "CN", l->core, 0x0c);
-	assert_int_equal(simt_cmd(l->cn, "addr add 2001:db8:ff::c/64 dev eth0 nodad"), 0);
-	routes(l->cn, (const char *const[]){ "2001:db8:ff::1", "2001:db8:ff::2", "2001:db8:ff::3" });
-	assert_int_equal(mip6_ha_enable(l->ha->st, netdev_by_name(l->ha->st, "eth0")), 0);
-	assert_int_equal(mip6_cn_enable(l->cn->st, true), 0);
-
-	l->mn = simt_host(l->w, "MN");
-	l->mndev = simt_attach(l->mn, l->home, "eth0", 0x0a);
-	assert_int_equal(simt_cmd(l->mn, "sysctl net.ipv6.conf.eth0.optimistic_dad=1"), 0);
-	assert_int_equal(simt_cmd(l->mn, "link set eth0 up"), 0);
-	assert_int_equal(inet_pton(AF_INET6, "2001:db8:1::100", &hoa), 1);
-	assert_int_equal(inet_pton(AF_INET6, "2001:db8:1::1", &ha), 1);
-	struct mip6_mn_conf c = { .hoa = hoa, .ha = ha, .dev = l->mndev, .ro = ro };
-
-	mip6_set_event_fn(l->mn->st, on_event, l);
-	assert_int_equal(mip6_mn_enable(l->mn->st, &c), 0);
-	simt_run_ms(l->w, 3000);
+	mip6_lab_build(&l->m, seed);
+	mip6_set_event_fn(l->m.mn->st, on_event, l);
+	mip6_lab_start(&l->m, ro, 0);
 	return l;
 }
 
 static void lab_free(struct lab *l)
 {
-	simt_host_free(l->ha);
-	simt_host_free(l->r2);
-	simt_host_free(l->r3);
-	simt_host_free(l->cn);
-	simt_host_free(l->mn);
-	sim_world_free(l->w);
+	mip6_lab_free(&l->m);
 	free(l);
 }
 
@@ -232,38 +175,38 @@ static void run(bool ro, uint64_t seed)
 {
 	struct lab *l = lab_new(seed, ro);
 	struct conn *c = calloc(1, sizeof(*c));
-	struct sim_segment *path[] = { l->f1, l->f2, l->home };
+	struct sim_segment *path[] = { l->m.f1, l->m.f2, l->m.home };
 	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(7) };
 	uint64_t t_move[3];
 	double worst = 0;
 
 	assert_non_null(c);
-	assert_int_equal(simt_cmd(l->mn, "service tcp-echo 7"), 0);
-	c->w = l->w;
+	assert_int_equal(simt_cmd(l->m.mn, "service tcp-echo 7"), 0);
+	c->w = l->m.w;
 	c->limit = UINT64_MAX;
-	c->s = usagi_socket(l->cn->st, AF_INET6, SOCK_STREAM, 0);
+	c->s = usagi_socket(l->m.cn->st, AF_INET6, SOCK_STREAM, 0);
 	assert_non_null(c->s);
 	assert_int_equal(inet_pton(AF_INET6, "2001:db8:1::100", &sa.sin6_addr), 1);
 	usagi_sock_set_callback(c->s, conn_read, c);
 	assert_int_equal(usagi_connect(c->s, (struct sockaddr *)&sa, sizeof(sa)), -EINPROGRESS);
-	simt_run_ms(l->w, 100);
+	simt_run_ms(l->m.w, 100);
 	assert_int_equal(c->s->tcb->state, TCPS_ESTABLISHED);
 	c->on = true;
-	sim_at(l->w, sim_world_now(l->w), conn_tick, c);
-	simt_run_ms(l->w, 2000);
+	sim_at(l->m.w, sim_world_now(l->m.w), conn_tick, c);
+	simt_run_ms(l->m.w, 2000);
 	assert_true(c->rcvd > 0);
 
 	for (int i = 0; i < 3; i++) {
-		t_move[i] = sim_world_now(l->w);
-		sim_move(l->mndev, path[i]);
-		simt_run_ms(l->w, 4000);
+		t_move[i] = sim_world_now(l->m.w);
+		sim_move(l->m.mndev, path[i]);
+		simt_run_ms(l->m.w, 4000);
 		assert_false(c->bad);
 		assert_int_equal(c->s->tcb->state, TCPS_ESTABLISHED);
 		assert_int_equal(usagi_sock_error(c->s), 0);
 	}
 	/* Stop writing; everything written comes back. */
 	c->on = false;
-	simt_run_ms(l->w, 5000);
+	simt_run_ms(l->m.w, 5000);
 	assert_false(c->bad);
 	assert_int_equal(c->rcvd, c->sent);
 	assert_int_equal(c->s->tcb->state, TCPS_ESTABLISHED);
@@ -272,13 +215,41 @@ static void run(bool ro, uint64_t seed)
 		      "segments, %llu timeouts at the CN; mss %u; fragmented on output: HA %llu, "
 		      "MN %llu, CN %llu\n", ro ? "RO" : "tunnel",
 		      (unsigned long long)c->rcvd,
-		      (unsigned long long)STAT_GET(l->cn->st, tcp_retrans_segs),
-		      (unsigned long long)STAT_GET(l->cn->st, tcp_timeouts), c->s->tcb->mss,
-		      (unsigned long long)STAT_GET(l->ha->st, ip6_out_frag_ok),
-		      (unsigned long long)STAT_GET(l->mn->st, ip6_out_frag_ok),
-		      (unsigned long long)STAT_GET(l->cn->st, ip6_out_frag_ok));
+		      (unsigned long long)STAT_GET(l->m.cn->st, tcp_retrans_segs),
+		      (unsigned long long)STAT_GET(l->m.cn->st, tcp_timeouts), c->s->tcb->mss,
+		      (unsigned long long)STAT_GET(l->m.ha->st, ip6_out_frag_ok),
+		      (unsigned long long)STAT_GET(l->m.mn->st, ip6_out_frag_ok),
+		      (unsigned long long)STAT_GET(l->m.cn->st, ip6_out_frag_ok));
 	/* A move costs the handover (RA, BU/BA) plus at most a backed-off RTO or two. */
 	assert_true(worst < 3000);
+	print_message("tcp-mip6 %s: tunnel Packet Too Big: HA -> CN %llu, MN local %llu; "
+		      "HAO/RH2 MSS notices: MN %llu, CN %llu\n", ro ? "RO" : "tunnel",
+		      (unsigned long long)STAT_GET(l->m.ha->st, tnl_ptb6_remote),
+		      (unsigned long long)STAT_GET(l->m.mn->st, tnl_ptb6_local),
+		      (unsigned long long)STAT_GET(l->m.mn->st, mip6_dp_out_mss_notify),
+		      (unsigned long long)STAT_GET(l->m.cn->st, mip6_dp_out_mss_notify));
+	/*
+	 * Issue 8, RFC 2473 7.1: the HA's tunnel answered the CN's first
+	 * full-sized segment with a Packet Too Big of 1460, the CN went to
+	 * 1460 - 60 = 1400 and no tunnel packet was ever fragmented. The MN's
+	 * own echoes: a Packet Too Big through its loopback (tunnel runs).
+	 * Route-optimised, the MN's echoes carry a HAO (+24): the first segment
+	 * that no longer fits is sent fragmented and TCP told through the
+	 * loopback (mip6_dp_out_mss_notify), so it is the only one fragmented.
+	 */
+	assert_true(STAT_GET(l->m.ha->st, tnl_ptb6_remote) >= 1);
+	assert_int_equal(c->s->tcb->mss, 1400);
+	assert_int_equal(STAT_GET(l->m.ha->st, ip6_out_frag_ok), 0);
+	assert_int_equal(STAT_GET(l->m.cn->st, ip6_out_frag_ok), 0);
+	if (!ro) {
+		assert_true(STAT_GET(l->m.mn->st, tnl_ptb6_local) >= 1);
+		assert_int_equal(STAT_GET(l->m.mn->st, tnl_ptb6_remote), 0);
+		assert_int_equal(STAT_GET(l->m.mn->st, ip6_out_frag_ok), 0);
+	} else {
+		assert_true(STAT_GET(l->m.mn->st, mip6_dp_out_mss_notify) >= 1);
+		assert_true(STAT_GET(l->m.mn->st, ip6_out_frag_ok) <=
+			    STAT_GET(l->m.mn->st, mip6_dp_out_mss_notify));
+	}
 	usagi_close(c->s);
 	lab_free(l);
 	free(c);
@@ -297,38 +268,38 @@ static void run_away(bool ro, uint64_t seed)
 	uint64_t f_ha, f_mn, f_cn;
 
 	assert_non_null(c);
-	assert_int_equal(simt_cmd(l->mn, "service tcp-echo 7"), 0);
-	sim_move(l->mndev, l->f1);
-	simt_run_ms(l->w, 3000);    /* home registration (and, RO, return routability) done */
-	f_ha = STAT_GET(l->ha->st, ip6_out_frag_ok);
-	f_mn = STAT_GET(l->mn->st, ip6_out_frag_ok);
-	f_cn = STAT_GET(l->cn->st, ip6_out_frag_ok);
-	c->w = l->w;
+	assert_int_equal(simt_cmd(l->m.mn, "service tcp-echo 7"), 0);
+	sim_move(l->m.mndev, l->m.f1);
+	simt_run_ms(l->m.w, 3000);    /* home registration (and, RO, return routability) done */
+	f_ha = STAT_GET(l->m.ha->st, ip6_out_frag_ok);
+	f_mn = STAT_GET(l->m.mn->st, ip6_out_frag_ok);
+	f_cn = STAT_GET(l->m.cn->st, ip6_out_frag_ok);
+	c->w = l->m.w;
 	c->limit = UINT64_MAX;
-	c->s = usagi_socket(l->cn->st, AF_INET6, SOCK_STREAM, 0);
+	c->s = usagi_socket(l->m.cn->st, AF_INET6, SOCK_STREAM, 0);
 	assert_non_null(c->s);
 	assert_int_equal(inet_pton(AF_INET6, "2001:db8:1::100", &sa.sin6_addr), 1);
 	usagi_sock_set_callback(c->s, conn_read, c);
 	assert_int_equal(usagi_connect(c->s, (struct sockaddr *)&sa, sizeof(sa)), -EINPROGRESS);
-	simt_run_ms(l->w, 200);
+	simt_run_ms(l->m.w, 200);
 	assert_int_equal(c->s->tcb->state, TCPS_ESTABLISHED);
 	c->on = true;
-	sim_at(l->w, sim_world_now(l->w), conn_tick, c);
-	simt_run_ms(l->w, 4000);
+	sim_at(l->m.w, sim_world_now(l->m.w), conn_tick, c);
+	simt_run_ms(l->m.w, 4000);
 	c->on = false;
-	simt_run_ms(l->w, 3000);
+	simt_run_ms(l->m.w, 3000);
 	assert_false(c->bad);
 	assert_true(c->rcvd > 0);
 	assert_int_equal(c->rcvd, c->sent);
 	print_message("tcp-mip6 %s opened away: %llu octets echoed; mss %u; fragmented on output: "
 		      "HA %llu, MN %llu, CN %llu\n", ro ? "RO" : "tunnel",
 		      (unsigned long long)c->rcvd, c->s->tcb->mss,
-		      (unsigned long long)(STAT_GET(l->ha->st, ip6_out_frag_ok) - f_ha),
-		      (unsigned long long)(STAT_GET(l->mn->st, ip6_out_frag_ok) - f_mn),
-		      (unsigned long long)(STAT_GET(l->cn->st, ip6_out_frag_ok) - f_cn));
-	assert_int_equal(STAT_GET(l->ha->st, ip6_out_frag_ok), f_ha);
-	assert_int_equal(STAT_GET(l->mn->st, ip6_out_frag_ok), f_mn);
-	assert_int_equal(STAT_GET(l->cn->st, ip6_out_frag_ok), f_cn);
+		      (unsigned long long)(STAT_GET(l->m.ha->st, ip6_out_frag_ok) - f_ha),
+		      (unsigned long long)(STAT_GET(l->m.mn->st, ip6_out_frag_ok) - f_mn),
+		      (unsigned long long)(STAT_GET(l->m.cn->st, ip6_out_frag_ok) - f_cn));
+	assert_int_equal(STAT_GET(l->m.ha->st, ip6_out_frag_ok), f_ha);
+	assert_int_equal(STAT_GET(l->m.mn->st, ip6_out_frag_ok), f_mn);
+	assert_int_equal(STAT_GET(l->m.cn->st, ip6_out_frag_ok), f_cn);
 	usagi_close(c->s);
 	lab_free(l);
 	free(c);
