@@ -2,7 +2,8 @@
  * `sysctl KEY[=VALUE]`: per-interface IPv6 and IPv4 settings (struct
  * ip6_conf as net.ipv6.conf.NAME.KEY, struct ip4_conf as
  * net.ipv4.conf.NAME.KEY) and the IPv4 host settings net.ipv4.ip_forward
- * and net.ipv4.ip_default_ttl, read and written as sysctl(8) does, with
+ * and net.ipv4.ip_default_ttl, TCP's net.ipv4.tcp_initial_window (struct
+ * tcp_state), read and written as sysctl(8) does, with
  * Linux's ranges and its rule that all.forwarding (and ip_forward) is
  * copied to every interface.
  */
@@ -11,6 +12,7 @@
 #include "ipv6/addrconf.h"
 #include "ipv4/inet4.h"
 #include "netfilter/nf_conntrack.h"
+#include "l4/tcp.h"
 
 #define MTU_LINK_MAX -1   /* max: the link MTU (65535 for all/default) */
 
@@ -45,6 +47,11 @@ static const struct conf_key ip4_keys[] = {
 static const struct conf_key ip4_host_keys[] = {
 	{ "net.ipv4.ip_forward", offsetof(struct ip4_state, ip_forward), 0, 1 },
 	{ "net.ipv4.ip_default_ttl", offsetof(struct ip4_state, default_ttl), 1, 255 },
+};
+
+/* TCP settings (fields of struct tcp_state, l4/tcp.h); Linux keeps these under net.ipv4 too. */
+static const struct conf_key tcp_keys[] = {
+	{ "net.ipv4.tcp_initial_window", offsetof(struct tcp_state, initial_window), 0, TCP_IW_MAX },
 };
 
 /* A family's per-interface settings: where "all", "default" and NAME live. */
@@ -149,6 +156,23 @@ static int sysctl_host(struct cmd_env *env, const char *arg, const char *val)
 	return -1;
 }
 
+/* `net.ipv4.tcp_*` (struct tcp_state); -1 if @arg is none of them. */
+static int sysctl_tcp(struct cmd_env *env, const char *arg, const char *val)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(tcp_keys); i++) {
+		const struct conf_key *k = &tcp_keys[i];
+		int *field = (int *)((char *)env->st->sk.tcp + k->off), rc;
+
+		if (strcmp(arg, k->name) != 0)
+			continue;
+		if (val && (rc = set_field(env, k, field, NULL, val)) != 0)
+			return rc;
+		fprintf(env->out, "%s = %d\n", k->name, *field);
+		return 0;
+	}
+	return -1;
+}
+
 /* `net.netfilter.nf_conntrack_*` (netfilter/nf_sysctl.c); -1 if @arg is not one. */
 static int sysctl_nf(struct cmd_env *env, const char *arg, const char *val)
 {
@@ -231,6 +255,8 @@ static int sysctl_one(struct cmd_env *env, char *arg)
 	if ((rc = sysctl_host(env, arg, eq ? eq + 1 : NULL)) >= 0)
 		return rc;
 	if ((rc = sysctl_nf(env, arg, eq ? eq + 1 : NULL)) >= 0)
+		return rc;
+	if ((rc = sysctl_tcp(env, arg, eq ? eq + 1 : NULL)) >= 0)
 		return rc;
 	for (size_t i = 0; i < ARRAY_SIZE(families); i++)
 		if (strncmp(arg, families[i].prefix, strlen(families[i].prefix)) == 0)

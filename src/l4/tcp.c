@@ -71,6 +71,13 @@ int tcp_init(struct stack *st)
 	ts->keepcnt = 9;
 	ts->syn_retries = 6;
 	ts->data_retries = 15;
+	/*
+	 * RFC 5681 3.1's IW (3 SMSS at MSS 1440); 10 (RFC 6928, Linux's) by
+	 * sysctl. Not the default yet: see docs/tcp.md "Measured" (a larger IW
+	 * shifts the shallow-queue overshoot so an unpaced recovery burst
+	 * loses again and cuts cwnd twice).
+	 */
+	ts->initial_window = 0;
 	ts->rcvbuf = 256 * 1024;
 	ts->sndbuf = 256 * 1024;
 	ts->challenge_limit = 1000;

@@ -98,6 +98,13 @@ struct tcp_cc_ops {
 	void (*cong_avoid)(struct tcb *t, uint32_t acked);
 };
 extern const struct tcp_cc_ops tcp_newreno, tcp_cubic;
+/*
+ * The initial congestion window (octets) for @t's SMSS under
+ * tcp_state.initial_window: RFC 5681 3.1 (0) or RFC 6928 2 (N segments).
+ */
+uint32_t tcp_initial_cwnd(const struct tcb *t);
+/* The largest tcp_state.initial_window (segments) sysctl accepts. */
+#define TCP_IW_MAX 64
 /* The algorithm named @name ("newreno", "reno", "cubic"), or NULL. */
 const struct tcp_cc_ops *tcp_cc_find(const char *name);
 /* tcp_hystart.c: HyStart++ (RFC 9406). */
@@ -253,6 +260,13 @@ struct tcp_state {
 	uint32_t rcvbuf, sndbuf;   /* defaults of new connections */
 	const struct tcp_cc_ops *cc_default;
 	bool hystart_off;          /* new connections slow-start without HyStart++ (RFC 9406; on by default) */
+	/*
+	 * Initial window of new connections in segments (sysctl
+	 * net.ipv4.tcp_initial_window): 0 = RFC 5681 3.1's 2-4 SMSS; N = RFC
+	 * 6928's rule with N for 10: min(N SMSS, max(2 SMSS, N x 1460)).
+	 * An int for cmd_sysctl.c's table.
+	 */
+	int initial_window;
 	/* RFC 5961 7: challenge ACKs per second, all connections together. */
 	uint32_t challenge_limit, challenge_count;
 	uint64_t challenge_epoch;

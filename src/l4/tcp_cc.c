@@ -6,12 +6,26 @@
  */
 #include "l4/tcp.h"
 
+/*
+ * 0: RFC 5681 3.1 (the IW of RFC 3390): 2, 3 or 4 SMSS by the SMSS.
+ * N: RFC 6928 2, IW = min(10 SMSS, max(2 SMSS, 14600)), with N for 10
+ * (so 14600 becomes N x 1460): N full-sized Ethernet segments, fewer of
+ * larger ones (a 9000-octet MTU gets 2 SMSS at N = 10).
+ */
+uint32_t tcp_initial_cwnd(const struct tcb *t)
+{
+	uint32_t mss = t->mss;
+	uint32_t n = (uint32_t)MIN(MAX(t->st->sk.tcp->initial_window, 0), TCP_IW_MAX);
+
+	if (!n)
+		return mss > 2190 ? 2 * mss : (mss > 1095 ? 3 * mss : 4 * mss);
+	return MIN(n * mss, MAX(2 * mss, n * 1460));
+}
+
 /* RFC 5681 3.1 (3): initial window from the SMSS. */
 static void reno_init(struct tcb *t)
 {
-	uint32_t mss = t->mss;
-
-	t->cwnd = mss > 2190 ? 2 * mss : (mss > 1095 ? 3 * mss : 4 * mss);
+	t->cwnd = tcp_initial_cwnd(t);
 	t->ssthresh = 0xffffffffu;   /* RFC 5681 3.1: arbitrarily high */
 	t->bytes_acked = 0;
 	tcp_hystart_init(t);

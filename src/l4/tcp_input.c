@@ -89,6 +89,11 @@ static void established(struct tcb *t, const struct tcp_seg *seg)
 	t->snd_wl1 = seg->seq;
 	t->snd_wl2 = seg->ack;
 	t->cc->init(t);
+	/* RFC 5681 3.1 (RFC 6928 2): after a lost SYN or SYN-ACK, the IW is one SMSS. */
+	if (t->retries) {
+		t->cwnd = t->mss;
+		STAT_INC(t->st, tcp_iw_syn_lost);
+	}
 	t->retries = 0;
 	t->backoff = 0;
 	stack_timer_cancel(t->st, &t->rtx_timer);
