@@ -144,7 +144,7 @@ static double transfer(const char *mtu, const char *sa_a, const char *sa_b)
 
 		while (sent < TOTAL && (n = usagi_send(c, buf, (size_t)MIN((uint64_t)CHUNK, TOTAL - sent), 0)) > 0)
 			sent += (uint64_t)n;
-		while (deliver(&a) | deliver(&b))
+		while ((int)deliver(&a) | (int)deliver(&b))
 			;
 		if (!s)
 			s = usagi_accept(l, NULL, NULL);

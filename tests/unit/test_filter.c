@@ -491,7 +491,8 @@ static int count_lines(const char *s)
 	return n;
 }
 
-static char *run_cmd(struct stack *st, const char *line, int rc)
+/* noinline: at -O2 GCC takes the memstream buffer for a local (-Wdangling-pointer). */
+__attribute__((noinline)) static char *run_cmd(struct stack *st, const char *line, int rc)
 {
 	char *buf = NULL, l[256];
 	size_t len = 0;

@@ -612,7 +612,7 @@ static void test_syn_cookies(void **state)
 	struct l4_pair *pr = *state;
 	struct usock *l = usagi_socket(pr->b.st, AF_INET6, SOCK_STREAM, 0);
 	struct sockaddr_in6 sin;
-	uint32_t seq, ack, cookie;
+	uint32_t seq, ack = 0, cookie = 0;
 	char buf[16];
 
 	struct usock *s0, *c0 = establish(pr, &s0);   /* B learns A's link-layer address */
