@@ -220,12 +220,14 @@ kernel_ll() {
 assert_eq() { # WHAT EXPECTED ACTUAL
 	[ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
 }
+# A here-string, not a pipe: under pipefail, grep -q leaving early would
+# kill printf with SIGPIPE and fail the pipeline on long texts.
 assert_match() { # WHAT REGEX TEXT  (grep -E, any line)
-	printf '%s\n' "$3" | grep -Eq -- "$2" || fail "$1: no line matches /$2/ in:
+	grep -Eq -- "$2" <<<"$3" || fail "$1: no line matches /$2/ in:
 $3"
 }
 assert_no_match() { # WHAT REGEX TEXT
-	! printf '%s\n' "$3" | grep -Eq -- "$2" || fail "$1: unexpected line matching /$2/ in:
+	! grep -Eq -- "$2" <<<"$3" || fail "$1: unexpected line matching /$2/ in:
 $3"
 }
 assert_gt() { # WHAT A B: A > B
