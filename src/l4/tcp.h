@@ -132,6 +132,26 @@ void tcp_hystart_ack(struct tcb *t, uint32_t acked);
 /* RttThresh (RFC 9406 4.2) for the last round's least RTT @last_min (ns). */
 uint64_t tcp_hystart_thresh(uint64_t last_min);
 
+/*
+ * Congestion window validation (tcp_cc.c; RFC 5681 3.1, RFC 7661, RFC
+ * 9438 5.8). cwnd grows only while the sender uses it: in congestion
+ * avoidance the flight of this period (one RTT, tcp_output.c) or just
+ * before this ACK of @acked octets came within an SMSS of cwnd and
+ * pipeACK is not below cwnd / 2 (RFC 7661 4.3); in slow start the
+ * flight reached at least half of cwnd. True if cwnd may grow now.
+ */
+bool tcp_cwnd_limited(const struct tcb *t, uint32_t acked);
+/* RFC 7661 4.1-4.2: an ACK of @acked new octets; pipeACK samples, phase, NVP end (4.4). */
+void tcp_cwv_ack(struct tcb *t, uint32_t acked);
+/* RFC 7661 4.2: pipeACK is below cwnd / 2 (the non-validated phase). */
+bool tcp_cwv_nonvalidated(const struct tcb *t);
+/* RFC 7661 4.2, 4.4: enters or leaves the non-validated phase; reduces cwnd at the NVP's end. */
+void tcp_cwv_phase(struct tcb *t);
+/* RFC 7661 4.4: the non-validated period: 5 minutes. */
+#define TCP_CWV_NVP (300 * NS_PER_SEC)
+/* RFC 7661 4.1: the pipeACK sampling period is at least this long (and at least 3 RTT). */
+#define TCP_CWV_PSP_MIN NS_PER_SEC
+
 /* tcp_cubic.c: W_cubic(t) = C (t - K)^3 + W_max (RFC 9438 4.2), segments and seconds. */
 double tcp_cubic_w(double w_max, double k, double t);
 
@@ -159,6 +179,25 @@ struct tcp_hystart {
 	uint64_t last_min, cur_min; /* lastRoundMinRTT, currentRoundMinRTT (ns, UINT64_MAX = none) */
 	uint64_t css_baseline;     /* cssBaselineMinRtt */
 	uint64_t sample;           /* RTT sample of the ACK being processed (0: none) */
+};
+
+/*
+ * Congestion window validation state (tcp_output.c notes what is sent,
+ * tcp_cc.c what is acknowledged).
+ */
+struct tcp_cwv {
+	bool set;                  /* a period runs: seq is valid */
+	bool limited;              /* the flight came within an SMSS of cwnd in this period */
+	uint32_t seq;              /* the period (about an RTT) ends when SND.UNA passes it */
+	uint32_t max_flight;       /* the largest flight sent in this period */
+	uint64_t last_send;        /* when data last left (RFC 5681 4.1 restart after idle; 0: never) */
+	/* RFC 7661 4.1 pipeACK: octets acknowledged per RTT, the largest over the sampling period. */
+	bool pipeack_set;          /* pipeACK is defined */
+	uint32_t pipeack;          /* the largest sample of the previous sampling period */
+	uint32_t pipeack_cur;      /* the largest sample of this one */
+	uint32_t sample_acked;     /* octets acknowledged since sample_start */
+	uint64_t sample_start, psp_start; /* ns; 0: not started */
+	uint64_t nvp_start;        /* ns the non-validated phase began (0: validated) */
 };
 
 /* A byte ring: the send buffer (from SND.UNA) and the receive buffer (to RCV.NXT). */
@@ -222,6 +261,7 @@ struct tcb {
 	bool in_recovery;
 	uint64_t cc_priv[8];       /* the algorithm's own state (tcp_cubic.c) */
 	struct tcp_hystart hs;     /* RFC 9406, for either algorithm's slow start */
+	struct tcp_cwv cwv;        /* RFC 7661 / RFC 5681 4.1 congestion window validation */
 	struct tcp_sack_block *sacked; /* tcp_sack.c: peer's SACKs above SND.UNA (heap, sack_cap) */
 	uint16_t nsacked, sack_cap;
 	uint32_t high_rxt;         /* RFC 6675 HighRxt: retransmitted up to here in this recovery */

@@ -3,9 +3,11 @@
  * grows as a cubic function of the time since the last congestion event,
  * W_cubic(t) = C (t - K)^3 + W_max (4.2), never slower than Reno would
  * (the Reno-friendly estimate of 4.3), and backs off by beta = 0.7 (4.6)
- * with fast convergence (4.7). Slow start is RFC 5681's; fast recovery and
- * loss detection stay in tcp_input.c. Windows are kept in segments (double)
- * as the RFC writes them; the clock is the stack's.
+ * with fast convergence (4.7); neither W_cubic's clock nor W_est advances
+ * while the window is not used (5.8, tcp_cwnd_limited). Slow start is RFC
+ * 5681's; fast recovery and loss detection stay in tcp_input.c. Windows
+ * are kept in segments (double) as the RFC writes them; the clock is the
+ * stack's.
  */
 #include <math.h>
 #include "l4/tcp.h"
@@ -20,6 +22,7 @@ struct cubic {
 	double w_est;             /* Reno-friendly window, segments */
 	double cwnd_epoch;        /* cwnd at the start of the epoch, segments */
 	uint64_t epoch_start;     /* ns; 0: no epoch (first ACK in congestion avoidance starts one) */
+	uint64_t last_ack;        /* ns of the last ACK in congestion avoidance */
 };
 _Static_assert(sizeof(struct cubic) <= sizeof(((struct tcb *)0)->cc_priv), "cc_priv too small");
 
@@ -62,6 +65,7 @@ double tcp_cubic_w(double w_max, double k, double t)
 static void epoch_begin(struct tcb *t, struct cubic *c, double cwnd)
 {
 	c->epoch_start = t->st->now ? t->st->now : 1;
+	c->last_ack = c->epoch_start;
 	c->cwnd_epoch = cwnd;
 	c->w_est = cwnd;
 	if (c->w_max <= cwnd) {
@@ -78,12 +82,28 @@ static void cubic_cong_avoid(struct tcb *t, uint32_t acked)
 	double cwnd, secs, rtt, target, segs = (double)acked / t->mss;
 
 	if (t->cwnd < t->ssthresh) {
+		/* 4.2: t counts from the start of a congestion avoidance stage (also after an idle restart). */
+		c->epoch_start = 0;
 		tcp_newreno.cong_avoid(t, acked);
 		return;
 	}
 	cwnd = (double)t->cwnd / t->mss;
 	if (!c->epoch_start)
 		epoch_begin(t, c, cwnd);
+	if (!tcp_cwnd_limited(t, acked)) {
+		/*
+		 * 5.8 (application-limited flows): no growth of cwnd or of
+		 * W_est while not cwnd-limited; the time is left out of t
+		 * (the curve moves with it), so the window does not jump when
+		 * the sender uses it again.
+		 */
+		if (t->st->now > c->last_ack)
+			c->epoch_start += t->st->now - c->last_ack;
+		c->last_ack = t->st->now;
+		STAT_INC(t->st, tcp_cwnd_unused);
+		return;
+	}
+	c->last_ack = t->st->now;
 	secs = (double)(t->st->now - c->epoch_start) / 1e9;
 	rtt = t->srtt ? (double)t->srtt / 1e9 : 0.1;
 	/* 4.3: alpha = 3 (1 - beta) / (1 + beta) segments per window. */

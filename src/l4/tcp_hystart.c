@@ -13,7 +13,9 @@
  * Used for both NewReno and CUBIC (tcp_cc.c's slow start), only in the
  * initial slow start (4.3: RECOMMENDED); a loss ends it and the
  * algorithm's own loss response applies. The sender does not pace, so
- * an ACK grows the window by at most L = 8 SMSS (4.3).
+ * an ACK grows the window by at most L = 8 SMSS (4.3). Like any slow
+ * start here it grows only while the flight is at least half of cwnd
+ * (tcp_cwnd_limited).
  */
 #include "l4/tcp.h"
 
@@ -86,6 +88,8 @@ void tcp_hystart_ack(struct tcb *t, uint32_t acked)
 	struct tcp_hystart *h = &t->hs;
 	uint32_t inc = MIN(acked, TCP_HS_L * (uint32_t)t->mss);
 	uint64_t rtt = h->sample;
+	/* RFC 5681 3.1, RFC 7661: rounds and RTTs go on, growth only while the window is used. */
+	bool grow = tcp_cwnd_limited(t, acked);
 
 	h->sample = 0;
 	if (round_check(t))
@@ -93,6 +97,10 @@ void tcp_hystart_ack(struct tcb *t, uint32_t acked)
 	if (rtt) {
 		h->cur_min = MIN(h->cur_min, rtt);
 		h->samples++;
+	}
+	if (!grow) {
+		inc = 0;
+		STAT_INC(t->st, tcp_cwnd_unused);
 	}
 	if (!h->css) {
 		t->cwnd += inc;

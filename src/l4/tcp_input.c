@@ -473,6 +473,7 @@ static void new_ack(struct tcb *t, const struct tcp_seg *seg)
 		t->rtt_timing = false;
 	t->backoff = 0;
 	t->retries = 0;
+	tcp_cwv_ack(t, acked);      /* RFC 7661 4.1: pipeACK */
 	if (t->in_recovery) {
 		if (SEQ_GEQ(seg->ack, t->recover)) {
 			t->cwnd = MIN(t->ssthresh, (t->snd_max - t->snd_una) + t->mss);

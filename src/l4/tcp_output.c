@@ -178,6 +178,8 @@ static int tcp_xmit(struct tcb *t, uint32_t seq, uint32_t len, uint8_t flags)
 		STAT_INC(st, tcp_dsack_out);
 		t->dsack_pending = false;
 	}
+	if (len)
+		t->cwv.last_send = st->now ? st->now : 1;   /* RFC 5681 4.1: the idle clock */
 	if (s.flags & TCP_F_ACK) {
 		t->last_ack_sent = t->rcv_nxt;
 		t->ack_pending = 0;
@@ -321,6 +323,62 @@ static bool may_send_data(const struct tcb *t)
 	}
 }
 
+/* The octets in flight outside SACK recovery (what the peer SACKed since a timeout is not, RFC 6675 5.1). */
+static uint32_t flight_size(const struct tcb *t)
+{
+	return t->snd_nxt - t->snd_una - (t->nsacked ? tcp_sack_below(t, t->snd_nxt) : 0);
+}
+
+/*
+ * RFC 7661 / RFC 5681 3.1: after new data left, notes whether cwnd was
+ * the limit. A period lasts until SND.UNA passes the SND.NXT of its
+ * first transmission (about an RTT); tcp_cwnd_limited (tcp_cc.c) reads
+ * its largest flight and whether the flight came within an SMSS of cwnd.
+ */
+static void cwv_sent(struct tcb *t)
+{
+	struct tcp_cwv *v = &t->cwv;
+	uint32_t flight = flight_size(t);
+	bool full = (uint64_t)flight + t->mss >= t->cwnd;
+
+	if (!v->set || SEQ_GEQ(t->snd_una, v->seq)) {
+		v->set = true;
+		v->seq = t->snd_nxt;
+		v->max_flight = flight;
+		v->limited = full;
+		return;
+	}
+	v->max_flight = MAX(v->max_flight, flight);
+	v->limited = v->limited || full;
+}
+
+/*
+ * RFC 5681 4.1: no data sent for longer than the RTO and nothing in
+ * flight: cwnd is cut to the restart window RW = min(IW, cwnd) before new
+ * data leaves, so an idle connection does not resume with a burst the
+ * path may no longer carry. The last period's flight is forgotten too.
+ */
+static void restart_after_idle(struct tcb *t)
+{
+	struct tcp_cwv *v = &t->cwv;
+	uint32_t rw;
+
+	if (!v->last_send || t->snd_una != t->snd_max || t->in_recovery ||
+	    t->st->now - v->last_send <= t->rto)
+		return;
+	if (t->snd.len <= t->snd_nxt - t->snd_ring_seq && !t->fin_pending)
+		return;                 /* nothing to send yet */
+	v->set = false;
+	v->max_flight = 0;
+	v->limited = false;
+	rw = MIN(tcp_initial_cwnd(t), t->cwnd);
+	if (t->cwnd > rw) {
+		t->cwnd = rw;
+		STAT_INC(t->st, tcp_cwnd_restart);
+	}
+	v->last_send = 0;
+}
+
 /* One segment at snd_nxt if window, cwnd, Nagle and SWS avoidance allow it. */
 static bool send_one(struct tcb *t, uint32_t room)
 {
@@ -364,6 +422,7 @@ static bool send_one(struct tcb *t, uint32_t room)
 	t->snd_nxt += len + (fin ? 1 : 0);
 	if (SEQ_GT(t->snd_nxt, t->snd_max))
 		t->snd_max = t->snd_nxt;
+	cwv_sent(t);
 	if (!timer_pending(&t->rtx_timer) || t->persist) {
 		t->persist = false;
 		tcp_rearm_rtx(t);
@@ -374,8 +433,7 @@ static bool send_one(struct tcb *t, uint32_t room)
 /* Congestion room outside SACK recovery: cwnd less the octets in flight. */
 static uint32_t cwnd_room(const struct tcb *t)
 {
-	/* Going back after a timeout, octets SACKed since are not in flight (RFC 6675 5.1). */
-	uint32_t flight = t->snd_nxt - t->snd_una - (t->nsacked ? tcp_sack_below(t, t->snd_nxt) : 0);
+	uint32_t flight = flight_size(t);
 
 	return t->cwnd > flight ? t->cwnd - flight : 0;
 }
@@ -426,6 +484,8 @@ void tcp_output(struct tcb *t)
 {
 	if (!may_send_data(t) || !t->snd.buf)
 		return;
+	restart_after_idle(t);
+	tcp_cwv_phase(t);
 	if (t->in_recovery && t->sack_on)
 		sack_output(t);
 	else
