@@ -43,6 +43,19 @@
  * >= 0.9 at 1420 bytes, >= 0.5 at 64. Devices have MTU 9000, so no size
  * is fragmented. Each figure is the best of 5 alternating runs.
  *
+ * Tunnel mode (the same lines with `-tunnel` after the direction, e.g.
+ * ipsec-xfrm-out-tunnel-aes-gcm-16-1420): A and B are the gateways of an
+ * ESP tunnel A6 -> B6 (SA 0x1001, -m tunnel) for IPv6-in-IPv6 traffic of
+ * 2001:db8:a::/64 (A's inner address IA6) to 2001:db8:b::/64 (B's IB6),
+ * policies esp/tunnel/A6-B6/require. SIZE is again the UDP datagram; the
+ * ESP payload is the inner packet, 40 bytes more, and so is the baseline
+ * (gcrypt-ALG-SIZE+40). The xfrm output lines also pay the tunnel entry's
+ * MTU check (RFC 2473 7.1, xfrm_tunnel_mtu_check): at 1420 the outer
+ * packet passes 1280, so it is the path that asks for the tunnel MTU. The
+ * xfrm input lines end in ip6_input of the inner packet, so they include
+ * delivery to B's socket and usagi_recvfrom (a tunnel end re-injects).
+ * They take TUNNEL_RUNS runs, to keep `make bench` short.
+ *
  * With `stages`, a breakdown follows each line (not in the DESIGN.md
  * format, starting with `#`): ns per packet of the full path, of the same
  * UDP path on hosts without any policy, and of the ESP codec alone (all
@@ -50,7 +63,7 @@
  * (SPD, SAD, replay, header moves). The xfrm lines split into the codec
  * and the glue the same way.
  *
- * Usage: bench_ipsec [stages] [out|in] [64|512|1420] [ALG-substring]
+ * Usage: bench_ipsec [stages] [out|in] [transport|tunnel] [64|512|1420] [ALG-substring]
  */
 #include <stdio.h>
 
@@ -72,10 +85,14 @@
 
 #define NFRAMES 256
 #define RUNS 5
+#define TUNNEL_RUNS 3
 #define PORT 7000
 #define SPI 0x1000
 #define A6 "2001:db8:1::1"
 #define B6 "2001:db8:1::2"
+#define IA6 "2001:db8:a::1"     /* tunnel mode: the inner flow's ends */
+#define IB6 "2001:db8:b::1"
+#define TUNNEL_HLEN IPV6_HLEN   /* what the ESP payload gains in tunnel mode */
 
 struct frame {
 	uint8_t b[2048];
@@ -133,8 +150,12 @@ static void hex(char *out, size_t n)
 		out += sprintf(out, "%02x", k[i]);
 }
 
-/* The SA A -> B of @alg and the policy of @dir ("out" on A, "in" on B) as setkey text. */
-static void sad_spd(char *text, const struct bench_alg *alg, const char *dir)
+/*
+ * The SA A -> B of @alg and the policy of @dir ("out" on A, "in" on B) as
+ * setkey text: transport mode between A6 and B6, or (@tunnel) a tunnel
+ * A6 -> B6 for 2001:db8:a::/64 -> 2001:db8:b::/64.
+ */
+static void sad_spd(char *text, const struct bench_alg *alg, const char *dir, bool tunnel)
 {
 	char ek[2 * BENCH_KEY_MAX + 3], auth[2 * BENCH_KEY_MAX + 48] = "";
 
@@ -143,14 +164,29 @@ static void sad_spd(char *text, const struct bench_alg *alg, const char *dir)
 		sprintf(auth, " -A %s ", alg->auth);
 		hex(auth + strlen(auth), alg->aklen);
 	}
+	if (tunnel) {
+		sprintf(text, "add " A6 " " B6 " esp %#x -m tunnel -r 64 -E %s %s%s;"
+			"spdadd 2001:db8:a::/64 2001:db8:b::/64[%d] udp -P %s ipsec "
+			"esp/tunnel/" A6 "-" B6 "/require;", SPI + 1, alg->enc, ek, auth, PORT, dir);
+		return;
+	}
 	sprintf(text, "add " A6 " " B6 " esp %#x -m transport -r 64 -E %s %s%s;"
 		"spdadd " A6 " " B6 "[%d] udp -P %s ipsec esp/transport//require;",
 		SPI, alg->enc, ek, auth, PORT, dir);
 }
 
+/* Tunnel mode: @h's inner address @inner and, on A, the route to B's inner prefix via B. */
+static void host_tunnel(struct cmd_env *env, const char *inner, bool a)
+{
+	run_cmd(env, "addr add %s/64 dev eth0 nodad", inner);
+	if (a)
+		run_cmd(env, "route add 2001:db8:b::/64 via %s dev eth0", B6);
+}
+
 /* Host @me (@mac, address @addr) whose neighbour @peer is at @peer_mac; ESP of @alg unless NULL. */
 static void host_init(struct host *h, const uint8_t *mac, const char *addr, const char *peer,
-		      const uint8_t *peer_mac, const struct bench_alg *alg, const char *dir)
+		      const uint8_t *peer_mac, const struct bench_alg *alg, const char *dir,
+		      bool tunnel)
 {
 	struct usagi_stack_config cfg = { .name = addr, .seed = 1, .now = NS_PER_SEC,
 					  .pool_packets = 4096 };
@@ -173,14 +209,18 @@ static void host_init(struct host *h, const uint8_t *mac, const char *addr, cons
 	inet_pton(AF_INET6, peer, &pa);
 	if (nd6_neigh_add_permanent(h->st, h->dev, &pa, peer_mac) < 0)
 		die("neighbour");
+	if (tunnel)
+		host_tunnel(&env, dir[0] == 'o' ? IA6 : IB6, dir[0] == 'o');
 	if (alg) {
-		sad_spd(line, alg, dir);
+		sad_spd(line, alg, dir, tunnel);
 		if (setkey_run(h->st, line, strlen(line), SETKEY_PARSE_KERNEL, false, NULL, env.out,
 			       stderr))
 			die("setkey");
 	}
 	fclose(env.out);
 	h->sock = usagi_socket(h->st, AF_INET6, SOCK_DGRAM, 0);
+	if (tunnel && dir[0] == 'o')      /* the inner flow's source */
+		inet_pton(AF_INET6, IA6, &sa.sin6_addr);
 	if (!h->sock || usagi_bind(h->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		die("socket");
 	usagi_stack_advance(h->st, h->st->now + NS_PER_SEC);
@@ -204,6 +244,7 @@ struct path {
 	uint64_t sent, fed, got;
 	uint8_t ip6[IPV6_HLEN + UDP_HLEN]; /* the xfrm output packet's headers */
 	struct xfrm_route rt;           /* A's route to B, as ip6_output resolved it */
+	bool tunnel;                    /* IA6 -> IB6 through the tunnel A6 -> B6 */
 };
 
 static void window_clear(struct xfrm_replay *w)
@@ -262,6 +303,18 @@ static void xout_one(void *ctx)
 	t->sent++;
 }
 
+/* Tunnel mode: xfrm6_input re-injects the inner packet, which ip6_input delivers to B's socket. */
+static void xin_tunnel(struct path *t, struct pkt *p, uint8_t nxt)
+{
+	static uint8_t buf[2048];
+
+	if (xfrm6_input(t->b.st, &p, &nxt) != EXT_DONE)
+		die("xfrm6_input did not take the tunnel packet");
+	if (usagi_recvfrom(t->b.sock, buf, sizeof(buf), 0, NULL, NULL) == (ssize_t)t->dlen)
+		t->got++;
+	t->fed++;
+}
+
 /* xfrm input: one of A's ESP packets through B's xfrm6_input and IN policy check. */
 static void xin_one(void *ctx)
 {
@@ -277,6 +330,10 @@ static void xin_one(void *ctx)
 	*IP6_CB(p) = (struct ip6_cb){ .iif = t->b.dev->ifindex, .nhoff = 6 };
 	nxt = p->data[6];
 	pkt_pull(p, IPV6_HLEN);
+	if (t->tunnel) {
+		xin_tunnel(t, p, nxt);
+		return;
+	}
 	if (xfrm6_input(t->b.st, &p, &nxt) != EXT_CONTINUE)
 		die("xfrm6_input dropped a packet");
 	if (nxt == IPPROTO_UDP && p->len == t->dlen + UDP_HLEN &&
@@ -292,8 +349,8 @@ static void xfrm_init(struct path *t)
 	uint8_t *h = t->ip6, *u = h + IPV6_HLEN;
 	struct in6_addr a6, b6;
 
-	inet_pton(AF_INET6, A6, &a6);
-	inet_pton(AF_INET6, B6, &b6);
+	inet_pton(AF_INET6, t->tunnel ? IA6 : A6, &a6);
+	inet_pton(AF_INET6, t->tunnel ? IB6 : B6, &b6);
 	h[0] = 0x60;
 	put_be16(h + 4, (uint16_t)(t->dlen + UDP_HLEN));
 	h[6] = IPPROTO_UDP;
@@ -308,16 +365,20 @@ static void xfrm_init(struct path *t)
 		die("no route to B");
 }
 
-/* Both hosts, NFRAMES of A's frames captured, and one checked pass of them through B. */
-static void path_init(struct path *t, const struct bench_alg *alg, size_t size)
+/*
+ * Both hosts (@tunnel: as tunnel gateways), NFRAMES of A's frames captured,
+ * and one checked pass of them through B.
+ */
+static void path_init(struct path *t, const struct bench_alg *alg, size_t size, bool tunnel)
 {
 	static const uint8_t mac_a[6] = { 2, 0, 0, 0, 0, 0xa }, mac_b[6] = { 2, 0, 0, 0, 0, 0xb };
 	struct in6_addr b6;
 
-	host_init(&t->a, mac_a, A6, B6, mac_b, alg, "out");
-	host_init(&t->b, mac_b, B6, A6, mac_a, alg, "in");
+	t->tunnel = tunnel;
+	host_init(&t->a, mac_a, A6, B6, mac_b, alg, "out", tunnel);
+	host_init(&t->b, mac_b, B6, A6, mac_a, alg, "in", tunnel);
 	t->dst = (struct sockaddr_in6){ .sin6_family = AF_INET6, .sin6_port = htons(PORT) };
-	inet_pton(AF_INET6, B6, &t->dst.sin6_addr);
+	inet_pton(AF_INET6, tunnel ? IB6 : B6, &t->dst.sin6_addr);
 	t->dlen = size - 8;
 	memset(t->data, 0x42, t->dlen);
 	t->a.cap = t->frames;
@@ -335,7 +396,7 @@ static void path_init(struct path *t, const struct bench_alg *alg, size_t size)
 	inet_pton(AF_INET6, B6, &b6);
 	xfrm_init(t);
 	if (alg)
-		t->win = xfrm_state_lookup(t->b.st, &b6, SPI, IPPROTO_ESP)->replay;
+		t->win = xfrm_state_lookup(t->b.st, &b6, tunnel ? SPI + 1 : SPI, IPPROTO_ESP)->replay;
 	for (unsigned i = 0; i < NFRAMES; i++)
 		in_one(t);
 	if (t->got != NFRAMES || (alg && STAT_GET(t->b.st, xfrm_in_ok) != NFRAMES))
@@ -355,11 +416,12 @@ static void path_fini(struct path *t)
 	host_fini(&t->b);
 }
 
-static void print_line(const char *name, const struct bench_alg *alg, size_t size, double v,
-		       double base)
+/* A DESIGN.md line; the baseline did the ESP work of @bsize bytes (@size, or @size + 40 in tunnel mode). */
+static void print_line(const char *name, const struct bench_alg *alg, size_t size, size_t bsize,
+		       double v, double base)
 {
 	printf("bench ipsec-%s-%s-%zu %.3f Mpps baseline gcrypt-%s-%zu %.3f ratio %.2f\n", name,
-	       alg->name, size, v / 1e6, alg->base, size, base / 1e6, v / base);
+	       alg->name, size, v / 1e6, alg->base, bsize, base / 1e6, v / base);
 	fflush(stdout);
 }
 
@@ -383,11 +445,12 @@ static void print_xfrm_stages(const char *dir, const struct bench_alg *alg, size
 }
 
 enum { DIR_OUT = 1, DIR_IN = 2 };
+enum { MODE_TRANSPORT = 1, MODE_TUNNEL = 2 };
 
-/* What to run: `stages`, `out` / `in`, a size, an algorithm (substring). */
+/* What to run: `stages`, `out` / `in`, `transport` / `tunnel`, a size, an algorithm (substring). */
 struct opts {
 	bool stages;
-	int dirs;
+	int dirs, modes;
 	size_t size;
 	const char *alg;
 };
@@ -399,8 +462,9 @@ struct opts {
 static void bench_dir(const struct bench_alg *alg, size_t size, bool in, struct path *t,
 		      struct path *plain, struct bench_esp_run *codec)
 {
-	const char *dir = in ? "in" : "out";
-	char name[16];
+	const char *dir = in ? (t->tunnel ? "in-tunnel" : "in") : (t->tunnel ? "out-tunnel" : "out");
+	size_t bsize = size + (t->tunnel ? TUNNEL_HLEN : 0);
+	char name[32];
 	struct bench_raw raw;
 	struct bench_fn f[5] = {
 		{ in ? in_one : out_one, t }, { bench_raw_one, &raw },
@@ -412,10 +476,10 @@ static void bench_dir(const struct bench_alg *alg, size_t size, bool in, struct 
 	if (bench_raw_open(&raw, alg, bench_esp_hdr(codec), bench_esp_ct_len(codec), in,
 			   in ? codec->sealed : NULL, in ? codec->sealed_len : 0))
 		die("libgcrypt");
-	bench_best(f, plain ? 5 : 3, RUNS);
-	print_line(dir, alg, size, f[0].best, f[1].best);
+	bench_best(f, plain ? 5 : 3, t->tunnel ? TUNNEL_RUNS : RUNS);
+	print_line(dir, alg, size, bsize, f[0].best, f[1].best);
 	snprintf(name, sizeof(name), "xfrm-%s", dir);
-	print_line(name, alg, size, f[2].best, f[1].best);
+	print_line(name, alg, size, bsize, f[2].best, f[1].best);
 	if (plain) {
 		print_stages(dir, alg, size, f[0].best, f[4].best, f[3].best);
 		print_xfrm_stages(dir, alg, size, f[2].best, f[3].best);
@@ -423,16 +487,18 @@ static void bench_dir(const struct bench_alg *alg, size_t size, bool in, struct 
 	bench_raw_close(&raw);
 }
 
-static void bench_one(const struct bench_alg *alg, size_t size, const struct opts *o)
+/* The lines of @alg at @size in one mode (@tunnel); the codec and baseline seal what ESP carries. */
+static void bench_one(const struct bench_alg *alg, size_t size, const struct opts *o, bool tunnel)
 {
 	struct path *t = calloc(1, sizeof(*t)), *plain = o->stages ? calloc(1, sizeof(*plain)) : NULL;
 	struct bench_esp_run *codec = calloc(1, sizeof(*codec));
+	size_t esp_size = size + (tunnel ? TUNNEL_HLEN : 0);
 
-	if (!t || !codec || (o->stages && !plain) || bench_esp_open(codec, alg, size) < 0)
+	if (!t || !codec || (o->stages && !plain) || bench_esp_open(codec, alg, esp_size) < 0)
 		die("setup");
-	path_init(t, alg, size);
+	path_init(t, alg, size, tunnel);
 	if (plain)
-		path_init(plain, NULL, size);
+		path_init(plain, NULL, size, false);
 	if (o->dirs & DIR_OUT)
 		bench_dir(alg, size, false, t, plain, codec);
 	if (o->dirs & DIR_IN)
@@ -449,16 +515,27 @@ static void bench_one(const struct bench_alg *alg, size_t size, const struct opt
 	free(codec);
 }
 
+/* Transport mode's lines (the original set), then tunnel mode's, as @o selects. */
+static void bench_modes(const struct bench_alg *alg, size_t size, const struct opts *o)
+{
+	if (o->modes & MODE_TRANSPORT)
+		bench_one(alg, size, o, false);
+	if (o->modes & MODE_TUNNEL)
+		bench_one(alg, size, o, true);
+}
+
 int main(int argc, char **argv)
 {
 	static const size_t sizes[] = { 64, 512, 1420 };
-	struct opts o = { .dirs = DIR_OUT | DIR_IN };
+	struct opts o = { .dirs = DIR_OUT | DIR_IN, .modes = MODE_TRANSPORT | MODE_TUNNEL };
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "stages"))
 			o.stages = true;
 		else if (!strcmp(argv[i], "out") || !strcmp(argv[i], "in"))
 			o.dirs = argv[i][0] == 'o' ? DIR_OUT : DIR_IN;
+		else if (!strcmp(argv[i], "transport") || !strcmp(argv[i], "tunnel"))
+			o.modes = argv[i][1] == 'r' ? MODE_TRANSPORT : MODE_TUNNEL;
 		else if (strtoul(argv[i], NULL, 10))
 			o.size = strtoul(argv[i], NULL, 10);
 		else
@@ -471,7 +548,7 @@ int main(int argc, char **argv)
 			continue;
 		for (size_t j = 0; j < sizeof(sizes) / sizeof(sizes[0]); j++)
 			if (!o.size || o.size == sizes[j])
-				bench_one(&bench_algs[i], sizes[j], &o);
+				bench_modes(&bench_algs[i], sizes[j], &o);
 	}
 	return 0;
 }

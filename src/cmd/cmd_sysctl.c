@@ -10,6 +10,7 @@
 #include <limits.h>
 #include "cmd/cmd_priv.h"
 #include "ipv6/addrconf.h"
+#include "ipv6/pmtu_cache.h"
 #include "ipv4/inet4.h"
 #include "netfilter/nf_conntrack.h"
 #include "l4/tcp.h"
@@ -134,6 +135,8 @@ static int set_field(struct cmd_env *env, const struct conf_key *k, int *field,
 		return cmd_fail(env, 2, "sysctl", "invalid value \"%s\" for %s (%d..%d)", val,
 				k->name, k->min, max);
 	*field = (int)v;
+	if (k->max == MTU_LINK_MAX)     /* path MTUs computed before may be too large now */
+		pmtu_cache_link_changed(env->st);
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include "core/stack.h"
 #include "ipv6/nd6_priv.h"
 #include "ipv6/addrconf.h"
+#include "ipv6/pmtu_cache.h"
 #include "link/netdev.h"
 #include "mip6/mip6_priv.h"
 #include "proto/ip6.h"
@@ -258,10 +259,12 @@ void nd6_ra_rcv(struct stack *st, const struct nd6_rx *rx)
 	if (rx->opts.mtu) {
 		uint32_t mtu = get_be32(rx->opts.mtu->mtu);
 
-		if (mtu >= IPV6_MIN_MTU && mtu <= dev->mtu)
+		if (mtu >= IPV6_MIN_MTU && mtu <= dev->mtu) {
 			dev->in6->mtu6 = mtu;
-		else
+			pmtu_cache_link_changed(st);
+		} else {
 			STAT_INC(st, nd6_ra_bad_mtu);
+		}
 	}
 	for (unsigned i = 0; i < rx->opts.nprefix; i++)
 		prefix_opt(st, dev, rx->opts.prefix[i]);

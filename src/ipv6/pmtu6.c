@@ -24,12 +24,16 @@ struct pmtu6_ent {
 struct pmtu6_cache {
 	struct pmtu6_ent e[PMTU6_SLOTS];
 	unsigned live;                /* entries with mtu != 0: none, no hash per packet */
+	uint64_t gen;                 /* pmtu_cache_gen: from 1, bumped when a path MTU may drop */
 };
 
 int pmtu6_init(struct stack *st)
 {
 	st->ip6.pmtu = calloc(1, sizeof(*st->ip6.pmtu));
-	return st->ip6.pmtu ? 0 : -ENOMEM;
+	if (!st->ip6.pmtu)
+		return -ENOMEM;
+	st->ip6.pmtu->gen = 1;
+	return 0;
 }
 
 void pmtu6_fini(struct stack *st)
@@ -118,7 +122,19 @@ int pmtu_cache_set(struct stack *st, const struct in6_addr *dst, uint32_t mtu)
 	e->dst = *dst;
 	e->mtu = mtu;
 	e->expires = st->now + PMTU6_EXPIRE_NS;
+	st->ip6.pmtu->gen++;
 	return rc;
+}
+
+uint64_t pmtu_cache_gen(const struct stack *st)
+{
+	return st->ip6.pmtu ? st->ip6.pmtu->gen : 0;
+}
+
+void pmtu_cache_link_changed(struct stack *st)
+{
+	if (st->ip6.pmtu)
+		st->ip6.pmtu->gen++;
 }
 
 void pmtu6_update(struct stack *st, const struct in6_addr *dst, uint32_t mtu)

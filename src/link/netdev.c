@@ -6,6 +6,7 @@
 #include "link/pcap.h"
 #include "ipv6/addrconf.h"
 #include "ipv6/mld6.h"
+#include "ipv6/pmtu_cache.h"
 #include "ipv4/inet4.h"
 #include "ipv4/route4.h"
 #include "netfilter/nf_conntrack.h"
@@ -50,6 +51,7 @@ struct netdev *netdev_create(struct stack *st, const char *name,
 		errno = ENOMEM;
 		return NULL;
 	}
+	pmtu_cache_link_changed(st);            /* a new link: its MTU may be the lowest */
 	return dev;
 }
 
@@ -121,6 +123,7 @@ int netdev_set_mtu(struct netdev *dev, uint32_t mtu)
 	if (mtu < 1280 || mtu > 65535)
 		return -EINVAL;
 	dev->mtu = mtu;
+	pmtu_cache_link_changed(dev->st);   /* path MTUs computed before may be too large now */
 	return 0;
 }
 

@@ -31,6 +31,22 @@ int tnl_pmtu_check(struct stack *st, const struct pkt *p, uint32_t tmtu);
 struct xfrm_bundle;
 
 /*
+ * What xfrm_tunnel_mtu_check keeps of one bundle, next to it in
+ * xfrm_output's bundle cache (zeroed with the bundle: empty). @fit is a
+ * length every original packet up to which surely fits: whatever route
+ * the outer destination takes, its packet is at most the lowest path MTU
+ * any link of the host would give that destination (the lowest link MTU,
+ * lowered by its PMTU entry). It holds while pmtu_cache_gen is @gen:
+ * that generation changes with every PMTU entry stored and every link MTU
+ * changed or link added, the only events that can lower that bound.
+ * Route and address changes need no check: the bound covers every link.
+ */
+struct xfrm_tmtu_cache {
+	uint64_t gen;          /* pmtu_cache_gen when filled; 0: empty */
+	uint32_t fit;          /* UINT32_MAX: no tunnel step, nothing to check */
+};
+
+/*
  * For xfrm_output (defined in xfrm_tunnel.c): RFC 2473 7.1 / RFC 4301 8.2
  * for a bundle with a tunnel step, asked before it is applied to @p (data
  * = nh = the IP header): the octets the bundle will add, against the path
@@ -38,10 +54,12 @@ struct xfrm_bundle;
  * fits, or tnl_pmtu_check lets it be fragmented as an outer packet);
  * -EMSGSIZE: an error went to @p's source (remote, or this node through
  * loopback), the caller drops @p. Counted (tnl_pmtu_stats.def). Does not
- * consume @p. Cost: a walk of the steps; the outer route and PMTU are
- * looked up only when the outer packet would pass the family's
- * guaranteed MTU.
+ * consume @p. @c: @b's cache entry (NULL: none), filled here when stale.
+ * Cost: a packet no longer than @c's fit costs two compares; otherwise a
+ * walk of the steps, and the outer route and PMTU are looked up only when
+ * the outer packet would pass the family's guaranteed MTU.
  */
-int xfrm_tunnel_mtu_check(struct stack *st, const struct pkt *p, const struct xfrm_bundle *b);
+int xfrm_tunnel_mtu_check(struct stack *st, const struct pkt *p, const struct xfrm_bundle *b,
+			  struct xfrm_tmtu_cache *c);
 
 #endif

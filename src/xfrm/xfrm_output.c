@@ -18,6 +18,14 @@
  * never followed; the SA pointers are read only while the SAD is
  * unchanged, so none of them can have been freed. A resolution that had
  * to ask for an SA, or during which anything changed, is not kept.
+ *
+ * Each entry also keeps what the tunnel MTU check (RFC 2473 7.1,
+ * xfrm_tunnel_mtu_check) learnt of its bundle: the length up to which a
+ * packet fits any path the outer destination may take, valid while the
+ * PMTU generation (pmtu_cache_gen: PMTU entries stored, link MTUs changed,
+ * links added) is unchanged, so a tunnel packet that fits costs two
+ * compares instead of a route and PMTU lookup. It starts empty with the
+ * entry, so it never outlives the bundle it describes.
  */
 #include <stdlib.h>
 
@@ -39,6 +47,7 @@ struct bcache_ent {
 	struct in6_addr src, dst;           /* the flow's */
 	uint8_t family;
 	struct xfrm_bundle b;
+	struct xfrm_tmtu_cache tmtu;        /* the tunnel MTU check's bound (tnl_pmtu.h) */
 };
 
 struct xfrm_out_cache {
@@ -122,20 +131,24 @@ static bool bcache_valid(const struct stack *st, const struct bcache_ent *e,
  * what bundle_resolve would find, else resolved (and kept unless it had
  * to ask for an SA, or anything changed meanwhile). 0 or -errno as
  * bundle_resolve. Without memory for the cache, every packet resolves.
+ * *@tc: the entry's tunnel MTU cache, NULL when the bundle is not kept;
+ * valid until the next bundle_get.
  */
 static int bundle_get(struct stack *st, const struct xfrm_policy *pol, const struct xfrm_flow *fl,
-		      struct xfrm_bundle *b)
+		      struct xfrm_bundle *b, struct xfrm_tmtu_cache **tc)
 {
 	struct xfrm_out_cache *c = st->xfrm_ocache;
 	uint64_t spd = xfrm_spd_changes(st), sad = st->sad->changes;
 	struct bcache_ent *e;
 	int rc;
 
+	*tc = NULL;
 	if (!c && !(c = st->xfrm_ocache = calloc(1, sizeof(*c))))
 		return bundle_resolve(st, pol, fl, b);
 	e = bcache_slot(c, pol, fl);
 	if (bcache_valid(st, e, pol, fl)) {
 		*b = e->b;
+		*tc = &e->tmtu;
 		return 0;
 	}
 	e->pol = NULL;
@@ -144,6 +157,7 @@ static int bundle_get(struct stack *st, const struct xfrm_policy *pol, const str
 		return rc;
 	*e = (struct bcache_ent){ .pol = pol, .spd_changes = spd, .sad_changes = sad,
 				  .src = fl->src, .dst = fl->dst, .family = fl->family, .b = *b };
+	*tc = &e->tmtu;
 	return 0;
 }
 
@@ -294,6 +308,7 @@ static int xfrm_send(struct stack *st, struct pkt *p, const struct xfrm_flow *fl
 
 int xfrm_output(struct stack *st, struct pkt *p, const struct xfrm_route *rt)
 {
+	struct xfrm_tmtu_cache *tc;
 	struct xfrm_bundle b;
 	struct xfrm_policy *pol;
 	struct xfrm_flow fl;
@@ -315,7 +330,7 @@ int xfrm_output(struct stack *st, struct pkt *p, const struct xfrm_route *rt)
 		rc = -EPERM;
 		goto drop;
 	}
-	if ((rc = bundle_get(st, pol, &fl, &b)) < 0)
+	if ((rc = bundle_get(st, pol, &fl, &b, &tc)) < 0)
 		goto drop;
 	if (b.used == 0) {
 		STAT_INC(st, xfrm_out_clear);
@@ -325,7 +340,7 @@ int xfrm_output(struct stack *st, struct pkt *p, const struct xfrm_route *rt)
 	if (p->sp_len)
 		pkt_sp_release(p);
 	/* RFC 2473 7.1 / RFC 4301 8.2: a tunnel entry answers what will not fit (tnl_pmtu.h). */
-	if (xfrm_tunnel_mtu_check(st, p, &b) < 0) {
+	if (xfrm_tunnel_mtu_check(st, p, &b, tc) < 0) {
 		pkt_free(p);      /* as a router drops it: the sender learns from the error */
 		return 0;
 	}

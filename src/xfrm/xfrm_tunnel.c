@@ -6,6 +6,8 @@
 #include "core/stack.h"
 #include "ipv4/ipv4.h"
 #include "ipv6/ipv6.h"
+#include "ipv6/pmtu_cache.h"
+#include "link/netdev.h"
 #include "proto/ip4.h"
 #include "proto/ip6.h"
 #include "xfrm/tnl_pmtu.h"
@@ -270,13 +272,102 @@ static uint32_t bundle_tmtu(const struct pkt *p, const struct xfrm_bundle *b, ui
 	return (uint32_t)t;
 }
 
-int xfrm_tunnel_mtu_check(struct stack *st, const struct pkt *p, const struct xfrm_bundle *b)
+/*
+ * 1 when the first step @b applies is a tunnel and every step can be
+ * sized (its overhead then depends on the length alone, not on the
+ * packet's headers), 0 when some other step is a tunnel, -1 when none is.
+ */
+static int tunnel_shape(const struct xfrm_bundle *b)
+{
+	bool first = true, sized = true;
+	int shape = -1;
+
+	for (unsigned i = 0; i < b->n; i++) {
+		const struct xfrm_state *x = b->x[i];
+
+		if (!x)
+			continue;
+		sized = sized && xfrm_type_get(x->c.id.proto) && xfrm_state_has_ctx(x);
+		if (x->c.mode == XFRM_MODE_TUNNEL)
+			shape = first ? 1 : MAX(shape, 0);
+		first = false;
+	}
+	return shape == 1 && !sized ? 0 : shape;
+}
+
+/*
+ * The lowest path MTU to @outer's destination over any link of the host
+ * (pmtu6_get / pmtu4_get on each), a bound of what the route will give;
+ * 0 without links.
+ */
+static uint32_t lowest_pmtu(struct stack *st, const struct xfrm_state *outer)
+{
+	uint32_t low = UINT32_MAX, d = ip4_from_mapped(&outer->c.id.daddr);
+	struct dlist *pos, *tmp;
+
+	dlist_for_each_safe(pos, tmp, &st->netdevs) {
+		struct netdev *dev = dlist_entry(pos, struct netdev, node);
+		uint32_t m = outer->c.family == AF_INET ? pmtu4_get(st, d, dev)
+							: pmtu6_get(st, &outer->c.id.daddr, dev);
+
+		low = MIN(low, m);
+	}
+	return low == UINT32_MAX ? 0 : low;
+}
+
+/*
+ * Fills @c for @b (struct xfrm_tmtu_cache): the longest original whose
+ * outer packet fits the lowest path MTU, by bisection (a packet's total
+ * never shrinks as it grows: every shorter one fits too). Only a bundle
+ * whose overhead depends on the length alone is kept (tunnel_shape); any
+ * other with a tunnel step gets fit 0 and is checked in full every time;
+ * one without is never checked (fit UINT32_MAX).
+ */
+static void tmtu_fill(struct stack *st, const struct pkt *p, const struct xfrm_bundle *b,
+		      struct xfrm_tmtu_cache *c)
+{
+	int shape = tunnel_shape(b);
+	const struct xfrm_state *outer, *o;
+	uint32_t low, lo = 0, hi;
+
+	STAT_INC(st, tnl_mtu_refresh);
+	c->gen = pmtu_cache_gen(st);
+	c->fit = shape < 0 ? UINT32_MAX : 0;
+	if (shape <= 0)
+		return;
+	(void)bundle_ovh(p, 0, b, &outer);
+	if (!outer || !(low = lowest_pmtu(st, outer)))
+		return;
+	hi = low;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo + 1) / 2;
+
+		if (mid + bundle_ovh(p, mid, b, &o) <= low)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	c->fit = lo;
+}
+
+int xfrm_tunnel_mtu_check(struct stack *st, const struct pkt *p, const struct xfrm_bundle *b,
+			  struct xfrm_tmtu_cache *c)
 {
 	const struct xfrm_state *outer;
-	size_t ovh = bundle_ovh(p, p->len, b, &outer);
+	size_t ovh;
 	struct xfrm_route rt;
 	uint32_t mtu;
 
+	/* The common case: nothing that could lower a path MTU happened, and @p is no longer than then. */
+	if (c && p->len <= c->fit && c->gen == pmtu_cache_gen(st))
+		return 0;
+	ovh = bundle_ovh(p, p->len, b, &outer);
+	/* Filled before any error is sent: sending one may reuse this cache slot (xfrm_output). */
+	if (c && c->gen != pmtu_cache_gen(st)) {
+		tmtu_fill(st, p, b, c);
+		if (p->len <= c->fit)
+			return 0;
+	}
 	if (!outer)
 		return 0;
 	if (outer->c.family == AF_INET) {
