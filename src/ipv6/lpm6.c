@@ -47,7 +47,7 @@ struct lpm6_node {
 	uint8_t off, bits;         /* the stride: address bits [off, off + bits) */
 	uint32_t used;             /* prefixes ending here + children */
 	uint64_t khi, klo;         /* address bits [0, off), masked */
-	void *mem;                 /* what to free: the node is aligned inside it */
+	void *mem;                 /* what to free (the node is aligned inside it); NULL: the node arena's */
 	struct lpm6_entry e[];     /* two to a cache line */
 };
 _Static_assert(sizeof(struct lpm6_entry) == 32 && offsetof(struct lpm6_node, e) == 32,
@@ -101,6 +101,7 @@ struct lpm6 {
 	struct lpm6_pfx **hash;
 	unsigned hmask, count;
 	struct arena mem;          /* buckets */
+	struct arena nodes;        /* nodes but the root, likewise: a lookup's reads of them are random too */
 };
 
 _Static_assert(sizeof(struct bucket) + LPM6_BUCKET_MAX * (sizeof(struct bitem) + LPM6_PAYLOAD_MAX) <=
@@ -301,17 +302,46 @@ static void bucket_free(struct lpm6 *t, struct bucket *b)
 
 /* ---- nodes and buckets ---- */
 
-/* Key bits [0, off) of the node are taken from @hi/@lo. */
-static struct lpm6_node *node_new(unsigned off, unsigned bits, uint64_t hi, uint64_t lo)
+#define NODE_SIZE ((sizeof(struct lpm6_node) + ((size_t)1 << NODE_BITS) * sizeof(struct lpm6_entry) + 63) & ~(size_t)63)
+
+/* Zeroed room for a NODE_BITS node from the table's node arena (all one size, one free list). */
+static void *node_mem(struct lpm6 *t)
+{
+	struct arena *a = &t->nodes;
+	void *p = a->free[0];
+
+	if (p)
+		memcpy(&a->free[0], p, sizeof(void *));
+	else if ((size_t)(a->end - a->cur) < NODE_SIZE && arena_grow(a, NODE_SIZE) < 0)
+		return NULL;
+	else {
+		p = a->cur;
+		a->cur += NODE_SIZE;
+	}
+	memset(p, 0, NODE_SIZE);
+	return p;
+}
+
+/*
+ * Key bits [0, off) of the node are taken from @hi/@lo. The root comes
+ * from calloc (mem set: a big root stays lazily zeroed), the others from
+ * the node arena (mem NULL).
+ */
+static struct lpm6_node *node_new(struct lpm6 *t, unsigned off, unsigned bits, uint64_t hi, uint64_t lo)
 {
 	size_t size = sizeof(struct lpm6_node) + ((size_t)1 << bits) * sizeof(struct lpm6_entry);
-	void *mem = calloc(1, size + NODE_ALIGN); /* calloc: a big root stays lazily zeroed */
+	void *mem = NULL;
 	struct lpm6_node *n;
 	uint64_t mhi, mlo;
 
-	if (!mem)
+	if (bits == NODE_BITS) {
+		n = node_mem(t);
+	} else {
+		mem = calloc(1, size + NODE_ALIGN);
+		n = mem ? (struct lpm6_node *)(((uintptr_t)mem + NODE_ALIGN - 1) & ~(uintptr_t)(NODE_ALIGN - 1)) : NULL;
+	}
+	if (!n)
 		return NULL;
-	n = (struct lpm6_node *)(((uintptr_t)mem + NODE_ALIGN - 1) & ~(uintptr_t)(NODE_ALIGN - 1));
 	pfx_masks(off, &mhi, &mlo);
 	n->off = (uint8_t)off;
 	n->bits = (uint8_t)bits;
@@ -321,9 +351,14 @@ static struct lpm6_node *node_new(unsigned off, unsigned bits, uint64_t hi, uint
 	return n;
 }
 
-static void node_free(struct lpm6_node *n)
+static void node_free(struct lpm6 *t, struct lpm6_node *n)
 {
-	free(n->mem);
+	if (n->mem) {
+		free(n->mem);
+		return;
+	}
+	memcpy(n, &t->nodes.free[0], sizeof(void *));
+	t->nodes.free[0] = n;
 }
 
 static inline struct lpm6_node *child_node(uintptr_t c)
@@ -357,7 +392,7 @@ static void child_free(struct lpm6 *t, uintptr_t c)
 	struct lpm6_node *n = child_node(c);
 	for (size_t i = 0; i < ((size_t)1 << n->bits); i++)
 		child_free(t, n->e[i].child);
-	node_free(n);
+	node_free(t, n);
 }
 
 /*
@@ -474,7 +509,7 @@ static int bucket_split(struct lpm6 *t, struct lpm6_entry *e, unsigned off, stru
 
 	for (uint32_t i = 0; i < b->n; i++)
 		s = split_level(item(t, b, i)->v.pfx, p->hi, p->lo, off, s);
-	struct lpm6_node *c = node_new(s, NODE_BITS, p->hi, p->lo);
+	struct lpm6_node *c = node_new(t, s, NODE_BITS, p->hi, p->lo);
 	int err = c ? node_insert(t, c, p) : -ENOMEM;
 
 	for (uint32_t i = 0; i < b->n && !err; i++)
@@ -493,11 +528,11 @@ static int bucket_split(struct lpm6 *t, struct lpm6_entry *e, unsigned off, stru
  * but leaves @c's key or ends above @c: a node goes in where they part,
  * holding @c (linked with TAG_SKIP if still below). Returns it, NULL on ENOMEM.
  */
-static struct lpm6_node *skip_split(struct lpm6_entry *e, unsigned end, struct lpm6_node *c,
+static struct lpm6_node *skip_split(struct lpm6 *t, struct lpm6_entry *e, unsigned end, struct lpm6_node *c,
 				    const struct lpm6_pfx *p)
 {
 	unsigned s = split_level(p, c->khi, c->klo, end, c->off);
-	struct lpm6_node *m = node_new(s, NODE_BITS, c->khi, c->klo);
+	struct lpm6_node *m = node_new(t, s, NODE_BITS, c->khi, c->klo);
 
 	if (!m)
 		return NULL;
@@ -531,7 +566,7 @@ static int node_insert(struct lpm6 *t, struct lpm6_node *n, struct lpm6_pfx *p)
 			struct lpm6_node *c = child_node(e->child);
 
 			if ((e->child & TAG_SKIP) && !(p->plen > c->off && key_in(c, p->hi, p->lo))) {
-				c = skip_split(e, end, c, p);
+				c = skip_split(t, e, end, c, p);
 				if (!c)
 					return -ENOMEM;
 			}
@@ -579,7 +614,7 @@ static struct lpm6_pfx *entry_cover(const struct lpm6 *t, const struct lpm6_node
  * Re-compresses after a delete: if the node linked from @e (of a node ending
  * at @end) holds nothing but one child node, @e links that child directly.
  */
-static void merge_single(struct lpm6_entry *e, unsigned end)
+static void merge_single(struct lpm6 *t, struct lpm6_entry *e, unsigned end)
 {
 	struct lpm6_node *c = child_node(e->child);
 
@@ -593,7 +628,7 @@ static void merge_single(struct lpm6_entry *e, unsigned end)
 		/* used == 1 and a child: no prefix ends in @c. A bucket stays where it is. */
 		if (!(g & TAG_BUCKET)) {
 			e->child = node_link(child_node(g), end);
-			node_free(c);
+			node_free(t, c);
 		}
 		return;
 	}
@@ -631,9 +666,9 @@ static bool node_remove(struct lpm6 *t, struct lpm6_node *n, const struct lpm6_p
 		}
 		bucket_free(t, b);
 	} else if (node_remove(t, child_node(e->child), p)) {
-		node_free(child_node(e->child));
+		node_free(t, child_node(e->child));
 	} else {
-		merge_single(e, end);
+		merge_single(t, e, end);
 		return false;
 	}
 	e->child = 0;
@@ -658,7 +693,7 @@ struct lpm6 *lpm6_new_payload(const struct siphash_key *key, size_t psize)
 	t->key = *key;
 	t->hmask = 63;
 	t->hash = calloc(t->hmask + 1, sizeof(*t->hash));
-	t->root = node_new(0, ROOT_BITS, 0, 0);
+	t->root = node_new(t, 0, ROOT_BITS, 0, 0);
 	if (!t->hash || !t->root) {
 		lpm6_free(t);
 		return NULL;
@@ -673,6 +708,7 @@ void lpm6_free(struct lpm6 *t)
 	if (t->root)
 		child_free(t, (uintptr_t)t->root);
 	arena_fini(&t->mem);
+	arena_fini(&t->nodes);
 	free(t->hash);
 	free(t);
 }

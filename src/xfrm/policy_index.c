@@ -120,6 +120,61 @@ static struct spd_node *node_get(struct xfrm_spd *spd, const struct xfrm_selecto
 	return p ? container_of(p, struct spd_node, pfx) : NULL;
 }
 
+#define POOL_FIRST (16u << 10)
+#define POOL_HUGE (2u << 20)
+
+static size_t pool_chunk(unsigned i)
+{
+	return i >= 7 ? POOL_HUGE : (size_t)POOL_FIRST << i;    /* 16 KiB .. 2 MiB */
+}
+
+/* Room for a node, uninitialised; NULL on ENOMEM. */
+static struct spd_node *pool_get(struct spd_pool *p)
+{
+	struct spd_node *n = p->free;
+
+	if (n) {
+		p->free = n->hot.parent;
+		return n;
+	}
+	if ((size_t)(p->end - p->cur) < sizeof(*n)) {
+		if (p->n == p->cap) {
+			unsigned cap = p->cap ? p->cap * 2 : 8;
+			void **nc = realloc(p->chunks, cap * sizeof(*nc));
+
+			if (!nc)
+				return NULL;
+			p->chunks = nc;
+			p->cap = cap;
+		}
+		size_t size = pool_chunk(p->n);
+		unsigned char *c = spd_big_alloc(size);
+
+		if (!c)
+			return NULL;
+		p->chunks[p->n++] = c;
+		p->cur = c;
+		p->end = c + size;
+	}
+	n = (struct spd_node *)(void *)p->cur;
+	p->cur += sizeof(*n);
+	return n;
+}
+
+static void pool_put(struct spd_pool *p, struct spd_node *n)
+{
+	n->hot.parent = p->free;
+	p->free = n;
+}
+
+static void pool_fini(struct spd_pool *p)
+{
+	for (unsigned i = 0; i < p->n; i++)
+		spd_big_free(p->chunks[i], pool_chunk(i));
+	free(p->chunks);
+	memset(p, 0, sizeof(*p));
+}
+
 static struct spd_node *node_create(struct xfrm_spd *spd, const struct xfrm_selector *sel)
 {
 	struct spd_tbl *tb = &spd->fam[sel_fam(sel)];
@@ -127,7 +182,7 @@ static struct spd_node *node_create(struct xfrm_spd *spd, const struct xfrm_sele
 
 	if (!tb->t && !(tb->t = lpm6_new_payload(&spd->key, sizeof(struct spd_hot))))
 		return NULL;
-	n = aligned_alloc(_Alignof(struct spd_node), sizeof(*n));
+	n = pool_get(&spd->pool);
 	if (!n)
 		return NULL;
 	memset(n, 0, sizeof(*n));
@@ -135,7 +190,7 @@ static struct spd_node *node_create(struct xfrm_spd *spd, const struct xfrm_sele
 	n->fam = (uint8_t)sel_fam(sel);
 	dst_key(&n->pfx, sel);
 	if (lpm6_insert(tb->t, &n->pfx) < 0) {
-		free(n);
+		pool_put(&spd->pool, n);
 		return NULL;
 	}
 	lpm6_set_val(tb->t, &n->pfx, n, 0);
@@ -153,7 +208,7 @@ static void node_destroy(struct xfrm_spd *spd, struct spd_node *n)
 		spd_src_free(&n->v[d]);
 		free(n->v[d].e);
 	}
-	free(n);
+	pool_put(&spd->pool, n);
 }
 
 /* Keeps @n's inline copy in step with its vectors after a change; the trie's copy follows in changed(). */
@@ -317,4 +372,5 @@ void spd_index_free(struct xfrm_spd *spd)
 		tb->t = NULL;
 		memset(tb->plen_nodes, 0, sizeof(tb->plen_nodes));
 	}
+	pool_fini(&spd->pool);
 }

@@ -43,18 +43,27 @@ struct spd_vec {
  * single host (a gateway's inbound policies: one per peer, all to the same
  * local prefix), scanning them all is what a lookup would cost. Then they
  * are also kept by source address, and a lookup checks the flow's source's
- * chain and the others (rest) instead of the whole vector.
+ * policies and the others (rest) instead of the whole vector.
+ *
+ * By source: an open-addressing table (linear probing, at most half full)
+ * of one cache line per source, holding that source's first policy in
+ * priority order, so the common lookup (one policy per peer) costs one
+ * line of a table that big SPDs get in huge pages, and no pointer chase.
  */
-struct spd_sent {
-	struct spd_sent *next;          /* chain, sorted like the vector */
-	struct spd_ent e;
+struct spd_sslot {
+	struct spd_ent e;               /* the source's first policy; e.pol == NULL: free slot */
+	struct spd_ent *more;           /* the source's others, sorted; NULL if none */
+	uint32_t nmore;
+	uint32_t hash;                  /* of the source: rehash and delete need not recompute it */
 };
+
+_Static_assert(sizeof(struct spd_sslot) == 64, "a slot is one cache line");
 
 struct spd_src {
 	struct spd_ent *rest;           /* the policies whose source is not a single host, sorted */
 	uint32_t nrest, caprest;
-	struct spd_sent **chain;        /* by siphash of the source address */
-	uint32_t mask, nhost;
+	struct spd_sslot *slot;         /* mask + 1 slots, 64-byte aligned */
+	uint32_t mask, nused;           /* nused: slots holding a source */
 };
 
 #define SPD_SRC_MIN 16                  /* host-source policies that make a node build the index */
@@ -111,8 +120,23 @@ struct spd_tbl {
 	uint32_t plen_nodes[129];       /* nodes per prefix length, for parent searches */
 };
 
+/*
+ * Memory for spd_node (policy_index.c): chunks growing to 2 MiB, aligned
+ * and offered as huge pages, freed nodes reused. A lookup whose longest
+ * prefix is an IPv4 host reads its node (lpm6 keeps no payload copy in a
+ * trie entry), and nodes from malloc would sit one to a 4 KiB page among
+ * the policies: a TLB miss each.
+ */
+struct spd_pool {
+	void **chunks;                  /* chunk i has spd_pool_chunk(i) bytes */
+	unsigned n, cap;
+	unsigned char *cur, *end;       /* the unused part of the last chunk */
+	struct spd_node *free;          /* linked through hot.parent */
+};
+
 struct xfrm_spd {
 	struct spd_tbl fam[SPD_FAM_MAX];
+	struct spd_pool pool;
 	struct siphash_key key;
 	uint64_t gen;                   /* bumped by a change other nodes depend on: their bounds go stale */
 	uint64_t node_gen;              /* gen when such a node came or went: parents older are stale */
@@ -131,6 +155,11 @@ struct xfrm_spd {
 	uint64_t next_seq;
 	uint32_t *npol;                 /* the stack's xfrm_npol: policies per direction */
 };
+
+/* policy_src.c: zeroed memory, 64-byte aligned; from 2 MiB on its own mapping, 2 MiB aligned, as huge pages. */
+void *spd_big_alloc(size_t bytes);
+/* Frees what spd_big_alloc(@bytes) returned (NULL is fine). */
+void spd_big_free(void *p, size_t bytes);
 
 /* policy_index.c */
 int spd_index_insert(struct xfrm_spd *spd, struct xfrm_policy *pol);

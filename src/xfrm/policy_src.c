@@ -1,56 +1,145 @@
 /*
  * A node's source index (struct spd_src, see policy_priv.h): the policies
- * of one direction whose source is a single host, chained by that address,
- * and the others in a sorted vector. A lookup then reads the others and
- * one chain, not every policy of the node: a gateway's inbound policies
- * (one per peer, all to the same local prefix) cost one hash probe.
+ * of one direction whose source is a single host, by that address in an
+ * open-addressing table, and the others in a sorted vector. A lookup then
+ * reads the others and one slot, not every policy of the node: a gateway's
+ * inbound policies (one per peer, all to the same local prefix) cost one
+ * hash probe, whose slot holds the peer's policy itself.
+ *
+ * Linear probing at most half full: a probe that misses its home slot
+ * most often finds the source (or the free slot that ends it) in the next
+ * line, which the CPU fetches alongside. Deletion shifts the probe run back
+ * (no tombstones), so a lookup never walks past dead slots.
  *
  * The index only speeds up the lookup; struct spd_vec's vector stays the
  * whole truth (bounds, find, dumps), and the index is built from it.
  */
 #include <stdlib.h>
+#include <sys/mman.h>
 #include "core/stack.h"
 #include "xfrm/policy_priv.h"
+
+#define SRC_HUGE (2u << 20)
 
 static inline bool is_host(const struct spd_ent *e)
 {
 	return e->splen == 128;
 }
 
-static uint32_t slot(const struct spd_src *s, uint64_t hi, uint64_t lo, const struct siphash_key *key)
+static inline uint32_t src_hash(uint64_t hi, uint64_t lo, const struct siphash_key *key)
 {
 	uint64_t a[2] = { hi, lo };
 
-	return (uint32_t)siphash13(key, a, sizeof(a)) & s->mask;
+	return (uint32_t)siphash13(key, a, sizeof(a));
 }
 
-static void chain_add(struct spd_src *s, struct spd_sent *x, const struct siphash_key *key)
+/*
+ * A big table's lookups each land on a random line: with 4 KiB pages that
+ * is a TLB miss too (a long one under a hypervisor), so from 2 MiB on the
+ * memory gets its own mapping, aligned for and offered as huge pages;
+ * malloc might hand back heap pages already split into 4 KiB ones.
+ */
+void *spd_big_alloc(size_t bytes)
 {
-	struct spd_sent **pp = &s->chain[slot(s, x->e.shi, x->e.slo, key)];
+	if (bytes < SRC_HUGE) {
+		void *t = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
 
-	while (*pp && !spd_ent_before(&x->e, &(*pp)->e))
-		pp = &(*pp)->next;
-	x->next = *pp;
-	*pp = x;
-}
-
-/* Twice the chains once they average more than one entry. */
-static int rehash(struct spd_src *s, const struct siphash_key *key)
-{
-	uint32_t old = s->mask + 1, size = old * 2;
-	struct spd_sent **oc = s->chain, **nc = calloc(size, sizeof(*nc));
-
-	if (!nc)
-		return -ENOMEM;
-	s->chain = nc;
-	s->mask = size - 1;
-	for (uint32_t i = 0; i < old; i++) {
-		for (struct spd_sent *x = oc[i], *next; x; x = next) {
-			next = x->next;
-			chain_add(s, x, key);
-		}
+		if (t)
+			memset(t, 0, bytes);
+		return t;
 	}
-	free(oc);
+	unsigned char *m = mmap(NULL, bytes + SRC_HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	size_t head = (SRC_HUGE - (uintptr_t)m % SRC_HUGE) % SRC_HUGE;
+
+	if (head)
+		munmap(m, head);
+	munmap(m + head + bytes, SRC_HUGE - head);
+#ifdef MADV_HUGEPAGE
+	madvise(m + head, bytes, MADV_HUGEPAGE);    /* advice only: 4 KiB pages work too */
+#endif
+	return m + head;    /* fresh anonymous memory is zero */
+}
+
+void spd_big_free(void *p, size_t bytes)
+{
+	if (bytes < SRC_HUGE)
+		free(p);
+	else if (p)
+		munmap(p, bytes);
+}
+
+static struct spd_sslot *slots_alloc(uint32_t n)
+{
+	return spd_big_alloc((size_t)n * sizeof(struct spd_sslot));
+}
+
+static void slots_free(struct spd_sslot *t, uint32_t n)
+{
+	spd_big_free(t, (size_t)n * sizeof(struct spd_sslot));
+}
+
+/* The slot holding source @hi/@lo (hash @h), or the free slot where it would go. */
+static inline struct spd_sslot *probe(const struct spd_src *s, uint64_t hi, uint64_t lo, uint32_t h)
+{
+	for (uint32_t i = h & s->mask;; i = (i + 1) & s->mask) {
+		struct spd_sslot *x = &s->slot[i];
+
+		if (!x->e.pol || (x->e.shi == hi && x->e.slo == lo))
+			return x;    /* never full (at most half): a free slot ends every run */
+	}
+}
+
+/* Twice the slots; the entries move with their hashes. */
+static int grow(struct spd_src *s)
+{
+	uint32_t old = s->mask + 1;
+	struct spd_sslot *os = s->slot, *ns = slots_alloc(old * 2);
+
+	if (!ns)
+		return -ENOMEM;
+	s->slot = ns;
+	s->mask = old * 2 - 1;
+	for (uint32_t i = 0; i < old; i++) {
+		if (!os[i].e.pol)
+			continue;
+		uint32_t j = os[i].hash & s->mask;
+
+		while (ns[j].e.pol)
+			j = (j + 1) & s->mask;
+		ns[j] = os[i];
+	}
+	slots_free(os, old);
+	return 0;
+}
+
+/* Puts @e in @a[0..*n) (a malloc'd array of exactly *n), sorted. */
+static int sorted_add(struct spd_ent **a, uint32_t *n, const struct spd_ent *e)
+{
+	struct spd_ent *na = realloc(*a, (*n + 1) * sizeof(*na));
+	uint32_t i;
+
+	if (!na)
+		return -ENOMEM;
+	for (i = *n; i > 0 && spd_ent_before(e, &na[i - 1]); i--)
+		na[i] = na[i - 1];
+	na[i] = *e;
+	*a = na;
+	(*n)++;
+	return 0;
+}
+
+/* Adds @e to the policies of its source's slot @x (in use), keeping [x->e, x->more...] sorted. */
+static int slot_add(struct spd_sslot *x, const struct spd_ent *e)
+{
+	struct spd_ent first = x->e;
+
+	if (!spd_ent_before(e, &x->e))
+		return sorted_add(&x->more, &x->nmore, e);
+	if (sorted_add(&x->more, &x->nmore, &first) < 0)
+		return -ENOMEM;
+	x->e = *e;
 	return 0;
 }
 
@@ -76,19 +165,45 @@ static int rest_add(struct spd_src *s, const struct spd_ent *e)
 
 static int index_add(struct spd_src *s, const struct spd_ent *e, const struct siphash_key *key)
 {
-	struct spd_sent *x;
+	uint32_t h;
+	struct spd_sslot *x;
 
 	if (!is_host(e))
 		return rest_add(s, e);
-	if (s->nhost > s->mask && rehash(s, key) < 0)
-		return -ENOMEM;
-	x = malloc(sizeof(*x));
-	if (!x)
-		return -ENOMEM;
+	h = src_hash(e->shi, e->slo, key);
+	x = probe(s, e->shi, e->slo, h);
+	if (x->e.pol)
+		return slot_add(x, e);
+	if (2 * (s->nused + 1) > s->mask + 1) {
+		if (grow(s) < 0)
+			return -ENOMEM;
+		x = probe(s, e->shi, e->slo, h);
+	}
 	x->e = *e;
-	chain_add(s, x, key);
-	s->nhost++;
+	x->more = NULL;
+	x->nmore = 0;
+	x->hash = h;
+	s->nused++;
 	return 0;
+}
+
+/* Frees slot @i and shifts back the entries after it whose probe run crossed it. */
+static void slot_clear(struct spd_src *s, uint32_t i)
+{
+	for (uint32_t j = i;;) {
+		j = (j + 1) & s->mask;
+		if (!s->slot[j].e.pol)
+			break;
+		uint32_t home = s->slot[j].hash & s->mask;
+
+		/* It stays if its home lies cyclically in (i, j]: the run from there does not cross i. */
+		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+			continue;
+		s->slot[i] = s->slot[j];
+		i = j;
+	}
+	memset(&s->slot[i], 0, sizeof(s->slot[i]));
+	s->nused--;
 }
 
 void spd_src_free(struct spd_vec *v)
@@ -97,13 +212,10 @@ void spd_src_free(struct spd_vec *v)
 
 	if (!s)
 		return;
-	for (uint32_t i = 0; i <= s->mask; i++) {
-		for (struct spd_sent *x = s->chain[i], *next; x; x = next) {
-			next = x->next;
-			free(x);
-		}
-	}
-	free(s->chain);
+	if (s->slot)
+		for (uint32_t i = 0; i <= s->mask; i++)
+			free(s->slot[i].more);
+	slots_free(s->slot, s->mask + 1);
 	free(s->rest);
 	free(s);
 	v->src = NULL;
@@ -117,10 +229,10 @@ static void build(struct spd_vec *v, const struct siphash_key *key)
 
 	if (!s)
 		return;
-	s->mask = 2 * SPD_SRC_MIN - 1;
-	s->chain = calloc(s->mask + 1, sizeof(*s->chain));
+	s->mask = 4 * SPD_SRC_MIN - 1;
+	s->slot = slots_alloc(s->mask + 1);
 	v->src = s;
-	if (!s->chain)
+	if (!s->slot)
 		err = -ENOMEM;
 	for (uint32_t i = 0; i < v->n && !err; i++)
 		err = index_add(s, &v->e[i], key);
@@ -145,6 +257,30 @@ void spd_src_added(struct spd_vec *v, const struct spd_ent *e, const struct siph
 		spd_src_free(v);    /* an index missing a policy would be wrong: scan the vector */
 }
 
+/* Takes @pol out of slot @x (its source's); frees the slot if it was the last. */
+static void slot_remove(struct spd_src *s, struct spd_sslot *x, const struct xfrm_policy *pol)
+{
+	uint32_t i = 0;
+
+	if (x->e.pol == pol) {
+		if (!x->nmore) {
+			slot_clear(s, (uint32_t)(x - s->slot));
+			return;
+		}
+		x->e = x->more[0];
+	} else {
+		while (i < x->nmore && x->more[i].pol != pol)
+			i++;
+		if (i == x->nmore)
+			return;
+	}
+	memmove(&x->more[i], &x->more[i + 1], (x->nmore - i - 1) * sizeof(x->more[0]));
+	if (!--x->nmore) {
+		free(x->more);
+		x->more = NULL;
+	}
+}
+
 void spd_src_removed(struct spd_vec *v, const struct xfrm_policy *pol, const struct siphash_key *key)
 {
 	struct spd_src *s = v->src;
@@ -166,17 +302,10 @@ void spd_src_removed(struct spd_vec *v, const struct xfrm_policy *pol, const str
 		return;
 	}
 	uint64_t hi = spd_be64(pol->sel.src.s6_addr), lo = spd_be64(pol->sel.src.s6_addr + 8);
+	struct spd_sslot *x = probe(s, hi, lo, src_hash(hi, lo, key));
 
-	for (struct spd_sent **pp = &s->chain[slot(s, hi, lo, key)]; *pp; pp = &(*pp)->next) {
-		if ((*pp)->e.pol == pol) {
-			struct spd_sent *x = *pp;
-
-			*pp = x->next;
-			free(x);
-			s->nhost--;
-			return;
-		}
-	}
+	if (x->e.pol)
+		slot_remove(s, x, pol);
 }
 
 struct xfrm_policy *spd_src_find(const struct spd_vec *v, const struct xfrm_selector *sel, const struct siphash_key *key)
@@ -190,22 +319,30 @@ struct xfrm_policy *spd_src_find(const struct spd_vec *v, const struct xfrm_sele
 		return NULL;
 	}
 	uint64_t hi = spd_be64(sel->src.s6_addr), lo = spd_be64(sel->src.s6_addr + 8);
+	const struct spd_sslot *x = probe(s, hi, lo, src_hash(hi, lo, key));
 
-	for (const struct spd_sent *x = s->chain[slot(s, hi, lo, key)]; x; x = x->next)
-		if (memcmp(&x->e.pol->sel, sel, sizeof(*sel)) == 0)
-			return x->e.pol;
+	if (!x->e.pol)
+		return NULL;
+	if (memcmp(&x->e.pol->sel, sel, sizeof(*sel)) == 0)
+		return x->e.pol;
+	for (uint32_t i = 0; i < x->nmore; i++)
+		if (memcmp(&x->more[i].pol->sel, sel, sizeof(*sel)) == 0)
+			return x->more[i].pol;
 	return NULL;
 }
 
 const struct spd_ent *spd_src_best(const struct spd_src *s, const struct xfrm_flow *fl, uint64_t hi, uint64_t lo,
 				   const struct spd_ent *best, const struct siphash_key *key)
 {
-	best = spd_scan(s->rest, s->nrest, fl, hi, lo, best);
-	for (const struct spd_sent *x = s->chain[slot(s, hi, lo, key)]; x; x = x->next) {
-		if (best && !spd_ent_before(&x->e, best))
-			break;
-		if (spd_ent_match(&x->e, fl, hi, lo))
-			return &x->e;
-	}
-	return best;
+	const struct spd_sslot *x;
+
+	if (s->nrest)
+		best = spd_scan(s->rest, s->nrest, fl, hi, lo, best);
+	x = probe(s, hi, lo, src_hash(hi, lo, key));
+	if (!x->e.pol || (best && !spd_ent_before(&x->e, best)))
+		return best;
+	/* Its source is the flow's: only protocol, ports and interface are left to check. */
+	if (spd_ent_match(&x->e, fl, hi, lo))
+		return &x->e;
+	return x->nmore ? spd_scan(x->more, x->nmore, fl, hi, lo, best) : best;
 }

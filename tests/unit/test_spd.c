@@ -700,6 +700,154 @@ static void test_differential_hosts(void **state)
 	usagi_stack_free(st);
 }
 
+/*
+ * A gateway's SPD, as bench_spd's spd-lookup-100k-hosts builds it: per
+ * peer, out from the local /64 (/24) to the peer's /128 (/32) and in from
+ * the peer to the local prefix, and catch-alls ranked last. The inbound
+ * policies of each local prefix go to its source index (policy_src.c):
+ * peers come and go (its table grows, slots are freed and probe runs
+ * shift back), some peers get more policies (ports, protocols, priority
+ * ties: a slot's overflow), some inbound ones have a wider source (the
+ * index's rest), and a catch-all sometimes outranks the peers (the walk
+ * past the local prefix). Flows: from and to peers, known or not.
+ */
+static void gw_peer(struct rng *r, unsigned peer, int dir, struct xfrm_policy *p)
+{
+	bool v6 = peer % 3 != 0, out = dir == XFRM_DIR_OUT;
+	struct in6_addr pa = v6 ? a6("2001:db8::") : a4("10.0.0.0"), local = v6 ? a6("2001:db8:ffff::") : a4("192.0.2.0");
+
+	if (v6)
+		put_be32(pa.s6_addr + 12, peer);
+	else
+		put_be16(pa.s6_addr + 14, (uint16_t)peer);
+	memset(p, 0, sizeof(*p));
+	p->dir = (uint8_t)dir;
+	p->action = (uint8_t)rng_below(r, 2);
+	p->priority = 1000 + rng_below(r, 4);    /* ties, broken by age */
+	p->sel.family = v6 ? AF_INET6 : AF_INET;
+	p->sel.src = out ? local : pa;
+	p->sel.dst = out ? pa : local;
+	p->sel.splen = (uint8_t)(out ? (v6 ? 64 : 24) : (v6 ? 128 : 32));
+	p->sel.dplen = (uint8_t)(out ? (v6 ? 128 : 32) : (v6 ? 64 : 24));
+	switch (rng_below(r, 6)) {
+	case 0:    /* a second policy for the peer: its port, or another protocol */
+		p->sel.proto = IPPROTO_TCP;
+		p->sel.dport = (uint16_t)(1 + rng_below(r, 2));
+		p->sel.dport_mask = 0xffff;
+		break;
+	case 1:
+		p->sel.proto = IPPROTO_UDP;
+		break;
+	case 2:
+		p->sel.proto = IPPROTO_TCP;
+		break;
+	case 3:    /* inbound from the peer's /120 (/24): not a host, the index's rest */
+		if (!out)
+			p->sel.splen = (uint8_t)(v6 ? 120 : 24);
+		break;
+	}
+}
+
+static void gw_flow(struct rng *r, unsigned npeer, int *dir, struct xfrm_flow *fl)
+{
+	struct xfrm_policy p;
+
+	*dir = (int)rng_below(r, XFRM_DIR_MAX);
+	gw_peer(r, rng_below(r, npeer + npeer / 8), *dir == XFRM_DIR_OUT ? XFRM_DIR_OUT : XFRM_DIR_IN, &p);
+	memset(fl, 0, sizeof(*fl));
+	fl->family = p.sel.family;
+	fl->src = p.sel.src;
+	fl->dst = p.sel.dst;
+	rand_host_bits(r, &fl->src, (p.sel.family == AF_INET ? 96 : 0) + p.sel.splen);
+	rand_host_bits(r, &fl->dst, (p.sel.family == AF_INET ? 96 : 0) + p.sel.dplen);
+	if (rng_below(r, 16) == 0)
+		fl->src.s6_addr[15] ^= (uint8_t)(1 + rng_below(r, 255));
+	fl->proto = rng_below(r, 2) ? IPPROTO_TCP : IPPROTO_UDP;
+	fl->sport = (uint16_t)rng_below(r, 3);
+	fl->dport = (uint16_t)rng_below(r, 3);
+	fl->flags = rng_below(r, 16) ? 0 : XFRM_FLOW_NOPORTS;
+}
+
+struct gw_thin {
+	struct stack *st;
+	unsigned keep;      /* peers below this number stay */
+};
+
+/* Deletes @pol if it is a peer's (not a catch-all) numbered keep or more. */
+static int gw_thin_one(void *ctx, struct xfrm_policy *pol)
+{
+	const struct gw_thin *th = ctx;
+	const struct in6_addr *pa = pol->dir == XFRM_DIR_OUT ? &pol->sel.dst : &pol->sel.src;
+
+	if (pol->sel.dplen && (unsigned)(pa->s6_addr[14] << 8 | pa->s6_addr[15]) >= th->keep)
+		assert_int_equal(xfrm_policy_delete_index(th->st, pol->index), 0);
+	return 0;
+}
+
+static void test_differential_gateway(void **state)
+{
+	enum { NPEER = 900 };
+	struct stack *st = new_stack();
+	struct rng r;
+	unsigned checked = 0, hits = 0;
+
+	rng_seed(&r, 4711);
+	for (unsigned i = 0; i < 2 * NPEER; i++) {
+		struct xfrm_policy req;
+
+		gw_peer(&r, i / 2, i % 2 ? XFRM_DIR_OUT : XFRM_DIR_IN, &req);
+		xfrm_policy_add(st, &req, 0, NULL);
+	}
+	for (unsigned round = 0; round < 120; round++) {
+		/* Churn: peers leave and come back, policies change rank, a catch-all comes or goes. */
+		for (unsigned k = 0; k < 24; k++) {
+			struct xfrm_policy req;
+
+			gw_peer(&r, rng_below(&r, NPEER), rng_below(&r, 2) ? XFRM_DIR_OUT : XFRM_DIR_IN, &req);
+			if (round % 40 >= 20 && rng_below(&r, 2))
+				xfrm_policy_delete(st, &req.sel, req.dir);    /* peers thin out, then come back */
+			else
+				xfrm_policy_add(st, &req, XFRM_POLICY_F_UPDATE, NULL);
+		}
+		struct xfrm_policy all = { .dir = (uint8_t)rng_below(&r, XFRM_DIR_MAX), .action = XFRM_ACT_ALLOW };
+
+		all.sel.family = rng_below(&r, 2) ? AF_INET6 : AF_INET;
+		all.priority = rng_below(&r, 8) ? 100000 : 1001;
+		if (rng_below(&r, 3))
+			xfrm_policy_add(st, &all, XFRM_POLICY_F_UPDATE, NULL);
+		else
+			xfrm_policy_delete(st, &all.sel, all.dir);
+		for (unsigned k = 0; k < 40; k++) {
+			struct xfrm_flow fl;
+			int dir;
+
+			gw_flow(&r, NPEER, &dir, &fl);
+			struct xfrm_policy *want = naive_lookup(st, dir, &fl);
+			assert_ptr_equal(xfrm_policy_lookup(st, dir, &fl), want);
+			checked++;
+			hits += want != NULL;
+		}
+	}
+	/* Down to a few peers: the index shrinks, then goes, and the vector answers alone. */
+	static const unsigned keep[] = { 512, 128, 32, 8, 2 };
+	for (unsigned i = 0; i < ARRAY_SIZE(keep); i++) {
+		struct gw_thin th = { st, keep[i] };
+
+		assert_int_equal(xfrm_policy_foreach(st, gw_thin_one, &th), 0);
+		for (unsigned k = 0; k < 200; k++) {
+			struct xfrm_flow fl;
+			int dir;
+
+			gw_flow(&r, keep[i], &dir, &fl);
+			assert_ptr_equal(xfrm_policy_lookup(st, dir, &fl), naive_lookup(st, dir, &fl));
+			checked++;
+		}
+	}
+	assert_true(checked > 4000);
+	assert_true(hits > checked / 2);
+	usagi_stack_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -715,6 +863,7 @@ int main(void)
 		cmocka_unit_test(test_bundle_combinations),
 		cmocka_unit_test(test_differential),
 		cmocka_unit_test(test_differential_hosts),
+		cmocka_unit_test(test_differential_gateway),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
