@@ -8,7 +8,8 @@
  * spd_hot), so a flow whose destination's longest prefix holds one policy
  * is decided by the trie's own reads (policy_lookup.c). A node with many
  * policies of one direction whose sources are single hosts (a gateway's
- * inbound ones) also keeps them by source (policy_src.c).
+ * inbound ones) also keeps them by source (policy_src.c), and a host
+ * node with one policy has a slot by destination (policy_dst.c).
  *
  * Parents and bounds are cached. A change at a prefix that holds no other
  * prefix (a host policy: most of a large SPD) concerns only its own node,
@@ -202,6 +203,7 @@ static void node_destroy(struct xfrm_spd *spd, struct spd_node *n)
 {
 	struct spd_tbl *tb = &spd->fam[n->fam];
 
+	spd_dst_drop(spd, n);
 	lpm6_remove(tb->t, &n->pfx);
 	tb->plen_nodes[n->pfx.plen]--;
 	for (unsigned d = 0; d < XFRM_DIR_MAX; d++) {
@@ -277,16 +279,46 @@ void spd_node_refresh(struct xfrm_spd *spd, struct spd_node *n)
 static void changed(struct xfrm_spd *spd, struct spd_node *n, bool created)
 {
 	if (lpm6_has_longer(spd->fam[n->fam].t, &n->pfx)) {
-		spd->gen++;
+		spd->gen++;    /* the host index goes stale with the bounds */
 		if (created)
 			spd->node_gen = spd->gen;
-		return;
+	} else {
+		if (created) {
+			n->hot.parent = find_parent(&spd->fam[n->fam], n);
+			n->pgen = spd->gen;
+		}
+		spd_node_refresh(spd, n);
 	}
-	if (created) {
-		n->hot.parent = find_parent(&spd->fam[n->fam], n);
-		n->pgen = spd->gen;
+	spd_dst_sync(spd, n);
+}
+
+/*
+ * Membership and policies of the host index follow every change at once
+ * (changed()); only the bounds copied into its slots can be stale, all
+ * together, when spd->gen moved. Each slot's node is refreshed and its
+ * copy taken again.
+ */
+void spd_dst_revalidate(struct xfrm_spd *spd)
+{
+	for (unsigned f = 0; f < SPD_FAM_MAX; f++) {
+		for (unsigned d = 0; d < XFRM_DIR_MAX; d++) {
+			struct spd_dtab *t = &spd->dst[f][d];
+
+			spd_dst_gate(spd, f, d);
+			for (uint32_t i = 0; t->nused && i <= t->mask; i++) {
+				struct spd_dslot *x = &t->slot[i];
+				struct spd_node *n;
+
+				if (!x->e.pol || !(n = node_get(spd, &x->e.pol->sel)))
+					continue;
+				if (n->hot.gen != spd->gen)
+					spd_node_refresh(spd, n);
+				x->e = n->hot.one;
+			}
+		}
 	}
-	spd_node_refresh(spd, n);
+	spd->dst_gen = spd->gen;
+	spd->dst_stale = 0;
 }
 
 int spd_index_insert(struct xfrm_spd *spd, struct xfrm_policy *pol)
@@ -372,5 +404,6 @@ void spd_index_free(struct xfrm_spd *spd)
 		tb->t = NULL;
 		memset(tb->plen_nodes, 0, sizeof(tb->plen_nodes));
 	}
+	spd_dst_free(spd);
 	pool_fini(&spd->pool);
 }

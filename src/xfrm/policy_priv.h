@@ -1,7 +1,7 @@
 /*
  * SPD internals shared by policy.c (the database), policy_index.c (the
- * lookup structure), policy_lookup.c (the lookup) and policy_src.c (the
- * source index of large nodes).
+ * lookup structure), policy_lookup.c (the lookup), policy_src.c (the
+ * source index of large nodes) and policy_dst.c (the host index).
  */
 #ifndef USAGI_XFRM_POLICY_PRIV_H
 #define USAGI_XFRM_POLICY_PRIV_H
@@ -101,6 +101,7 @@ struct spd_node {
 	uint32_t npol;
 	uint64_t pgen;                  /* spd->gen when parent was found */
 	uint8_t fam;                    /* its table: SPD_FAM_* */
+	uint8_t dslot;                  /* 1 + the direction whose host index holds it (policy_dst.c), 0: none */
 } __attribute__((aligned(64)));
 
 _Static_assert(offsetof(struct spd_node, hot) == sizeof(struct lpm6_pfx) && sizeof(struct spd_ent) == 48,
@@ -134,11 +135,38 @@ struct spd_pool {
 	struct spd_node *free;          /* linked through hot.parent */
 };
 
+/*
+ * policy_dst.c: a host node holding one policy, by destination. One cache
+ * line: the key (as the node's prefix) and the node's hot.one.
+ */
+struct spd_dslot {
+	uint64_t khi, klo;
+	struct spd_ent e;               /* e.pol == NULL: free slot */
+};
+
+_Static_assert(sizeof(struct spd_dslot) == 64, "a slot is one cache line");
+
+struct spd_dtab {
+	struct spd_dslot *slot;         /* mask + 1 slots (NULL until the first), 64-byte aligned */
+	uint32_t mask, nused;
+};
+
 struct xfrm_spd {
 	struct spd_tbl fam[SPD_FAM_MAX];
+	struct spd_dtab dst[SPD_FAM_MAX][XFRM_DIR_MAX];
+	uint64_t dst_gen;               /* the dst index is good while this equals gen */
+	uint32_t dst_stale;             /* lookups that found it stale since it last was good */
 	struct spd_pool pool;
 	struct siphash_key key;
 	uint64_t gen;                   /* bumped by a change other nodes depend on: their bounds go stale */
+	/*
+	 * Bit fam * XFRM_DIR_MAX + dir: lookups probe dst[fam][dir], which
+	 * holds at least half its family's prefixes (as when checked last).
+	 * A probe that misses costs a memory read before the trie's; only
+	 * where hosts dominate do the hits pay for it. Beside gen, which the
+	 * lookup reads anyway.
+	 */
+	uint32_t dst_on;
 	uint64_t node_gen;              /* gen when such a node came or went: parents older are stale */
 	/*
 	 * Bumped by every add, update, delete and flush, before any policy is
@@ -182,6 +210,23 @@ void spd_src_removed(struct spd_vec *v, const struct xfrm_policy *pol, const str
 void spd_src_free(struct spd_vec *v);
 /* The policy in @v with this (normalised) selector, by the index; NULL if none. */
 struct xfrm_policy *spd_src_find(const struct spd_vec *v, const struct xfrm_selector *sel, const struct siphash_key *key);
+/*
+ * policy_dst.c: puts @n in (or takes it out of, or refreshes its slot in)
+ * the host index its current state calls for. Call after each change
+ * that spd_node_refresh() brought @n up to date for.
+ */
+void spd_dst_sync(struct xfrm_spd *spd, struct spd_node *n);
+/* Takes @n out of the host index (before it goes). */
+void spd_dst_drop(struct xfrm_spd *spd, struct spd_node *n);
+/* The slot's policy for destination key @hi/@lo in @d (nused > 0), NULL if none. */
+const struct spd_ent *spd_dst_find(const struct spd_dtab *d, uint64_t hi, uint64_t lo, const struct siphash_key *key);
+/* Sets @fam/@dir's bit in spd->dst_on from the counts now. */
+void spd_dst_gate(struct xfrm_spd *spd, unsigned fam, unsigned dir);
+/* Frees the host index tables (their nodes dropped already). */
+void spd_dst_free(struct xfrm_spd *spd);
+/* policy_index.c: after enough lookups found the host index stale, refreshes every slot; then dst_gen == gen. */
+void spd_dst_revalidate(struct xfrm_spd *spd);
+
 /* The better of @best and the first match in @s for @fl (source @hi/@lo). */
 const struct spd_ent *spd_src_best(const struct spd_src *s, const struct xfrm_flow *fl, uint64_t hi, uint64_t lo,
 				   const struct spd_ent *best, const struct siphash_key *key);

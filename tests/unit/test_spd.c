@@ -848,6 +848,102 @@ static void test_differential_gateway(void **state)
 	usagi_stack_free(st);
 }
 
+/*
+ * The host index (policy_dst.c): outbound policies to single hosts, one
+ * per peer, decided by one slot when nothing shorter can beat them. Each
+ * phase changes what a slot must say, and every peer is looked up after
+ * it against the naive scan: a catch-all ranked above the peers (slots'
+ * bounds stale, then revalidated), a peer with a second policy (out of
+ * the index), new priorities, the other direction, and most peers gone
+ * (probe runs shifted back).
+ */
+static void host_idx_flow(unsigned peer, bool v6, struct xfrm_flow *fl)
+{
+	memset(fl, 0, sizeof(*fl));
+	fl->family = v6 ? AF_INET6 : AF_INET;
+	fl->src = v6 ? a6("2001:db8:ffff::7") : a4("192.0.2.7");
+	fl->dst = v6 ? a6("2001:db8:1::") : a4("10.1.0.0");
+	if (v6)
+		put_be32(fl->dst.s6_addr + 12, peer);
+	else
+		put_be16(fl->dst.s6_addr + 14, (uint16_t)peer);
+	fl->proto = IPPROTO_UDP;
+	fl->sport = 500;
+	fl->dport = (uint16_t)(peer % 3);
+}
+
+static void host_idx_req(unsigned peer, bool v6, int dir, uint32_t prio, struct xfrm_policy *p)
+{
+	struct xfrm_flow fl;
+
+	host_idx_flow(peer, v6, &fl);
+	memset(p, 0, sizeof(*p));
+	p->dir = (uint8_t)dir;
+	p->action = XFRM_ACT_ALLOW;
+	p->priority = prio;
+	p->sel.family = fl.family;
+	p->sel.src = fl.src;
+	p->sel.dst = fl.dst;
+	p->sel.splen = (uint8_t)(v6 ? 64 : 24);
+	p->sel.dplen = (uint8_t)(v6 ? 128 : 32);
+}
+
+static void host_idx_check(struct stack *st, unsigned npeer)
+{
+	for (unsigned i = 0; i < npeer + 8; i++) {
+		for (int dir = 0; dir < XFRM_DIR_MAX; dir++) {
+			struct xfrm_flow fl;
+
+			host_idx_flow(i, i % 4 != 0, &fl);
+			assert_ptr_equal(xfrm_policy_lookup(st, dir, &fl), naive_lookup(st, dir, &fl));
+			fl.dport = 2;    /* a second policy's port (or not) */
+			assert_ptr_equal(xfrm_policy_lookup(st, dir, &fl), naive_lookup(st, dir, &fl));
+		}
+	}
+}
+
+static void test_host_index(void **state)
+{
+	enum { NPEER = 400 };
+	struct stack *st = new_stack();
+	struct xfrm_policy req, all = { .dir = XFRM_DIR_OUT, .action = XFRM_ACT_BLOCK, .priority = 500 };
+
+	for (unsigned i = 0; i < NPEER; i++) {
+		host_idx_req(i, i % 4 != 0, XFRM_DIR_OUT, 1000 + i % 7, &req);
+		assert_int_equal(xfrm_policy_add(st, &req, 0, NULL), 0);
+	}
+	host_idx_check(st, NPEER);
+	all.sel.family = AF_INET6;
+	assert_int_equal(xfrm_policy_add(st, &all, 0, NULL), 0);    /* outranks every IPv6 peer */
+	for (unsigned k = 0; k < 3; k++)
+		host_idx_check(st, NPEER);
+	all.priority = 2000;    /* now ranked last */
+	assert_int_equal(xfrm_policy_add(st, &all, XFRM_POLICY_F_UPDATE, NULL), 0);
+	for (unsigned k = 0; k < 3; k++)
+		host_idx_check(st, NPEER);
+	for (unsigned i = 0; i < NPEER; i += 5) {    /* second policies: ports; new ranks; the other direction */
+		host_idx_req(i, i % 4 != 0, XFRM_DIR_OUT, 900, &req);
+		req.sel.proto = IPPROTO_UDP;
+		req.sel.dport = 2;
+		req.sel.dport_mask = 0xffff;
+		assert_int_equal(xfrm_policy_add(st, &req, 0, NULL), 0);
+		host_idx_req(i + 1, (i + 1) % 4 != 0, XFRM_DIR_OUT, 3000, &req);
+		assert_int_equal(xfrm_policy_add(st, &req, XFRM_POLICY_F_UPDATE, NULL), 0);
+		host_idx_req(i + 2, (i + 2) % 4 != 0, XFRM_DIR_FWD, 1000, &req);
+		assert_int_equal(xfrm_policy_add(st, &req, 0, NULL), 0);
+	}
+	host_idx_check(st, NPEER);
+	for (unsigned i = 0; i < NPEER; i++) {    /* most peers go */
+		host_idx_req(i, i % 4 != 0, XFRM_DIR_OUT, 0, &req);
+		if (i % 9)
+			xfrm_policy_delete(st, &req.sel, XFRM_DIR_OUT);
+	}
+	host_idx_check(st, NPEER);
+	assert_int_equal(xfrm_policy_delete(st, &all.sel, XFRM_DIR_OUT), 0);
+	host_idx_check(st, NPEER);
+	usagi_stack_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -864,6 +960,7 @@ int main(void)
 		cmocka_unit_test(test_differential),
 		cmocka_unit_test(test_differential_hosts),
 		cmocka_unit_test(test_differential_gateway),
+		cmocka_unit_test(test_host_index),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
