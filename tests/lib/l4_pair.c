@@ -7,6 +7,7 @@
 #include "l4_pair.h"
 #include "core/csum.h"
 #include "ipv6/addrconf.h"
+#include "l4/sock.h"
 #include "l4/tcp.h"
 #include "proto/ip6.h"
 
@@ -157,4 +158,16 @@ void l4_pair_inject_tcp(struct l4_pair *pr, const struct tcp_seg *s, const void 
 	memset(p->cb, 0, sizeof(p->cb));
 	p->dev = pr->b.dev;
 	tcp6_input(st, p);
+}
+
+struct usock *l4_pair_tcp_listen(struct l4_pair *pr, uint16_t port, int backlog)
+{
+	struct usock *l = usagi_socket(pr->b.st, AF_INET6, SOCK_STREAM, 0);
+	struct sockaddr_in6 sin;
+
+	assert_non_null(l);
+	sockaddr_make(&sin, &in6addr_any, port, 0);
+	assert_int_equal(usagi_bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(usagi_listen(l, backlog), 0);
+	return l;
 }

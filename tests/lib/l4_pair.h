@@ -46,5 +46,7 @@ struct tcp_seg;
  * control block clear.
  */
 void l4_pair_inject_tcp(struct l4_pair *pr, const struct tcp_seg *s, const void *data, size_t len);
+/* A TCP listener on B: [::]:@port, backlog @backlog (asserted, never NULL). */
+struct usock *l4_pair_tcp_listen(struct l4_pair *pr, uint16_t port, int backlog);
 
 #endif

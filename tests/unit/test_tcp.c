@@ -30,18 +30,6 @@ static void tick(struct l4_pair *pr, unsigned ms)
 	l4_pair_pump(pr, 0);
 }
 
-static struct usock *listener(struct l4_pair *pr)
-{
-	struct usock *l = usagi_socket(pr->b.st, AF_INET6, SOCK_STREAM, 0);
-	struct sockaddr_in6 sin;
-
-	assert_non_null(l);
-	sockaddr_make(&sin, &in6addr_any, PORT, 0);
-	assert_int_equal(usagi_bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(usagi_listen(l, 8), 0);
-	return l;
-}
-
 static struct usock *connect_to(struct l4_pair *pr, uint16_t port)
 {
 	struct usock *c = usagi_socket(pr->a.st, AF_INET6, SOCK_STREAM, 0);
@@ -56,7 +44,7 @@ static struct usock *connect_to(struct l4_pair *pr, uint16_t port)
 /* Handshake A -> B; returns the client and (via @srv) the accepted socket. */
 static struct usock *establish(struct l4_pair *pr, struct usock **srv)
 {
-	struct usock *l = listener(pr);
+	struct usock *l = l4_pair_tcp_listen(pr, PORT, 8);
 	struct usock *c = connect_to(pr, PORT);
 
 	assert_int_equal(c->tcb->state, TCPS_SYN_SENT);
@@ -368,7 +356,7 @@ static void test_out_of_order(void **state)
 static void test_zero_window(void **state)
 {
 	struct l4_pair *pr = *state;
-	struct usock *l = listener(pr);
+	struct usock *l = l4_pair_tcp_listen(pr, PORT, 8);
 	int small = 4096;
 	static char data[20000], got[sizeof(data)];
 	size_t sent = 0, rcvd = 0;

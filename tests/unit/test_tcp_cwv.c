@@ -146,22 +146,10 @@ static void test_cwv_cubic(void **state)
 	assert_true(t->cwnd > 60 * MSS);
 }
 
-static struct usock *listener(struct l4_pair *pr)
-{
-	struct usock *l = usagi_socket(pr->b.st, AF_INET6, SOCK_STREAM, 0);
-	struct sockaddr_in6 sin;
-
-	assert_non_null(l);
-	sockaddr_make(&sin, &in6addr_any, PORT, 0);
-	assert_int_equal(usagi_bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(usagi_listen(l, 8), 0);
-	return l;
-}
-
 /* A connection A -> B, established; *srv = B's socket. */
 static struct usock *connected(struct l4_pair *pr, struct usock **srv)
 {
-	struct usock *l = listener(pr), *c = usagi_socket(pr->a.st, AF_INET6, SOCK_STREAM, 0);
+	struct usock *l = l4_pair_tcp_listen(pr, PORT, 8), *c = usagi_socket(pr->a.st, AF_INET6, SOCK_STREAM, 0);
 	struct sockaddr_in6 sin;
 
 	assert_non_null(c);

@@ -63,18 +63,6 @@ static void test_iw_values(void **state)
 	assert_int_equal(iw_of(st, &tcp_newreno, 1440), TCP_IW_MAX * 1440);
 }
 
-static struct usock *listener(struct l4_pair *pr)
-{
-	struct usock *l = usagi_socket(pr->b.st, AF_INET6, SOCK_STREAM, 0);
-	struct sockaddr_in6 sin;
-
-	assert_non_null(l);
-	sockaddr_make(&sin, &in6addr_any, PORT, 0);
-	assert_int_equal(usagi_bind(l, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(usagi_listen(l, 8), 0);
-	return l;
-}
-
 static struct usock *connect_to(struct l4_pair *pr)
 {
 	struct usock *c = usagi_socket(pr->a.st, AF_INET6, SOCK_STREAM, 0);
@@ -90,7 +78,7 @@ static struct usock *connect_to(struct l4_pair *pr)
 static void test_iw_syn_lost(void **state)
 {
 	struct l4_pair *pr = *state;
-	struct usock *l = listener(pr), *c, *s;
+	struct usock *l = l4_pair_tcp_listen(pr, PORT, 8), *c, *s;
 
 	pr->a.st->sk.tcp->initial_window = 10;
 	pr->b.st->sk.tcp->initial_window = 10;
