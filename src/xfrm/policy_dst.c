@@ -83,8 +83,7 @@ static void dclear(struct spd_dtab *d, uint32_t i, const struct siphash_key *key
 			break;
 		uint32_t home = dst_hash(d->slot[j].khi, d->slot[j].klo, key) & d->mask;
 
-		/* It stays if its home lies cyclically in (i, j]: the run from there does not cross i. */
-		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+		if (spd_oa_stays(i, home, j))
 			continue;
 		d->slot[i] = d->slot[j];
 		i = j;

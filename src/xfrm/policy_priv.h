@@ -184,6 +184,16 @@ struct xfrm_spd {
 	uint32_t *npol;                 /* the stack's xfrm_npol: policies per direction */
 };
 
+/*
+ * Backward-shift delete in the SPD's open-addressing tables (by source,
+ * by host destination): an entry at @j whose home slot lies cyclically in
+ * (@i, @j] stays, since its probe run does not cross the freed slot @i.
+ */
+static inline bool spd_oa_stays(uint32_t i, uint32_t home, uint32_t j)
+{
+	return i <= j ? (i < home && home <= j) : (i < home || home <= j);
+}
+
 /* policy_src.c: zeroed memory, 64-byte aligned; from 2 MiB on its own mapping, 2 MiB aligned, as huge pages. */
 void *spd_big_alloc(size_t bytes);
 /* Frees what spd_big_alloc(@bytes) returned (NULL is fine). */

@@ -196,8 +196,7 @@ static void slot_clear(struct spd_src *s, uint32_t i)
 			break;
 		uint32_t home = s->slot[j].hash & s->mask;
 
-		/* It stays if its home lies cyclically in (i, j]: the run from there does not cross i. */
-		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+		if (spd_oa_stays(i, home, j))
 			continue;
 		s->slot[i] = s->slot[j];
 		i = j;
