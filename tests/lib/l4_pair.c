@@ -171,3 +171,22 @@ struct usock *l4_pair_tcp_listen(struct l4_pair *pr, uint16_t port, int backlog)
 	assert_int_equal(usagi_listen(l, backlog), 0);
 	return l;
 }
+
+bool l4_pair_last_tcp(struct l4_pair *pr, struct tcp_seg *seg)
+{
+	struct pkt *p = pr->b.q_tail;
+	const uint8_t *t;
+	size_t hl;
+
+	if (!p || p->len < 14 + 40 + 20 || p->data[14 + 6] != NH_TCP)
+		return false;
+	t = p->data + 14 + 40;
+	memset(seg, 0, sizeof(*seg));
+	seg->seq = get_be32(t + 4);
+	seg->ack = get_be32(t + 8);
+	seg->flags = t[13];
+	seg->wnd = get_be16(t + 14);
+	hl = (size_t)(t[12] >> 4) * 4;
+	assert_int_equal(tcp_parse_opts(NULL, t + 20, hl - 20, &seg->o, seg->flags & TCP_F_SYN), 0);
+	return true;
+}

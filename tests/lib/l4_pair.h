@@ -46,6 +46,8 @@ struct tcp_seg;
  * control block clear.
  */
 void l4_pair_inject_tcp(struct l4_pair *pr, const struct tcp_seg *s, const void *data, size_t len);
+/* The last TCP segment B queued, parsed (options with SYN rules if it is a SYN); false if none. */
+bool l4_pair_last_tcp(struct l4_pair *pr, struct tcp_seg *seg);
 /* A TCP listener on B: [::]:@port, backlog @backlog (asserted, never NULL). */
 struct usock *l4_pair_tcp_listen(struct l4_pair *pr, uint16_t port, int backlog);
 

@@ -30,26 +30,6 @@ static void inject(struct l4_pair *pr, uint16_t sport, uint16_t dport, uint32_t 
 	l4_pair_inject_tcp(pr, &s, data, data ? strlen(data) : 0);
 }
 
-/* The last TCP segment B queued, parsed (options with SYN rules if it is a SYN); false if none. */
-static bool last_seg(struct l4_pair *pr, struct tcp_seg *seg)
-{
-	struct pkt *p = pr->b.q_tail;
-	const uint8_t *t;
-	size_t hl;
-
-	if (!p || p->len < 14 + 40 + 20 || p->data[14 + 6] != NH_TCP)
-		return false;
-	t = p->data + 14 + 40;
-	memset(seg, 0, sizeof(*seg));
-	seg->seq = get_be32(t + 4);
-	seg->ack = get_be32(t + 8);
-	seg->flags = t[13];
-	seg->wnd = get_be16(t + 14);
-	hl = (size_t)(t[12] >> 4) * 4;
-	assert_int_equal(tcp_parse_opts(NULL, t + 20, hl - 20, &seg->o, seg->flags & TCP_F_SYN), 0);
-	return true;
-}
-
 /* B listens on PORT with backlog 1, its one slot taken by a half-open child: every SYN gets a cookie. */
 static struct usock *full_listener(struct l4_pair *pr)
 {
@@ -81,7 +61,7 @@ static void test_cookie_keeps_options(void **state)
 	l = full_listener(pr);
 	inject(pr, 30001, PORT, 7000, 0, TCP_F_SYN, &syn, NULL);
 	assert_int_equal(STAT_GET(pr->b.st, tcp_syncookies_sent), 1);
-	assert_true(last_seg(pr, &sa));
+	assert_true(l4_pair_last_tcp(pr, &sa));
 	assert_int_equal(sa.flags, TCP_F_SYN | TCP_F_ACK);
 	/* The SYN-ACK offers everything the SYN did: WS (our shift), SACK, TS echoing 1111. */
 	assert_true(sa.o.mss_ok && sa.o.ws_ok && sa.o.sack_perm && sa.o.ts_ok);
@@ -104,7 +84,7 @@ static void test_cookie_keeps_options(void **state)
 	assert_int_equal(usagi_recv(s, buf, sizeof(buf), 0), 8);
 	/* Its segments carry timestamps that never go back from the SYN-ACK's. */
 	assert_int_equal(usagi_send(s, "x", 1, 0), 1);
-	assert_true(last_seg(pr, &sa));
+	assert_true(l4_pair_last_tcp(pr, &sa));
 	assert_true(sa.o.ts_ok);
 	assert_true((int32_t)(sa.o.tsval - ack.tsecr) >= 0);
 	assert_int_equal(sa.o.tsecr, 1112);
@@ -122,7 +102,7 @@ static void test_cookie_without_timestamps(void **state)
 
 	l = full_listener(pr);
 	inject(pr, 30002, PORT, 9000, 0, TCP_F_SYN, &syn, NULL);
-	assert_true(last_seg(pr, &sa));
+	assert_true(l4_pair_last_tcp(pr, &sa));
 	/* No timestamps, nowhere to keep the rest: MSS only. */
 	assert_true(sa.o.mss_ok);
 	assert_false(sa.o.ws_ok || sa.o.sack_perm || sa.o.ts_ok);
@@ -136,13 +116,13 @@ static void test_cookie_without_timestamps(void **state)
 	syn.ts_ok = true;
 	syn.tsval = 50;
 	inject(pr, 30003, PORT, 11000, 0, TCP_F_SYN, &syn, NULL);
-	assert_true(last_seg(pr, &sa));
+	assert_true(l4_pair_last_tcp(pr, &sa));
 	ack.tsecr = sa.o.tsval | 0x20;
 	inject(pr, 30003, PORT, 11001, sa.seq + 1, TCP_F_ACK, &ack, NULL);
 	ack.tsecr = sa.o.tsval + 100000;
 	inject(pr, 30003, PORT, 11001, sa.seq + 1, TCP_F_ACK, &ack, NULL);
 	assert_int_equal(STAT_GET(pr->b.st, tcp_syncookies_bad), 2);
-	assert_true(last_seg(pr, &sa));
+	assert_true(l4_pair_last_tcp(pr, &sa));
 	assert_int_equal(sa.flags, TCP_F_RST);
 	assert_null(usagi_accept(l, NULL, NULL));
 }

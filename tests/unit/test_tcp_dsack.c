@@ -46,31 +46,12 @@ static void data(struct l4_pair *pr, uint32_t seq, size_t len, uint32_t ack)
 	inject(pr, seq, ack, TCP_F_ACK | TCP_F_PSH, NULL, buf, len);
 }
 
-/* The last TCP segment B queued, parsed; false if none. */
-static bool last_seg(struct l4_pair *pr, struct tcp_seg *seg)
-{
-	struct pkt *p = pr->b.q_tail;
-	const uint8_t *t;
-	size_t hl;
-
-	if (!p || p->len < 14 + 40 + 20 || p->data[14 + 6] != NH_TCP)
-		return false;
-	t = p->data + 14 + 40;
-	memset(seg, 0, sizeof(*seg));
-	seg->seq = get_be32(t + 4);
-	seg->ack = get_be32(t + 8);
-	seg->flags = t[13];
-	hl = (size_t)(t[12] >> 4) * 4;
-	assert_int_equal(tcp_parse_opts(NULL, t + 20, hl - 20, &seg->o, seg->flags & TCP_F_SYN), 0);
-	return true;
-}
-
 /* B's last segment is an ACK of @ack with exactly the @n SACK blocks in @want (pairs). */
 static void expect_ack(struct l4_pair *pr, uint32_t ack, unsigned n, const uint32_t *want)
 {
 	struct tcp_seg seg;
 
-	assert_true(last_seg(pr, &seg));
+	assert_true(l4_pair_last_tcp(pr, &seg));
 	assert_int_equal(seg.flags & TCP_F_ACK, TCP_F_ACK);
 	assert_int_equal(seg.ack, ack);
 	assert_int_equal(seg.o.nsack, n);
@@ -102,7 +83,7 @@ static void handshake(struct l4_pair *pr, struct dsack_conn *k, bool ts)
 	l4_pair_pump(pr, 1);
 	pr->a.cut = true;          /* A's own stack stays silent from now on */
 	inject(pr, X - 1, 0, TCP_F_SYN, &syn, NULL, 0);
-	assert_true(last_seg(pr, &sa));
+	assert_true(l4_pair_last_tcp(pr, &sa));
 	assert_int_equal(sa.flags, TCP_F_SYN | TCP_F_ACK);
 	assert_true(sa.o.sack_perm);
 	k->u = sa.seq + 1;
@@ -176,7 +157,7 @@ static void test_dsack_paws(void **state)
 	inject(pr, X, k.u, TCP_F_ACK | TCP_F_PSH, &o, buf, 100);
 	assert_int_equal(STAT_GET(pr->b.st, tcp_paws), 1);
 	expect_ack(pr, X + 100, 1, (uint32_t[]){ X, X + 100 });
-	assert_true(last_seg(pr, &seg));
+	assert_true(l4_pair_last_tcp(pr, &seg));
 	assert_true(seg.o.ts_ok);
 	assert_int_equal(seg.o.tsecr, 200);
 	assert_int_equal(STAT_GET(pr->b.st, tcp_dsack_out), 1);
