@@ -20,22 +20,6 @@
 #include "core/stack.h"
 #include "xfrm/policy_priv.h"
 
-/*
- * A keyed multiply-xorshift: the lookup runs per packet, and SipHash
- * would cost a fifth of it. The table's contents are the administrator's,
- * not the wire's, so a sender cannot lengthen probe runs; the key keeps
- * the spread independent of how addresses were numbered.
- */
-static inline uint32_t dst_hash(uint64_t hi, uint64_t lo, const struct siphash_key *key)
-{
-	uint64_t h = (hi ^ key->k0) * 0x9e3779b97f4a7c15ULL;
-
-	h ^= (lo ^ key->k1) * 0xc2b2ae3d27d4eb4fULL;
-	h ^= h >> 29;
-	h *= 0x94d049bb133111ebULL;
-	return (uint32_t)(h >> 32);
-}
-
 static inline bool node_is_host(const struct spd_node *n)
 {
 	return n->pfx.plen == (n->fam == SPD_FAM_4 ? 32 : 128);
@@ -53,7 +37,7 @@ static inline struct spd_dslot *dprobe(const struct spd_dtab *d, uint64_t hi, ui
 
 const struct spd_ent *spd_dst_find(const struct spd_dtab *d, uint64_t hi, uint64_t lo, const struct siphash_key *key)
 {
-	const struct spd_dslot *x = dprobe(d, hi, lo, dst_hash(hi, lo, key));
+	const struct spd_dslot *x = dprobe(d, hi, lo, spd_addr_hash(hi, lo, key));
 
 	return x->e.pol ? &x->e : NULL;
 }
@@ -69,7 +53,7 @@ static int dgrow(struct spd_dtab *d, const struct siphash_key *key)
 	d->mask = nslot - 1;
 	for (uint32_t i = 0; i < old; i++)
 		if (os[i].e.pol)
-			*dprobe(d, os[i].khi, os[i].klo, dst_hash(os[i].khi, os[i].klo, key)) = os[i];
+			*dprobe(d, os[i].khi, os[i].klo, spd_addr_hash(os[i].khi, os[i].klo, key)) = os[i];
 	spd_big_free(os, (size_t)old * sizeof(*os));
 	return 0;
 }
@@ -81,7 +65,7 @@ static void dclear(struct spd_dtab *d, uint32_t i, const struct siphash_key *key
 		j = (j + 1) & d->mask;
 		if (!d->slot[j].e.pol)
 			break;
-		uint32_t home = dst_hash(d->slot[j].khi, d->slot[j].klo, key) & d->mask;
+		uint32_t home = spd_addr_hash(d->slot[j].khi, d->slot[j].klo, key) & d->mask;
 
 		if (spd_oa_stays(i, home, j))
 			continue;
@@ -100,7 +84,7 @@ void spd_dst_drop(struct xfrm_spd *spd, struct spd_node *n)
 	if (!n->dslot)
 		return;
 	d = &spd->dst[n->fam][n->dslot - 1];
-	x = dprobe(d, n->pfx.hi, n->pfx.lo, dst_hash(n->pfx.hi, n->pfx.lo, &spd->key));
+	x = dprobe(d, n->pfx.hi, n->pfx.lo, spd_addr_hash(n->pfx.hi, n->pfx.lo, &spd->key));
 	if (x->e.pol)
 		dclear(d, (uint32_t)(x - d->slot), &spd->key);
 	spd_dst_gate(spd, n->fam, n->dslot - 1u);
@@ -118,7 +102,7 @@ void spd_dst_sync(struct xfrm_spd *spd, struct spd_node *n)
 	if (!want)
 		return;
 	struct spd_dtab *d = &spd->dst[n->fam][want - 1];
-	uint32_t h = dst_hash(n->pfx.hi, n->pfx.lo, &spd->key);
+	uint32_t h = spd_addr_hash(n->pfx.hi, n->pfx.lo, &spd->key);
 
 	if (!n->dslot && 4 * (uint64_t)(d->nused + 1) > 3 * (uint64_t)(d->slot ? d->mask + 1 : 0) && dgrow(d, &spd->key) < 0)
 		return;    /* without memory the node is simply not indexed: the trie answers */

@@ -194,6 +194,23 @@ static inline bool spd_oa_stays(uint32_t i, uint32_t home, uint32_t j)
 	return i <= j ? (i < home && home <= j) : (i < home || home <= j);
 }
 
+/*
+ * The open-addressing tables' hash of an address (host order): a keyed
+ * multiply-xorshift. The lookup runs per packet, and SipHash would cost a
+ * fifth of it. The tables' contents are the administrator's, not the
+ * wire's, so a sender cannot lengthen probe runs; the key keeps the spread
+ * independent of how addresses were numbered.
+ */
+static inline uint32_t spd_addr_hash(uint64_t hi, uint64_t lo, const struct siphash_key *key)
+{
+	uint64_t h = (hi ^ key->k0) * 0x9e3779b97f4a7c15ULL;
+
+	h ^= (lo ^ key->k1) * 0xc2b2ae3d27d4eb4fULL;
+	h ^= h >> 29;
+	h *= 0x94d049bb133111ebULL;
+	return (uint32_t)(h >> 32);
+}
+
 /* policy_src.c: zeroed memory, 64-byte aligned; from 2 MiB on its own mapping, 2 MiB aligned, as huge pages. */
 void *spd_big_alloc(size_t bytes);
 /* Frees what spd_big_alloc(@bytes) returned (NULL is fine). */

@@ -26,13 +26,6 @@ static inline bool is_host(const struct spd_ent *e)
 	return e->splen == 128;
 }
 
-static inline uint32_t src_hash(uint64_t hi, uint64_t lo, const struct siphash_key *key)
-{
-	uint64_t a[2] = { hi, lo };
-
-	return (uint32_t)siphash13(key, a, sizeof(a));
-}
-
 /*
  * A big table's lookups each land on a random line: with 4 KiB pages that
  * is a TLB miss too (a long one under a hypervisor), so from 2 MiB on the
@@ -170,7 +163,7 @@ static int index_add(struct spd_src *s, const struct spd_ent *e, const struct si
 
 	if (!is_host(e))
 		return rest_add(s, e);
-	h = src_hash(e->shi, e->slo, key);
+	h = spd_addr_hash(e->shi, e->slo, key);
 	x = probe(s, e->shi, e->slo, h);
 	if (x->e.pol)
 		return slot_add(x, e);
@@ -301,7 +294,7 @@ void spd_src_removed(struct spd_vec *v, const struct xfrm_policy *pol, const str
 		return;
 	}
 	uint64_t hi = spd_be64(pol->sel.src.s6_addr), lo = spd_be64(pol->sel.src.s6_addr + 8);
-	struct spd_sslot *x = probe(s, hi, lo, src_hash(hi, lo, key));
+	struct spd_sslot *x = probe(s, hi, lo, spd_addr_hash(hi, lo, key));
 
 	if (x->e.pol)
 		slot_remove(s, x, pol);
@@ -318,7 +311,7 @@ struct xfrm_policy *spd_src_find(const struct spd_vec *v, const struct xfrm_sele
 		return NULL;
 	}
 	uint64_t hi = spd_be64(sel->src.s6_addr), lo = spd_be64(sel->src.s6_addr + 8);
-	const struct spd_sslot *x = probe(s, hi, lo, src_hash(hi, lo, key));
+	const struct spd_sslot *x = probe(s, hi, lo, spd_addr_hash(hi, lo, key));
 
 	if (!x->e.pol)
 		return NULL;
@@ -337,7 +330,7 @@ const struct spd_ent *spd_src_best(const struct spd_src *s, const struct xfrm_fl
 
 	if (s->nrest)
 		best = spd_scan(s->rest, s->nrest, fl, hi, lo, best);
-	x = probe(s, hi, lo, src_hash(hi, lo, key));
+	x = probe(s, hi, lo, spd_addr_hash(hi, lo, key));
 	if (!x->e.pol || (best && !spd_ent_before(&x->e, best)))
 		return best;
 	/* Its source is the flow's: only protocol, ports and interface are left to check. */
