@@ -102,6 +102,7 @@ struct lpm6 {
 	unsigned hmask, count;
 	struct arena mem;          /* buckets */
 	struct arena nodes;        /* nodes but the root, likewise: a lookup's reads of them are random too */
+	void *root_map;            /* NULL, or the root's own mapping (root_promote) */
 };
 
 _Static_assert(sizeof(struct bucket) + LPM6_BUCKET_MAX * (sizeof(struct bitem) + LPM6_PAYLOAD_MAX) <=
@@ -351,8 +352,54 @@ static struct lpm6_node *node_new(struct lpm6 *t, unsigned off, unsigned bits, u
 	return n;
 }
 
+/*
+ * A big table's root: every lookup reads a random entry of its 2 MiB, with
+ * 4 KiB pages a TLB miss each (a long one under a hypervisor), and with
+ * two big tables (the SPD's families) a miss more often than not. Once
+ * the table holds ROOT_HUGE_AT prefixes the root moves to a mapping of its
+ * own whose entries fill one 2 MiB page, offered as a huge page (the
+ * header sits at the end of the 4 KiB page before). Small tables keep the
+ * lazily zeroed calloc'd root: a huge page would be 2 MiB resident at the
+ * first insert, in every table of every stack. Advice only: a table that
+ * cannot have the mapping keeps the root it has.
+ */
+#define ROOT_HUGE_AT 4096
+#define ROOT_MAP (ARENA_HUGE + 4096)
+
+static void root_promote(struct lpm6 *t)
+{
+	size_t bytes = sizeof(struct lpm6_node) + ((size_t)1 << ROOT_BITS) * sizeof(struct lpm6_entry);
+	size_t len = 2 * ARENA_HUGE + 4096;
+	unsigned char *raw = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char *page, *end;
+	struct lpm6_node *n;
+
+	_Static_assert(((size_t)1 << ROOT_BITS) * sizeof(struct lpm6_entry) == ARENA_HUGE, "root entries fill a huge page");
+	if (raw == MAP_FAILED)
+		return;
+	page = (unsigned char *)(((uintptr_t)raw + 4096 + ARENA_HUGE - 1) & ~(uintptr_t)(ARENA_HUGE - 1));
+	end = raw + len;
+	if (page - 4096 > raw)
+		munmap(raw, (size_t)(page - 4096 - raw));
+	if (end > page + ARENA_HUGE)
+		munmap(page + ARENA_HUGE, (size_t)(end - page - ARENA_HUGE));
+#ifdef MADV_HUGEPAGE
+	madvise(page, ARENA_HUGE, MADV_HUGEPAGE);
+#endif
+	n = (struct lpm6_node *)(page - offsetof(struct lpm6_node, e));
+	memcpy(n, t->root, bytes);
+	n->mem = NULL;
+	free(t->root->mem);
+	t->root = n;
+	t->root_map = page - 4096;
+}
+
 static void node_free(struct lpm6 *t, struct lpm6_node *n)
 {
+	if (n == t->root && t->root_map) {
+		munmap(t->root_map, ROOT_MAP);
+		return;
+	}
 	if (n->mem) {
 		free(n->mem);
 		return;
@@ -730,7 +777,8 @@ int lpm6_insert(struct lpm6 *t, struct lpm6_pfx *p)
 	s = hash_slot(t, p);
 	p->hnext = t->hash[s];
 	t->hash[s] = p;
-	t->count++;
+	if (++t->count == ROOT_HUGE_AT && !t->root_map)
+		root_promote(t);
 	return 0;
 }
 

@@ -5,7 +5,10 @@
  * grow, split into nodes and empty again. Checked after every batch: the
  * longest match (lpm6_match and lpm6_match_key) and the payload that
  * follows it (the bucket's copy or the object's own), lpm6_has_longer for
- * prefixes in and out of the table, and lpm6_find.
+ * prefixes in and out of the table, and lpm6_find. test_root_promote:
+ * a table grown past the 4096 prefixes at which its root moves to a
+ * huge-page mapping of its own (lpm6.c, root_promote) still finds every
+ * prefix, before and after, and frees it all.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -182,10 +185,63 @@ static void test_payload_differential(void **state)
 	free(o);
 }
 
+/* Random prefixes /40../128 (none nested in practice): each is its own address's longest match. */
+static void check_own(struct lpm6 *t, const struct obj *o, unsigned from, unsigned to, bool in)
+{
+	for (unsigned i = from; i < to; i++) {
+		struct in6_addr a;
+		const struct lpm6_val *v;
+
+		lpm6_key_to_addr(&o[i].pfx, &a);
+		v = lpm6_match(t, &a);
+		if (!in) {
+			assert_true(!v || v->val != &o[i]);
+			continue;
+		}
+		assert_non_null(v);
+		assert_ptr_equal(v->val, &o[i]);
+		assert_memory_equal(v + 1, o[i].payload, PSIZE);
+	}
+}
+
+static void test_root_promote(void **state)
+{
+	enum { N = 6000 };
+	struct obj *o = calloc(N, sizeof(*o));
+	struct lpm6 *t = lpm6_new_payload(&key, PSIZE);
+	struct rng r;
+
+	assert_non_null(o);
+	assert_non_null(t);
+	rng_seed(&r, 12);
+	for (unsigned i = 0; i < N; i++) {
+		struct in6_addr a;
+
+		rng_bytes(&r, &a, sizeof(a));
+		rng_bytes(&r, o[i].payload, PSIZE);
+		lpm6_key(&o[i].pfx, &a, 40 + rng_below(&r, 89));
+		assert_int_equal(lpm6_insert(t, &o[i].pfx), 0);
+		lpm6_set_val(t, &o[i].pfx, &o[i], 0);
+		if (i == 4000 || i == 4200)    /* either side of the move */
+			check_own(t, o, 0, i + 1, true);
+	}
+	check_own(t, o, 0, N, true);
+	for (unsigned i = 0; i < N; i += 2)
+		lpm6_remove(t, &o[i].pfx);
+	assert_int_equal(lpm6_count(t), N / 2);
+	for (unsigned i = 0; i < N; i += 2)
+		check_own(t, o, i, i + 1, false);
+	for (unsigned i = 1; i < N; i += 2)
+		check_own(t, o, i, i + 1, true);
+	lpm6_free(t);
+	free(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_payload_differential),
+		cmocka_unit_test(test_root_promote),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
