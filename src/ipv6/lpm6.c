@@ -103,6 +103,7 @@ struct lpm6 {
 	struct arena mem;          /* buckets */
 	struct arena nodes;        /* nodes but the root, likewise: a lookup's reads of them are random too */
 	void *root_map;            /* NULL, or the root's own mapping (root_promote) */
+	uint64_t *rootw;           /* NULL, or a word per root entry (root_promote, see RW_*) */
 };
 
 _Static_assert(sizeof(struct bucket) + LPM6_BUCKET_MAX * (sizeof(struct bitem) + LPM6_PAYLOAD_MAX) <=
@@ -353,6 +354,59 @@ static struct lpm6_node *node_new(struct lpm6 *t, unsigned off, unsigned bits, u
 }
 
 /*
+ * A big table's root in a word per entry, beside the root (512 KiB instead
+ * of the root's 2 MiB, so the SPD's two families' words stay cached where
+ * their roots would not): the entry's child (tags and all: children are
+ * 64-byte aligned and below 2^48), and for a bucket the part of its filter
+ * in address bits [16, 32), in whole nibbles. RW_FAT sends the lookup to
+ * the entry itself: a prefix covers it, or its child does not fit a word.
+ */
+static size_t pfx_span(const struct lpm6_node *n, const struct lpm6_pfx *p, unsigned *first);
+
+#define RW_FAT ((uint64_t)4)
+#define RW_NIB_SHIFT 3               /* bits 3..5: filter nibbles, 0..4 */
+#define RW_CHILD (((uint64_t)1 << 48) - 64 + TAG_MASK)
+
+static uint64_t rw_make(const struct lpm6_entry *e)
+{
+	uintptr_t ptr = e->child & ~TAG_MASK;
+	uint64_t w = e->child;
+	unsigned run;
+
+	if (e->v.pfx || (uint64_t)ptr >> 48 || ptr % 64)
+		return RW_FAT;
+	if (!(e->child & TAG_BUCKET))
+		return w;
+	/* The filter fixes a leading run of bits, the root's 16 and more. */
+	run = e->f.mask ? (unsigned)__builtin_popcountll(e->f.mask) : 0;
+	run = run < 16 ? 0 : MIN(run, 32u) - 16;
+	return w | (uint64_t)(run / 4) << RW_NIB_SHIFT | (e->f.hi << 16 & 0xffff000000000000ULL);
+}
+
+/* True if no prefix in the bucket of word @w can hold address bits @hi. */
+static inline bool rw_filter_miss(uint64_t w, uint64_t hi)
+{
+	unsigned nib = (unsigned)(w >> RW_NIB_SHIFT) & 7;
+	uint64_t m = nib ? ~0ULL << (64 - 4 * nib) : 0;
+
+	return ((hi << 16 ^ w) & m) != 0;
+}
+
+/* After @p went in or out: the words of the root entries it touched. */
+static void rw_sync(struct lpm6 *t, const struct lpm6_pfx *p)
+{
+	unsigned first = (unsigned)(p->hi >> (64 - ROOT_BITS));
+	size_t span = 1;
+
+	if (!t->rootw || p->plen == 0)
+		return;
+	if (p->plen <= ROOT_BITS)
+		span = pfx_span(t->root, p, &first);
+	for (size_t i = first; i < first + span; i++)
+		t->rootw[i] = rw_make(&t->root->e[i]);
+}
+
+/*
  * A big table's root: every lookup reads a random entry of its 2 MiB, with
  * 4 KiB pages a TLB miss each (a long one under a hypervisor), and with
  * two big tables (the SPD's families) a miss more often than not. Once
@@ -392,6 +446,15 @@ static void root_promote(struct lpm6 *t)
 	free(t->root->mem);
 	t->root = n;
 	t->root_map = page - 4096;
+	/* The words: a huge page of their own too (most of it never touched). */
+	t->rootw = aligned_alloc(ARENA_HUGE, ARENA_HUGE);
+	if (!t->rootw)
+		return;
+#ifdef MADV_HUGEPAGE
+	madvise(t->rootw, ARENA_HUGE, MADV_HUGEPAGE);
+#endif
+	for (size_t i = 0; i < (size_t)1 << ROOT_BITS; i++)
+		t->rootw[i] = rw_make(&n->e[i]);
 }
 
 static void node_free(struct lpm6 *t, struct lpm6_node *n)
@@ -756,6 +819,7 @@ void lpm6_free(struct lpm6 *t)
 		child_free(t, (uintptr_t)t->root);
 	arena_fini(&t->mem);
 	arena_fini(&t->nodes);
+	free(t->rootw);
 	free(t->hash);
 	free(t);
 }
@@ -769,6 +833,8 @@ int lpm6_insert(struct lpm6 *t, struct lpm6_pfx *p)
 	p->v.pfx = p;    /* lpm6_match() may hand back the prefix's own value */
 	if (p->plen > 0) {
 		int err = node_insert(t, t->root, p);
+
+		rw_sync(t, p);   /* a failed insert may have split a bucket all the same */
 		if (err)
 			return err;
 	} else {
@@ -791,6 +857,13 @@ void lpm6_remove(struct lpm6 *t, struct lpm6_pfx *p)
 		t->dflt = NULL;
 	else
 		node_remove(t, t->root, p); /* the root stays even when empty */
+	rw_sync(t, p);
+}
+
+/* A match's answer, the prefix's own value in a payload table (an entry's copy has no payload after it). */
+static inline const struct lpm6_val *match_val(const struct lpm6 *t, const struct lpm6_val *best)
+{
+	return t->psize && best ? &best->pfx->v : best;
 }
 
 static inline __attribute__((always_inline))
@@ -798,29 +871,45 @@ const struct lpm6_val *match(const struct lpm6 *t, uint64_t hi, uint64_t lo)
 {
 	const struct lpm6_entry *e = &t->root->e[hi >> (64 - ROOT_BITS)];
 	const struct lpm6_val *best = t->dflt ? &t->dflt->v : NULL;
+	const struct lpm6_node *n;
 	unsigned off = ROOT_BITS;   /* where the node below @e starts, unless skipped */
 	uintptr_t c;
 
+	/* A big table: the root entry's word decides without the entry, unless it says RW_FAT. */
+	if (t->rootw) {
+		uint64_t w = t->rootw[hi >> (64 - ROOT_BITS)];
+
+		if (!(w & RW_FAT)) {
+			c = (uintptr_t)(w & RW_CHILD);
+			if (!c || ((c & TAG_BUCKET) && rw_filter_miss(w, hi)))
+				return match_val(t, best);
+			if (c & TAG_BUCKET)
+				goto scan;
+			goto node;  /* into the loop, past the entry it has no need of */
+		}
+	}
 	for (;;) {
 		c = e->child;
 		if (e->v.pfx)
 			best = &e->v;
 		if (!c)
-			return t->psize && best ? &best->pfx->v : best;
+			return match_val(t, best);
 		if (c & TAG_BUCKET) {
 			if (!e->v.pfx && ((hi ^ e->f.hi) & e->f.mask))
-				return t->psize && best ? &best->pfx->v : best;
+				return match_val(t, best);
 			break;
 		}
-		const struct lpm6_node *n = child_node(c);
+node:
+		n = child_node(c);
 		if (c & TAG_SKIP) {
 			if (!key_in(n, hi, lo))
-				return t->psize && best ? &best->pfx->v : best;
+				return match_val(t, best);
 			off = n->off;
 		}
 		e = &n->e[bits_at(hi, lo, off, NODE_BITS)];
 		off += NODE_BITS;
 	}
+scan:;
 	/* Longest first: the first hit is the longest match below this entry. */
 	const struct bucket *b = (const struct bucket *)(c & ~TAG_BUCKET);
 	const unsigned char *ip = b->it;
@@ -830,8 +919,7 @@ const struct lpm6_val *match(const struct lpm6 *t, uint64_t hi, uint64_t lo)
 		if ((((hi ^ it->hi) & it->mhi) | ((lo ^ it->lo) & it->mlo)) == 0)
 			return &it->v;
 	}
-	/* An entry's copy is not followed by the payload: hand back the prefix's own. */
-	return t->psize && best ? &best->pfx->v : best;
+	return match_val(t, best);
 }
 
 const struct lpm6_val *lpm6_match(const struct lpm6 *t, const struct in6_addr *a)

@@ -67,19 +67,19 @@ static bool naive_in(const struct lpm6_pfx *p, uint64_t hi, uint64_t lo)
 	return ((hi ^ p->hi) & mhi) == 0 && ((lo ^ p->lo) & mlo) == 0;
 }
 
-static const struct obj *naive_match(const struct obj *o, uint64_t hi, uint64_t lo)
+static const struct obj *naive_match(const struct obj *o, unsigned n, uint64_t hi, uint64_t lo)
 {
 	const struct obj *best = NULL;
 
-	for (unsigned i = 0; i < NOBJ; i++)
+	for (unsigned i = 0; i < n; i++)
 		if (o[i].in && naive_in(&o[i].pfx, hi, lo) && (!best || o[i].pfx.plen > best->pfx.plen))
 			best = &o[i];
 	return best;
 }
 
-static bool naive_has_longer(const struct obj *o, const struct lpm6_pfx *p)
+static bool naive_has_longer(const struct obj *o, unsigned n, const struct lpm6_pfx *p)
 {
-	for (unsigned i = 0; i < NOBJ; i++)
+	for (unsigned i = 0; i < n; i++)
 		if (o[i].in && o[i].pfx.plen > p->plen && naive_in(p, o[i].pfx.hi, o[i].pfx.lo))
 			return true;
 	return false;
@@ -98,17 +98,18 @@ static void probe_addr(struct rng *r, const struct obj *o, struct in6_addr *a)
 			a->s6_addr[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
 }
 
-static void check(struct lpm6 *t, const struct obj *o, struct rng *r)
+/* @o: @n objects, those with .in set in @t. */
+static void check(struct lpm6 *t, const struct obj *o, unsigned n, struct rng *r)
 {
 	for (unsigned k = 0; k < 300; k++) {
 		struct in6_addr a;
 
 		if (rng_below(r, 4))
-			probe_addr(r, &o[rng_below(r, NOBJ)], &a);
+			probe_addr(r, &o[rng_below(r, n)], &a);
 		else
 			rng_bytes(r, &a, sizeof(a));
 		uint64_t hi = be64(a.s6_addr), lo = be64(a.s6_addr + 8);
-		const struct obj *want = naive_match(o, hi, lo);
+		const struct obj *want = naive_match(o, n, hi, lo);
 		const struct lpm6_val *v = lpm6_match(t, &a);
 
 		assert_ptr_equal(v, lpm6_match_key(t, hi, lo));
@@ -127,12 +128,12 @@ static void check(struct lpm6 *t, const struct obj *o, struct rng *r)
 		unsigned plen;
 
 		if (rng_below(r, 2)) {
-			p = o[rng_below(r, NOBJ)].pfx;
+			p = o[rng_below(r, n)].pfx;
 		} else {
 			rand_prefix(r, &a, &plen);
 			lpm6_key(&p, &a, plen);
 		}
-		assert_int_equal(lpm6_has_longer(t, &p), naive_has_longer(o, &p));
+		assert_int_equal(lpm6_has_longer(t, &p), naive_has_longer(o, n, &p));
 	}
 }
 
@@ -179,34 +180,49 @@ static void test_payload_differential(void **state)
 			}
 		}
 		assert_int_equal(lpm6_count(t), live);
-		check(t, o, &r);
+		check(t, o, NOBJ, &r);
 	}
 	lpm6_free(t);
 	free(o);
 }
 
-/* Random prefixes /40../128 (none nested in practice): each is its own address's longest match. */
-static void check_own(struct lpm6 *t, const struct obj *o, unsigned from, unsigned to, bool in)
+/* Addresses inside @x's prefix, against the naive list. */
+static void check_inside(struct lpm6 *t, const struct obj *o, unsigned n, const struct obj *x, struct rng *r)
 {
-	for (unsigned i = from; i < to; i++) {
+	for (unsigned k = 0; k < 64; k++) {
 		struct in6_addr a;
-		const struct lpm6_val *v;
 
-		lpm6_key_to_addr(&o[i].pfx, &a);
-		v = lpm6_match(t, &a);
-		if (!in) {
-			assert_true(!v || v->val != &o[i]);
-			continue;
-		}
+		probe_addr(r, x, &a);
+		const struct obj *want = naive_match(o, n, be64(a.s6_addr), be64(a.s6_addr + 8));
+		const struct lpm6_val *v = lpm6_match(t, &a);
+
+		assert_non_null(want);
 		assert_non_null(v);
-		assert_ptr_equal(v->val, &o[i]);
-		assert_memory_equal(v + 1, o[i].payload, PSIZE);
+		assert_ptr_equal(v->val, want);
 	}
 }
 
+/* Puts @x in @t unless its key is there already (one object per key). */
+static void put(struct lpm6 *t, struct obj *x, struct rng *r)
+{
+	if (x->in || lpm6_find(t, &x->pfx))
+		return;
+	rng_bytes(r, x->payload, PSIZE);
+	assert_int_equal(lpm6_insert(t, &x->pfx), 0);
+	lpm6_set_val(t, &x->pfx, x, 0);
+	x->in = true;
+}
+
+/*
+ * Past 4096 prefixes the root moves to its own huge-page mapping and gets
+ * a word per entry (lpm6.c, root_promote): random long prefixes (buckets,
+ * their filters, nodes below the root) and clustered ones that nest and
+ * cover root entries (/8 to /16) checked against the naive list on both
+ * sides of the move, after removals and after adding back.
+ */
 static void test_root_promote(void **state)
 {
-	enum { N = 6000 };
+	enum { NLONG = 5000, NSHORT = 24, N = 6000 + NSHORT };
 	struct obj *o = calloc(N, sizeof(*o));
 	struct lpm6 *t = lpm6_new_payload(&key, PSIZE);
 	struct rng r;
@@ -216,23 +232,39 @@ static void test_root_promote(void **state)
 	rng_seed(&r, 12);
 	for (unsigned i = 0; i < N; i++) {
 		struct in6_addr a;
+		unsigned plen;
 
-		rng_bytes(&r, &a, sizeof(a));
-		rng_bytes(&r, o[i].payload, PSIZE);
-		lpm6_key(&o[i].pfx, &a, 40 + rng_below(&r, 89));
-		assert_int_equal(lpm6_insert(t, &o[i].pfx), 0);
-		lpm6_set_val(t, &o[i].pfx, &o[i], 0);
-		if (i == 4000 || i == 4200)    /* either side of the move */
-			check_own(t, o, 0, i + 1, true);
+		if (i < NLONG || i >= N - NSHORT) {
+			rng_bytes(&r, &a, sizeof(a));
+			plen = i < NLONG ? 40 + rng_below(&r, 89) : 8 + rng_below(&r, 9);
+		} else {
+			do    /* nothing shorter than /8: most root entries stay uncovered, on the word's own path */
+				rand_prefix(&r, &a, &plen);
+			while (plen < 8);
+		}
+		lpm6_key(&o[i].pfx, &a, plen);
 	}
-	check_own(t, o, 0, N, true);
-	for (unsigned i = 0; i < N; i += 2)
-		lpm6_remove(t, &o[i].pfx);
-	assert_int_equal(lpm6_count(t), N / 2);
-	for (unsigned i = 0; i < N; i += 2)
-		check_own(t, o, i, i + 1, false);
-	for (unsigned i = 1; i < N; i += 2)
-		check_own(t, o, i, i + 1, true);
+	for (unsigned i = 0; i < N - NSHORT; i++) {
+		put(t, &o[(i * 7919) % (N - NSHORT)], &r);    /* long and clustered interleaved */
+		if (i == 3000 || i == 4500)
+			check(t, o, N, &r);
+	}
+	check(t, o, N, &r);
+	/* Covering many root entries once the words exist: each word must send lookups to its entry. */
+	for (unsigned i = N - NSHORT; i < N; i++) {
+		put(t, &o[i], &r);
+		check_inside(t, o, N, &o[i], &r);
+	}
+	for (unsigned i = 0; i < N; i++) {
+		if (o[i].in && rng_below(&r, 2)) {
+			lpm6_remove(t, &o[i].pfx);
+			o[i].in = false;
+		}
+	}
+	check(t, o, N, &r);
+	for (unsigned i = 0; i < N; i++)
+		put(t, &o[i], &r);
+	check(t, o, N, &r);
 	lpm6_free(t);
 	free(o);
 }
