@@ -30,6 +30,29 @@ static inline const struct lpm6_val *dst_match(const struct xfrm_spd *spd, const
 	return lpm6_match_key(t, v6 ? hi : lo << 32, v6 ? lo : 0);
 }
 
+/* @n's by-source index answered a lookup for @dir: @n may become the family and direction's shortcut. */
+static __attribute__((noinline)) void shint_offer(struct xfrm_spd *spd, int dir, struct spd_node *n)
+{
+	struct spd_shint *sh = &spd->shint[n->fam][dir];
+	uint32_t size = n->v[dir].src->nused;
+
+	if (sh->changes != spd->changes) {
+		*sh = (struct spd_shint){ .changes = spd->changes };
+		spd->sc_on &= ~(1u << (n->fam * XFRM_DIR_MAX + dir));
+	}
+	if (size <= sh->size)
+		return;
+	sh->size = size;
+	if (lpm6_has_longer(spd->fam[n->fam].t, &n->pfx))
+		return;
+	sh->node = n;
+	spd->sc_on |= 1u << (n->fam * XFRM_DIR_MAX + dir);
+	sh->khi = n->pfx.hi;
+	sh->klo = n->pfx.lo;
+	sh->mhi = n->pfx.plen == 0 ? 0 : n->pfx.plen >= 64 ? ~0ULL : ~0ULL << (64 - n->pfx.plen);
+	sh->mlo = n->pfx.plen <= 64 ? 0 : ~0ULL << (128 - n->pfx.plen);
+}
+
 /*
  * The general case, from node @n whose hot part (maybe the trie's copy) is
  * @h: in each prefix holding the destination, longest first, that
@@ -41,6 +64,7 @@ static __attribute__((noinline)) struct xfrm_policy *walk(struct xfrm_spd *spd, 
 {
 	uint64_t hi = spd_be64(fl->src.s6_addr), lo = spd_be64(fl->src.s6_addr + 8);
 	const struct spd_ent *best = NULL;
+	bool first = true;    /* @n is the longest prefix holding the destination */
 
 	for (;;) {
 		uint32_t bound;
@@ -55,8 +79,15 @@ static __attribute__((noinline)) struct xfrm_policy *walk(struct xfrm_spd *spd, 
 		} else if (h->one.dir == SPD_DIR_MULTI) {
 			const struct spd_vec *v = &n->v[dir];
 
-			best = v->src ? spd_src_best(v->src, fl, hi, lo, best, &spd->key)
-				      : spd_scan(v->e, v->n, fl, hi, lo, best);
+			if (v->src) {
+				best = spd_src_best(v->src, fl, hi, lo, best, &spd->key);
+				const struct spd_shint *sh = &spd->shint[n->fam][dir];
+
+				if (first && (sh->changes != spd->changes || v->src->nused > sh->size))
+					shint_offer(spd, dir, n);
+			} else {
+				best = spd_scan(v->e, v->n, fl, hi, lo, best);
+			}
 			bound = n->bound[dir];
 		} else {
 			bound = 0;    /* its only policy is for another direction */
@@ -64,6 +95,7 @@ static __attribute__((noinline)) struct xfrm_policy *walk(struct xfrm_spd *spd, 
 		if ((best && best->prio < bound) || !(n = h->parent))
 			break;        /* no shorter prefix holds a policy that could win */
 		h = &n->hot;
+		first = false;
 	}
 	return best ? best->pol : NULL;
 }
@@ -83,7 +115,7 @@ static uint32_t dst_used(const struct xfrm_spd *spd)
  * for @dir: its slot in the host index (policy_dst.c) decides as the
  * trie's copy would, in one read. NULL: not decided there.
  */
-static __attribute__((noinline)) struct xfrm_policy *host_match(struct xfrm_spd *spd, const struct spd_dtab *d,
+static inline struct xfrm_policy *host_match(struct xfrm_spd *spd, const struct spd_dtab *d,
 								  const struct xfrm_flow *fl)
 {
 	bool v6 = fl->family == AF_INET6;
@@ -107,6 +139,53 @@ static __attribute__((noinline)) struct xfrm_policy *host_match(struct xfrm_spd 
 	return NULL;
 }
 
+/* src_shortcut()'s "not mine": never a policy's address. */
+#define NOT_MINE ((struct xfrm_policy *)(uintptr_t)1)
+
+/*
+ * A destination inside the shortcut node's prefix ends there (no longer
+ * prefix lies inside it): its by-source index answers, without the trie.
+ * NOT_MINE if the flow is not the shortcut's.
+ */
+static inline struct xfrm_policy *src_shortcut(struct xfrm_spd *spd, int dir, const struct xfrm_flow *fl)
+{
+	bool v6 = fl->family == AF_INET6;
+	const struct spd_shint *sh = &spd->shint[v6 ? SPD_FAM_6 : SPD_FAM_4][dir];
+	uint64_t dhi = spd_be64(fl->dst.s6_addr), dlo = spd_be64(fl->dst.s6_addr + 8);
+	uint64_t khi = v6 ? dhi : dlo << 32, klo = v6 ? dlo : 0;
+	struct spd_node *n = sh->node;
+	const struct spd_ent *e;
+
+	if (sh->changes != spd->changes || (((khi ^ sh->khi) & sh->mhi) | ((klo ^ sh->klo) & sh->mlo)))
+		return NOT_MINE;
+	/* Fresh: offered by walk() after its refresh, and only a change moves spd->gen. */
+	if (n->v[dir].src) {
+		e = spd_src_best(n->v[dir].src, fl, spd_be64(fl->src.s6_addr), spd_be64(fl->src.s6_addr + 8), NULL,
+				 &spd->key);
+		if (e && e->prio < n->bound[dir])
+			return e->pol;
+	}
+	return walk(spd, dir, fl, n, &n->hot);
+}
+
+/*
+ * The probes that may answer before the trie, for the family and
+ * direction whose bit is set in dst_on or sc_on. Out of line, with the
+ * answer as the return value: inlined (stale paths and all) or with an
+ * out-parameter, they cost the lookups that skip them registers and up
+ * to half their speed in bench_spd.
+ */
+static __attribute__((noinline)) struct xfrm_policy *pre_trie(struct xfrm_spd *spd, unsigned fam, int dir,
+							       const struct xfrm_flow *fl)
+{
+	uint32_t bit = 1u << (fam * XFRM_DIR_MAX + dir);
+	struct xfrm_policy *p;
+
+	if ((spd->dst_on & bit) && (p = host_match(spd, &spd->dst[fam][dir], fl)))
+		return p;
+	return spd->sc_on & bit ? src_shortcut(spd, dir, fl) : NOT_MINE;
+}
+
 struct xfrm_policy *xfrm_policy_lookup(struct stack *st, int dir, const struct xfrm_flow *fl)
 {
 	struct xfrm_spd *spd = st->spd;
@@ -119,12 +198,9 @@ struct xfrm_policy *xfrm_policy_lookup(struct stack *st, int dir, const struct x
 
 	if ((unsigned)dir >= XFRM_DIR_MAX || (fl->family != AF_INET6 && fl->family != AF_INET))
 		return NULL;
-	/*
-	 * host_match() out of line: inlined here (stale path and all) it cost
-	 * the lookups that skip it up to half their speed in bench_spd.
-	 */
 	fam = fl->family == AF_INET6 ? SPD_FAM_6 : SPD_FAM_4;
-	if ((spd->dst_on >> (fam * XFRM_DIR_MAX + dir) & 1) && (p = host_match(spd, &spd->dst[fam][dir], fl)))
+	if (((spd->dst_on | spd->sc_on) >> (fam * XFRM_DIR_MAX + dir) & 1) &&
+	    (p = pre_trie(spd, fam, dir, fl)) != NOT_MINE)
 		return p;
 	if (!(v = dst_match(spd, fl)))
 		return NULL;

@@ -167,6 +167,7 @@ struct xfrm_spd {
 	 * lookup reads anyway.
 	 */
 	uint32_t dst_on;
+	uint32_t sc_on;                 /* likewise: shint[fam][dir] has a node (maybe stale) */
 	uint64_t node_gen;              /* gen when such a node came or went: parents older are stale */
 	/*
 	 * Bumped by every add, update, delete and flush, before any policy is
@@ -175,6 +176,20 @@ struct xfrm_spd {
 	 * this holds the value it had when the result was found.
 	 */
 	uint64_t changes;
+	/*
+	 * Per family and direction, the node with the largest by-source index
+	 * that lookups came to (a gateway's inbound policies, one per peer, all
+	 * to the local prefix), if no longer prefix lies inside it: a flow to
+	 * that prefix then ends in that node, and the lookup goes there without
+	 * the trie. Good while changes holds the value it had when set; size:
+	 * the largest index offered since, so each node is weighed once.
+	 */
+	struct spd_shint {
+		struct spd_node *node;          /* NULL: none */
+		uint64_t changes;
+		uint64_t khi, klo, mhi, mlo;    /* its prefix and masks, as the trie keys them */
+		uint32_t size;
+	} shint[SPD_FAM_MAX][XFRM_DIR_MAX];
 	/* Every policy in index order (indexes only grow); deleted slots hold NULL. */
 	uint32_t *idx;
 	struct xfrm_policy **pol;

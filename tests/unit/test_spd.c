@@ -944,6 +944,145 @@ static void test_host_index(void **state)
 	usagi_stack_free(st);
 }
 
+/*
+ * The inbound shortcut (policy_lookup.c, shint): a flow to the local
+ * prefix whose node holds the largest by-source index goes straight to
+ * that index, unless a longer prefix lies inside the local one, a shorter
+ * prefix holds a policy that ranks above, or anything changed since.
+ * Two local prefixes per family (an IPv6 /96, so the low mask matters;
+ * an IPv4 /26), each phase checked against the naive scan with flows to
+ * both, to the rest of the /96's /64, to a prefix inside, and elsewhere.
+ */
+struct sc_lab {
+	struct stack *st;
+	struct rng r;
+};
+
+/* Local prefix @l (0, 1) of a family; peer @i's address. */
+static void sc_local(bool v6, unsigned l, struct in6_addr *a, unsigned *plen)
+{
+	*a = v6 ? a6(l ? "2001:db8:eeee::" : "2001:db8:ffff:0:1:2::") : a4(l ? "198.51.100.0" : "192.0.2.0");
+	*plen = v6 ? (l ? 64 : 96) : (l ? 24 : 26);
+}
+
+static struct in6_addr sc_peer(bool v6, unsigned l, unsigned i)
+{
+	struct in6_addr a = v6 ? a6("2001:db8:1::") : a4("10.0.0.0");
+
+	a.s6_addr[13] = (uint8_t)l;
+	put_be16(a.s6_addr + 14, (uint16_t)(i + 1));
+	return a;
+}
+
+static void sc_in(struct stack *st, bool v6, unsigned l, unsigned npeer)
+{
+	for (unsigned i = 0; i < npeer; i++) {
+		struct xfrm_policy req = { .dir = XFRM_DIR_IN, .action = XFRM_ACT_ALLOW, .priority = 1000 + i % 5 };
+		unsigned plen;
+
+		req.sel.family = v6 ? AF_INET6 : AF_INET;
+		sc_local(v6, l, &req.sel.dst, &plen);
+		req.sel.dplen = (uint8_t)plen;
+		req.sel.src = sc_peer(v6, l, i);
+		req.sel.splen = v6 ? 128 : 32;
+		if (i % 7 == 3)
+			req.sel.proto = IPPROTO_UDP;
+		assert_int_equal(xfrm_policy_add(st, &req, 0, NULL), 0);
+	}
+}
+
+static void sc_check(struct sc_lab *lab)
+{
+	for (unsigned k = 0; k < 1500; k++) {
+		bool v6 = rng_below(&lab->r, 3) != 0;
+		unsigned l = rng_below(&lab->r, 2), plen, where = rng_below(&lab->r, 6);
+		int dir = rng_below(&lab->r, 8) ? XFRM_DIR_IN : (int)rng_below(&lab->r, XFRM_DIR_MAX);
+		struct xfrm_flow fl = { .family = v6 ? AF_INET6 : AF_INET, .sport = 7, .dport = 9 };
+
+		fl.proto = rng_below(&lab->r, 2) ? IPPROTO_TCP : IPPROTO_UDP;
+		sc_local(v6, l, &fl.dst, &plen);
+		if (where == 5) {    /* anywhere */
+			rng_bytes(&lab->r, &fl.dst, sizeof(fl.dst));
+			if (!v6)
+				ip4_to_mapped(&fl.dst, ip4_from_mapped(&fl.dst));
+		} else {
+			rand_host_bits(&lab->r, &fl.dst, (v6 ? 0 : 96) + plen);
+			if (where == 4)    /* the /96's /64 outside the /96, the /26's /24 outside the /26 */
+				fl.dst.s6_addr[v6 ? 9 : 15] ^= 0x40;
+			if (where == 3 && v6)    /* the inner prefix's range, when there is one */
+				fl.dst.s6_addr[12] = fl.dst.s6_addr[13] = 0;
+			if (where == 3 && !v6)
+				fl.dst.s6_addr[15] &= 0x0f;
+		}
+		fl.src = sc_peer(v6, rng_below(&lab->r, 2), rng_below(&lab->r, 48));
+		if (rng_below(&lab->r, 10) == 0)
+			fl.src.s6_addr[12] ^= 0x10;    /* no peer's */
+		assert_ptr_equal(xfrm_policy_lookup(lab->st, dir, &fl), naive_lookup(lab->st, dir, &fl));
+	}
+}
+
+static void test_src_shortcut(void **state)
+{
+	struct sc_lab lab = { .st = new_stack() };
+	struct xfrm_policy inner = { .dir = XFRM_DIR_IN, .action = XFRM_ACT_BLOCK, .priority = 10 };
+	struct xfrm_policy top = { .dir = XFRM_DIR_IN, .action = XFRM_ACT_BLOCK, .priority = 5 };
+	struct xfrm_policy all = { .dir = XFRM_DIR_IN, .action = XFRM_ACT_ALLOW, .priority = 100000 };
+
+	rng_seed(&lab.r, 99);
+	for (int f = 0; f < 2; f++) {
+		sc_in(lab.st, f, 0, 40);    /* the bigger index: the shortcut */
+		sc_in(lab.st, f, 1, 20);
+		all.sel.family = f ? AF_INET6 : AF_INET;
+		assert_int_equal(xfrm_policy_add(lab.st, &all, 0, NULL), 0);
+	}
+	sc_check(&lab);
+	/* A prefix inside each family's shortcut prefix (an IPv6 /112, an IPv4 /28): no shortcut there. */
+	for (int f = 0; f < 2; f++) {
+		unsigned plen;
+
+		inner.sel.family = f ? AF_INET6 : AF_INET;
+		sc_local(f, 0, &inner.sel.dst, &plen);
+		inner.sel.dplen = (uint8_t)(f ? 112 : 28);
+		assert_int_equal(xfrm_policy_add(lab.st, &inner, 0, NULL), 0);
+	}
+	sc_check(&lab);
+	for (int f = 0; f < 2; f++) {
+		inner.sel.family = f ? AF_INET6 : AF_INET;
+		sc_local(f, 0, &inner.sel.dst, &(unsigned){ 0 });
+		inner.sel.dplen = (uint8_t)(f ? 112 : 28);
+		assert_int_equal(xfrm_policy_delete(lab.st, &inner.sel, XFRM_DIR_IN), 0);
+	}
+	sc_check(&lab);
+	/* A catch-all for TCP ranked above every peer: TCP flows are its. */
+	for (int f = 0; f < 2; f++) {
+		top.sel.family = f ? AF_INET6 : AF_INET;
+		top.sel.proto = IPPROTO_TCP;
+		assert_int_equal(xfrm_policy_add(lab.st, &top, 0, NULL), 0);
+	}
+	sc_check(&lab);
+	for (int f = 0; f < 2; f++) {
+		top.sel.family = f ? AF_INET6 : AF_INET;
+		assert_int_equal(xfrm_policy_delete(lab.st, &top.sel, XFRM_DIR_IN), 0);
+	}
+	sc_check(&lab);
+	/* The shortcut's node goes (its peers leave): the smaller index answers, nothing points at the old. */
+	for (int f = 0; f < 2; f++) {
+		for (unsigned i = 0; i < 40; i++) {
+			struct xfrm_selector sel = { .family = f ? AF_INET6 : AF_INET, .splen = f ? 128 : 32 };
+			unsigned plen;
+
+			sc_local(f, 0, &sel.dst, &plen);
+			sel.dplen = (uint8_t)plen;
+			sel.src = sc_peer(f, 0, i);
+			sel.proto = i % 7 == 3 ? IPPROTO_UDP : 0;
+			assert_int_equal(xfrm_policy_delete(lab.st, &sel, XFRM_DIR_IN), 0);
+		}
+	}
+	sc_check(&lab);
+	sc_check(&lab);
+	usagi_stack_free(lab.st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -961,6 +1100,7 @@ int main(void)
 		cmocka_unit_test(test_differential_hosts),
 		cmocka_unit_test(test_differential_gateway),
 		cmocka_unit_test(test_host_index),
+		cmocka_unit_test(test_src_shortcut),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
