@@ -22,7 +22,7 @@
 
 static inline bool node_is_host(const struct spd_node *n)
 {
-	return n->pfx.plen == (n->fam == SPD_FAM_4 ? 32 : 128);
+	return n->pfx.plen == spd_host_plen(n->fam);
 }
 
 static inline struct spd_dslot *dprobe(const struct spd_dtab *d, uint64_t hi, uint64_t lo, uint32_t h)

@@ -176,10 +176,36 @@ static void pool_fini(struct spd_pool *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/* Puts @n (not a host) on its table's list of such nodes; -ENOMEM. */
+static int nonhost_add(struct spd_tbl *tb, struct spd_node *n)
+{
+	if (tb->nnonhost == tb->capnonhost) {
+		uint32_t cap = tb->capnonhost ? 2 * tb->capnonhost : 8;
+		struct spd_node **v = realloc(tb->nonhost, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		tb->nonhost = v;
+		tb->capnonhost = cap;
+	}
+	n->nhidx = tb->nnonhost;
+	tb->nonhost[tb->nnonhost++] = n;
+	return 0;
+}
+
+static void nonhost_del(struct spd_tbl *tb, struct spd_node *n)
+{
+	struct spd_node *last = tb->nonhost[--tb->nnonhost];
+
+	tb->nonhost[n->nhidx] = last;
+	last->nhidx = n->nhidx;
+}
+
 static struct spd_node *node_create(struct xfrm_spd *spd, const struct xfrm_selector *sel)
 {
 	struct spd_tbl *tb = &spd->fam[sel_fam(sel)];
 	struct spd_node *n;
+	bool host;
 
 	if (!tb->t && !(tb->t = lpm6_new_payload(&spd->key, sizeof(struct spd_hot))))
 		return NULL;
@@ -190,7 +216,10 @@ static struct spd_node *node_create(struct xfrm_spd *spd, const struct xfrm_sele
 	n->hot.one.dir = SPD_DIR_MULTI;
 	n->fam = (uint8_t)sel_fam(sel);
 	dst_key(&n->pfx, sel);
-	if (lpm6_insert(tb->t, &n->pfx) < 0) {
+	host = n->pfx.plen == spd_host_plen(n->fam);
+	if ((!host && nonhost_add(tb, n) < 0) || lpm6_insert(tb->t, &n->pfx) < 0) {
+		if (!host && tb->nnonhost && tb->nonhost[tb->nnonhost - 1] == n)
+			tb->nnonhost--;
 		pool_put(&spd->pool, n);
 		return NULL;
 	}
@@ -204,6 +233,8 @@ static void node_destroy(struct xfrm_spd *spd, struct spd_node *n)
 	struct spd_tbl *tb = &spd->fam[n->fam];
 
 	spd_dst_drop(spd, n);
+	if (n->pfx.plen != spd_host_plen(n->fam))
+		nonhost_del(tb, n);
 	lpm6_remove(tb->t, &n->pfx);
 	tb->plen_nodes[n->pfx.plen]--;
 	for (unsigned d = 0; d < XFRM_DIR_MAX; d++) {
@@ -403,6 +434,9 @@ void spd_index_free(struct xfrm_spd *spd)
 		lpm6_free(tb->t);
 		tb->t = NULL;
 		memset(tb->plen_nodes, 0, sizeof(tb->plen_nodes));
+		free(tb->nonhost);
+		tb->nonhost = NULL;
+		tb->nnonhost = tb->capnonhost = 0;
 	}
 	spd_dst_free(spd);
 	pool_fini(&spd->pool);

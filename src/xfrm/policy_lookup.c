@@ -110,16 +110,52 @@ static uint32_t dst_used(const struct xfrm_spd *spd)
 	return n;
 }
 
+/* What the probes before the trie say when they cannot decide: never a policy's address. */
+#define NOT_MINE ((struct xfrm_policy *)(uintptr_t)1)
+
+/*
+ * A destination the host index of @fam does not hold for @dir, when that
+ * index holds every host node of the family (none failed to go in, none
+ * holds two policies): no host node there serves @dir, so the walk starts
+ * at the longest other prefix holding the destination. Where the family
+ * has few such prefixes (a gateway: its local prefix, a catch-all) they
+ * are checked one by one instead of the trie, which its hosts made deep:
+ * bench_spd's destinations that are no peer's. NOT_MINE: many, or a host
+ * outside the index.
+ */
+static struct xfrm_policy *nonhost_walk(struct xfrm_spd *spd, unsigned fam, int dir, const struct xfrm_flow *fl,
+					uint64_t khi, uint64_t klo)
+{
+	const struct spd_tbl *tb = &spd->fam[fam];
+	uint32_t indexed = 0;
+	struct spd_node *best = NULL;
+
+	for (unsigned d = 0; d < XFRM_DIR_MAX; d++)
+		indexed += spd->dst[fam][d].nused;
+	if (tb->nnonhost > SPD_NONHOST_SCAN || tb->plen_nodes[spd_host_plen(fam)] != indexed)
+		return NOT_MINE;
+	for (uint32_t i = 0; i < tb->nnonhost; i++) {
+		struct spd_node *n = tb->nonhost[i];
+		unsigned l = n->pfx.plen;
+		uint64_t mhi = l == 0 ? 0 : l >= 64 ? ~0ULL : ~0ULL << (64 - l), mlo = l <= 64 ? 0 : ~0ULL << (128 - l);
+
+		if (((((khi ^ n->pfx.hi) & mhi) | ((klo ^ n->pfx.lo) & mlo)) == 0) && (!best || l > best->pfx.plen))
+			best = n;
+	}
+	return best ? walk(spd, dir, fl, best, &best->hot) : NULL;
+}
+
 /*
  * A destination that is a host node's whole prefix, holding one policy
  * for @dir: its slot in the host index (policy_dst.c) decides as the
- * trie's copy would, in one read. NULL: not decided there.
+ * trie's copy would, in one read; one it does not hold may be decided by
+ * nonhost_walk(). NOT_MINE: not decided here.
  */
-static inline struct xfrm_policy *host_match(struct xfrm_spd *spd, const struct spd_dtab *d,
-								  const struct xfrm_flow *fl)
+static inline struct xfrm_policy *host_match(struct xfrm_spd *spd, unsigned fam, int dir, const struct xfrm_flow *fl)
 {
 	bool v6 = fl->family == AF_INET6;
 	uint64_t hi = spd_be64(fl->dst.s6_addr), lo = spd_be64(fl->dst.s6_addr + 8);
+	uint64_t khi = v6 ? hi : lo << 32, klo = v6 ? lo : 0;
 	const struct spd_ent *e;
 
 	if (spd->dst_gen != spd->gen) {
@@ -129,18 +165,16 @@ static inline struct xfrm_policy *host_match(struct xfrm_spd *spd, const struct 
 		 * amortised, a slot refresh per two such lookups.
 		 */
 		if (++spd->dst_stale <= dst_used(spd) / 2)
-			return NULL;
+			return NOT_MINE;
 		spd_dst_revalidate(spd);
 	}
-	e = spd_dst_find(d, v6 ? hi : lo << 32, v6 ? lo : 0, &spd->key);
-	if (e && e->prio < e->bound &&
-	    spd_ent_match(e, fl, spd_be64(fl->src.s6_addr), spd_be64(fl->src.s6_addr + 8)))
+	e = spd_dst_find(&spd->dst[fam][dir], khi, klo, &spd->key);
+	if (!e)
+		return nonhost_walk(spd, fam, dir, fl, khi, klo);
+	if (e->prio < e->bound && spd_ent_match(e, fl, spd_be64(fl->src.s6_addr), spd_be64(fl->src.s6_addr + 8)))
 		return e->pol;
-	return NULL;
+	return NOT_MINE;
 }
-
-/* src_shortcut()'s "not mine": never a policy's address. */
-#define NOT_MINE ((struct xfrm_policy *)(uintptr_t)1)
 
 /*
  * A destination inside the shortcut node's prefix ends there (no longer
@@ -181,7 +215,7 @@ static __attribute__((noinline)) struct xfrm_policy *pre_trie(struct xfrm_spd *s
 	uint32_t bit = 1u << (fam * XFRM_DIR_MAX + dir);
 	struct xfrm_policy *p;
 
-	if ((spd->dst_on & bit) && (p = host_match(spd, &spd->dst[fam][dir], fl)))
+	if ((spd->dst_on & bit) && (p = host_match(spd, fam, dir, fl)) != NOT_MINE)
 		return p;
 	return spd->sc_on & bit ? src_shortcut(spd, dir, fl) : NOT_MINE;
 }

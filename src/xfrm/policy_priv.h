@@ -102,6 +102,7 @@ struct spd_node {
 	uint64_t pgen;                  /* spd->gen when parent was found */
 	uint8_t fam;                    /* its table: SPD_FAM_* */
 	uint8_t dslot;                  /* 1 + the direction whose host index holds it (policy_dst.c), 0: none */
+	uint32_t nhidx;                 /* not a host: its place in spd_tbl.nonhost */
 } __attribute__((aligned(64)));
 
 _Static_assert(offsetof(struct spd_node, hot) == sizeof(struct lpm6_pfx) && sizeof(struct spd_ent) == 48,
@@ -119,7 +120,23 @@ enum { SPD_FAM_4 = 0, SPD_FAM_6 = 1, SPD_FAM_MAX = 2 };
 struct spd_tbl {
 	struct lpm6 *t;                 /* spd_node by destination prefix; made at first add */
 	uint32_t plen_nodes[129];       /* nodes per prefix length, for parent searches */
+	/*
+	 * The nodes that are not hosts, in no order. A gateway has few (its
+	 * local prefix, a catch-all) under many hosts: when the host index
+	 * holds every host, a destination it does not know is matched against
+	 * these instead of down a trie its hosts made deep (policy_lookup.c).
+	 */
+	struct spd_node **nonhost;
+	uint32_t nnonhost, capnonhost;
 };
+
+#define SPD_NONHOST_SCAN 8              /* at most this many: scanned instead of the trie */
+
+/* A node's prefix length that makes it a host in family @fam's table. */
+static inline unsigned spd_host_plen(unsigned fam)
+{
+	return fam == SPD_FAM_4 ? 32 : 128;
+}
 
 /*
  * Memory for spd_node (policy_index.c): chunks growing to 2 MiB, aligned

@@ -921,6 +921,33 @@ static void test_host_index(void **state)
 	assert_int_equal(xfrm_policy_add(st, &all, XFRM_POLICY_F_UPDATE, NULL), 0);
 	for (unsigned k = 0; k < 3; k++)
 		host_idx_check(st, NPEER);
+	/*
+	 * Prefixes around the peers, nested: a destination no peer has ends
+	 * in the longest of them that holds it (nonhost_walk, while every
+	 * host is in the index), a /120 (/28) being too short for some.
+	 */
+	static const struct { const char *dst; uint8_t plen; uint32_t prio; } around[] = {
+		{ "2001:db8:1::", 48, 1500 }, { "2001:db8:1::", 120, 1200 }, { "10.1.0.0", 16, 1500 }, { "10.1.0.0", 28, 1200 },
+	};
+	for (unsigned i = 0; i < ARRAY_SIZE(around); i++) {
+		bool v6 = strchr(around[i].dst, ':') != NULL;
+
+		host_idx_req(0, v6, XFRM_DIR_OUT, around[i].prio, &req);
+		req.sel.dst = v6 ? a6(around[i].dst) : a4(around[i].dst);
+		req.sel.dplen = around[i].plen;
+		req.action = i % 2 ? XFRM_ACT_BLOCK : XFRM_ACT_ALLOW;
+		assert_int_equal(xfrm_policy_add(st, &req, 0, NULL), 0);
+	}
+	host_idx_check(st, NPEER);
+	for (unsigned i = 0; i < 300; i++) {    /* no peer's: some in the /120 (/28), some outside the /48 (/16) */
+		struct xfrm_flow fl;
+
+		host_idx_flow(NPEER + i * 97 % 600, i % 3 != 0, &fl);
+		if (i % 5 == 4)    /* just outside the /48 (/16) */
+			fl.dst.s6_addr[i % 3 ? 5 : 13] ^= 3;
+		for (int dir = 0; dir < XFRM_DIR_MAX; dir++)
+			assert_ptr_equal(xfrm_policy_lookup(st, dir, &fl), naive_lookup(st, dir, &fl));
+	}
 	for (unsigned i = 0; i < NPEER; i += 5) {    /* second policies: ports; new ranks; the other direction */
 		host_idx_req(i, i % 4 != 0, XFRM_DIR_OUT, 900, &req);
 		req.sel.proto = IPPROTO_UDP;
