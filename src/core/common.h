@@ -54,6 +54,17 @@ static inline uint32_t get_be32(const void *p)
 	const uint8_t *b = p;
 	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
+/* One load, then a byte swap where the host is little-endian (hot paths: lpm6, the SPD). */
+static inline uint64_t get_be64(const void *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
 static inline void put_be16(void *p, uint16_t v)
 {
 	uint8_t *b = p; b[0] = v >> 8; b[1] = (uint8_t)v;

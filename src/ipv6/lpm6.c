@@ -122,17 +122,6 @@ static void item_fill(const struct lpm6 *t, struct bitem *it, struct lpm6_pfx *p
 	memcpy(it + 1, p + 1, t->psize);
 }
 
-static inline uint64_t load_be64(const uint8_t *b)
-{
-	uint64_t v;
-
-	memcpy(&v, b, 8);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	v = __builtin_bswap64(v);
-#endif
-	return v;
-}
-
 static inline uint64_t mask64(unsigned bits)
 {
 	return bits == 0 ? 0 : bits >= 64 ? ~0ULL : ~0ULL << (64 - bits);
@@ -149,8 +138,8 @@ void lpm6_key(struct lpm6_pfx *p, const struct in6_addr *a, unsigned plen)
 	uint64_t mhi, mlo;
 
 	pfx_masks(plen, &mhi, &mlo);
-	p->hi = load_be64(a->s6_addr) & mhi;
-	p->lo = load_be64(a->s6_addr + 8) & mlo;
+	p->hi = get_be64(a->s6_addr) & mhi;
+	p->lo = get_be64(a->s6_addr + 8) & mlo;
 	p->plen = (uint8_t)plen;
 }
 
@@ -924,7 +913,7 @@ scan:;
 
 const struct lpm6_val *lpm6_match(const struct lpm6 *t, const struct in6_addr *a)
 {
-	return match(t, load_be64(a->s6_addr), load_be64(a->s6_addr + 8));
+	return match(t, get_be64(a->s6_addr), get_be64(a->s6_addr + 8));
 }
 
 const struct lpm6_val *lpm6_match_key(const struct lpm6 *t, uint64_t hi, uint64_t lo)
@@ -1039,7 +1028,7 @@ bool lpm6_has_longer(const struct lpm6 *t, const struct lpm6_pfx *p)
 
 unsigned lpm6_depth(const struct lpm6 *t, const struct in6_addr *a)
 {
-	uint64_t hi = load_be64(a->s6_addr), lo = load_be64(a->s6_addr + 8);
+	uint64_t hi = get_be64(a->s6_addr), lo = get_be64(a->s6_addr + 8);
 	const struct lpm6_entry *e = &t->root->e[hi >> (64 - ROOT_BITS)];
 	unsigned d = 1;
 

@@ -34,8 +34,8 @@ static void ent_fill(struct spd_ent *e, struct xfrm_policy *pol)
 	unsigned plen = spd_plen(s, s->splen);
 
 	memset(e, 0, sizeof(*e));
-	e->shi = spd_be64(s->src.s6_addr) & mask_bits(MIN(plen, 64));
-	e->slo = spd_be64(s->src.s6_addr + 8) & mask_bits(plen > 64 ? plen - 64 : 0);
+	e->shi = get_be64(s->src.s6_addr) & mask_bits(MIN(plen, 64));
+	e->slo = get_be64(s->src.s6_addr + 8) & mask_bits(plen > 64 ? plen - 64 : 0);
 	e->splen = (uint8_t)plen;
 	e->prio = pol->priority;
 	e->sport = s->sport;

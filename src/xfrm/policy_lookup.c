@@ -22,7 +22,7 @@ static inline const struct lpm6_val *dst_match(const struct xfrm_spd *spd, const
 {
 	bool v6 = fl->family == AF_INET6;
 	const struct lpm6 *t = spd->fam[v6 ? SPD_FAM_6 : SPD_FAM_4].t;
-	uint64_t hi = spd_be64(fl->dst.s6_addr), lo = spd_be64(fl->dst.s6_addr + 8);
+	uint64_t hi = get_be64(fl->dst.s6_addr), lo = get_be64(fl->dst.s6_addr + 8);
 
 	if ((!v6 && fl->family != AF_INET) || !t)
 		return NULL;
@@ -62,7 +62,7 @@ static __attribute__((noinline)) void shint_offer(struct xfrm_spd *spd, int dir,
 static __attribute__((noinline)) struct xfrm_policy *walk(struct xfrm_spd *spd, int dir, const struct xfrm_flow *fl,
 							   struct spd_node *n, const struct spd_hot *h)
 {
-	uint64_t hi = spd_be64(fl->src.s6_addr), lo = spd_be64(fl->src.s6_addr + 8);
+	uint64_t hi = get_be64(fl->src.s6_addr), lo = get_be64(fl->src.s6_addr + 8);
 	const struct spd_ent *best = NULL;
 	bool first = true;    /* @n is the longest prefix holding the destination */
 
@@ -154,7 +154,7 @@ static struct xfrm_policy *nonhost_walk(struct xfrm_spd *spd, unsigned fam, int 
 static inline struct xfrm_policy *host_match(struct xfrm_spd *spd, unsigned fam, int dir, const struct xfrm_flow *fl)
 {
 	bool v6 = fl->family == AF_INET6;
-	uint64_t hi = spd_be64(fl->dst.s6_addr), lo = spd_be64(fl->dst.s6_addr + 8);
+	uint64_t hi = get_be64(fl->dst.s6_addr), lo = get_be64(fl->dst.s6_addr + 8);
 	uint64_t khi = v6 ? hi : lo << 32, klo = v6 ? lo : 0;
 	const struct spd_ent *e;
 
@@ -171,7 +171,7 @@ static inline struct xfrm_policy *host_match(struct xfrm_spd *spd, unsigned fam,
 	e = spd_dst_find(&spd->dst[fam][dir], khi, klo, &spd->key);
 	if (!e)
 		return nonhost_walk(spd, fam, dir, fl, khi, klo);
-	if (e->prio < e->bound && spd_ent_match(e, fl, spd_be64(fl->src.s6_addr), spd_be64(fl->src.s6_addr + 8)))
+	if (e->prio < e->bound && spd_ent_match(e, fl, get_be64(fl->src.s6_addr), get_be64(fl->src.s6_addr + 8)))
 		return e->pol;
 	return NOT_MINE;
 }
@@ -185,7 +185,7 @@ static inline struct xfrm_policy *src_shortcut(struct xfrm_spd *spd, int dir, co
 {
 	bool v6 = fl->family == AF_INET6;
 	const struct spd_shint *sh = &spd->shint[v6 ? SPD_FAM_6 : SPD_FAM_4][dir];
-	uint64_t dhi = spd_be64(fl->dst.s6_addr), dlo = spd_be64(fl->dst.s6_addr + 8);
+	uint64_t dhi = get_be64(fl->dst.s6_addr), dlo = get_be64(fl->dst.s6_addr + 8);
 	uint64_t khi = v6 ? dhi : dlo << 32, klo = v6 ? dlo : 0;
 	struct spd_node *n = sh->node;
 	const struct spd_ent *e;
@@ -194,7 +194,7 @@ static inline struct xfrm_policy *src_shortcut(struct xfrm_spd *spd, int dir, co
 		return NOT_MINE;
 	/* Fresh: offered by walk() after its refresh, and only a change moves spd->gen. */
 	if (n->v[dir].src) {
-		e = spd_src_best(n->v[dir].src, fl, spd_be64(fl->src.s6_addr), spd_be64(fl->src.s6_addr + 8), NULL,
+		e = spd_src_best(n->v[dir].src, fl, get_be64(fl->src.s6_addr), get_be64(fl->src.s6_addr + 8), NULL,
 				 &spd->key);
 		if (e && e->prio < n->bound[dir])
 			return e->pol;
@@ -240,7 +240,7 @@ struct xfrm_policy *xfrm_policy_lookup(struct stack *st, int dir, const struct x
 		return NULL;
 	h = (const struct spd_hot *)(v + 1);    /* the trie's copy, or the node's own */
 	if (h->one.dir == (unsigned)dir && h->gen == spd->gen && h->one.prio < h->one.bound &&
-	    spd_ent_match(&h->one, fl, spd_be64(fl->src.s6_addr), spd_be64(fl->src.s6_addr + 8)))
+	    spd_ent_match(&h->one, fl, get_be64(fl->src.s6_addr), get_be64(fl->src.s6_addr + 8)))
 		return h->one.pol;
 	/*
 	 * Next most common: the longest prefix holds several policies and no
@@ -252,6 +252,6 @@ struct xfrm_policy *xfrm_policy_lookup(struct stack *st, int dir, const struct x
 	cv = &((const struct spd_node *)v->val)->v[dir];
 	if (cv->src)
 		return walk(spd, dir, fl, (struct spd_node *)v->val, h);
-	e = spd_scan(cv->e, cv->n, fl, spd_be64(fl->src.s6_addr), spd_be64(fl->src.s6_addr + 8), NULL);
+	e = spd_scan(cv->e, cv->n, fl, get_be64(fl->src.s6_addr), get_be64(fl->src.s6_addr + 8), NULL);
 	return e ? e->pol : NULL;
 }

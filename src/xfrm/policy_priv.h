@@ -290,17 +290,6 @@ void spd_dst_revalidate(struct xfrm_spd *spd);
 const struct spd_ent *spd_src_best(const struct spd_src *s, const struct xfrm_flow *fl, uint64_t hi, uint64_t lo,
 				   const struct spd_ent *best, const struct siphash_key *key);
 
-static inline uint64_t spd_be64(const uint8_t *b)
-{
-	uint64_t v;
-
-	memcpy(&v, b, 8);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	v = __builtin_bswap64(v);
-#endif
-	return v;
-}
-
 /* True if @a should be tried before @b: lower priority value, then older. */
 static inline bool spd_ent_before(const struct spd_ent *a, const struct spd_ent *b)
 {

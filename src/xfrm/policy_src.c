@@ -293,7 +293,7 @@ void spd_src_removed(struct spd_vec *v, const struct xfrm_policy *pol, const str
 		}
 		return;
 	}
-	uint64_t hi = spd_be64(pol->sel.src.s6_addr), lo = spd_be64(pol->sel.src.s6_addr + 8);
+	uint64_t hi = get_be64(pol->sel.src.s6_addr), lo = get_be64(pol->sel.src.s6_addr + 8);
 	struct spd_sslot *x = probe(s, hi, lo, spd_addr_hash(hi, lo, key));
 
 	if (x->e.pol)
@@ -310,7 +310,7 @@ struct xfrm_policy *spd_src_find(const struct spd_vec *v, const struct xfrm_sele
 				return s->rest[i].pol;
 		return NULL;
 	}
-	uint64_t hi = spd_be64(sel->src.s6_addr), lo = spd_be64(sel->src.s6_addr + 8);
+	uint64_t hi = get_be64(sel->src.s6_addr), lo = get_be64(sel->src.s6_addr + 8);
 	const struct spd_sslot *x = probe(s, hi, lo, spd_addr_hash(hi, lo, key));
 
 	if (!x->e.pol)
