@@ -49,8 +49,8 @@ static __attribute__((noinline)) void shint_offer(struct xfrm_spd *spd, int dir,
 	spd->sc_on |= 1u << (n->fam * XFRM_DIR_MAX + dir);
 	sh->khi = n->pfx.hi;
 	sh->klo = n->pfx.lo;
-	sh->mhi = n->pfx.plen == 0 ? 0 : n->pfx.plen >= 64 ? ~0ULL : ~0ULL << (64 - n->pfx.plen);
-	sh->mlo = n->pfx.plen <= 64 ? 0 : ~0ULL << (128 - n->pfx.plen);
+	sh->mhi = spd_mask_hi(n->pfx.plen);
+	sh->mlo = spd_mask_lo(n->pfx.plen);
 }
 
 /*
@@ -137,9 +137,9 @@ static struct xfrm_policy *nonhost_walk(struct xfrm_spd *spd, unsigned fam, int 
 	for (uint32_t i = 0; i < tb->nnonhost; i++) {
 		struct spd_node *n = tb->nonhost[i];
 		unsigned l = n->pfx.plen;
-		uint64_t mhi = l == 0 ? 0 : l >= 64 ? ~0ULL : ~0ULL << (64 - l), mlo = l <= 64 ? 0 : ~0ULL << (128 - l);
 
-		if (((((khi ^ n->pfx.hi) & mhi) | ((klo ^ n->pfx.lo) & mlo)) == 0) && (!best || l > best->pfx.plen))
+		if (((((khi ^ n->pfx.hi) & spd_mask_hi(l)) | ((klo ^ n->pfx.lo) & spd_mask_lo(l))) == 0) &&
+		    (!best || l > best->pfx.plen))
 			best = n;
 	}
 	return best ? walk(spd, dir, fl, best, &best->hot) : NULL;

@@ -296,12 +296,22 @@ static inline bool spd_ent_before(const struct spd_ent *a, const struct spd_ent 
 	return a->prio < b->prio || (a->prio == b->prio && a->pol->seq < b->pol->seq);
 }
 
+/* The masks of an @l-bit prefix (0..128) over a key's high and low 64 bits. */
+static inline uint64_t spd_mask_hi(unsigned l)
+{
+	return l >= 64 ? ~0ULL : ~(~0ULL >> l);
+}
+
+static inline uint64_t spd_mask_lo(unsigned l)
+{
+	return l > 64 ? ~0ULL << (128 - l) : 0;
+}
+
 /* True if @e matches @fl, whose source is @hi/@lo (host order). The family is the table's. */
 static inline bool spd_ent_match(const struct spd_ent *e, const struct xfrm_flow *fl, uint64_t hi, uint64_t lo)
 {
 	unsigned l = e->splen;
-	uint64_t mhi = l >= 64 ? ~0ULL : ~(~0ULL >> l);
-	uint64_t mlo = l > 64 ? ~0ULL << (128 - l) : 0;
+	uint64_t mhi = spd_mask_hi(l), mlo = spd_mask_lo(l);
 
 	if (((hi ^ e->shi) & mhi) | ((lo ^ e->slo) & mlo))
 		return false;
