@@ -58,21 +58,10 @@ static int dgrow(struct spd_dtab *d, const struct siphash_key *key)
 	return 0;
 }
 
-/* Frees slot @i and shifts back the entries after it whose probe run crossed it. */
+/* Frees slot @i (see spd_oa_clear). */
 static void dclear(struct spd_dtab *d, uint32_t i, const struct siphash_key *key)
 {
-	for (uint32_t j = i;;) {
-		j = (j + 1) & d->mask;
-		if (!d->slot[j].e.pol)
-			break;
-		uint32_t home = spd_addr_hash(d->slot[j].khi, d->slot[j].klo, key) & d->mask;
-
-		if (spd_oa_stays(i, home, j))
-			continue;
-		d->slot[i] = d->slot[j];
-		i = j;
-	}
-	memset(&d->slot[i], 0, sizeof(d->slot[i]));
+	spd_oa_clear(d->slot, sizeof(*d->slot), offsetof(struct spd_dslot, e.pol), d->mask, i, key);
 	d->nused--;
 }
 

@@ -54,7 +54,7 @@ struct spd_sslot {
 	struct spd_ent e;               /* the source's first policy; e.pol == NULL: free slot */
 	struct spd_ent *more;           /* the source's others, sorted; NULL if none */
 	uint32_t nmore;
-	uint32_t hash;                  /* of the source: rehash and delete need not recompute it */
+	uint32_t pad;                   /* to the line (the hash is cheap to recompute: spd_addr_hash) */
 };
 
 _Static_assert(sizeof(struct spd_sslot) == 64, "a slot is one cache line");
@@ -217,16 +217,6 @@ struct xfrm_spd {
 };
 
 /*
- * Backward-shift delete in the SPD's open-addressing tables (by source,
- * by host destination): an entry at @j whose home slot lies cyclically in
- * (@i, @j] stays, since its probe run does not cross the freed slot @i.
- */
-static inline bool spd_oa_stays(uint32_t i, uint32_t home, uint32_t j)
-{
-	return i <= j ? (i < home && home <= j) : (i < home || home <= j);
-}
-
-/*
  * The open-addressing tables' hash of an address (host order): a keyed
  * multiply-xorshift. The lookup runs per packet, and SipHash would cost a
  * fifth of it. The tables' contents are the administrator's, not the
@@ -241,6 +231,42 @@ static inline uint32_t spd_addr_hash(uint64_t hi, uint64_t lo, const struct siph
 	h ^= h >> 29;
 	h *= 0x94d049bb133111ebULL;
 	return (uint32_t)(h >> 32);
+}
+
+/*
+ * Backward-shift delete in the SPD's open-addressing tables (by source,
+ * by host destination), whose @stride-byte slots start with their key
+ * (an address, hi then lo in host order) and are free when the policy
+ * pointer at @pol_off is NULL: frees slot @i of the @mask + 1 at @slots
+ * and moves back each entry after it whose probe run crossed it (one
+ * whose home lies cyclically in (i, j] stays).
+ */
+_Static_assert(offsetof(struct spd_sslot, e.shi) == 0 && offsetof(struct spd_sslot, e.slo) == 8 &&
+	       offsetof(struct spd_dslot, khi) == 0 && offsetof(struct spd_dslot, klo) == 8,
+	       "a slot starts with its key");
+
+static inline void spd_oa_clear(void *slots, size_t stride, size_t pol_off, uint32_t mask, uint32_t i,
+				const struct siphash_key *key)
+{
+	unsigned char *t = slots;
+
+	for (uint32_t j = i;;) {
+		uint64_t k[2];
+		void *pol;
+
+		j = (j + 1) & mask;
+		memcpy(&pol, t + (size_t)j * stride + pol_off, sizeof(pol));
+		if (!pol)
+			break;
+		memcpy(k, t + (size_t)j * stride, sizeof(k));
+		uint32_t home = spd_addr_hash(k[0], k[1], key) & mask;
+
+		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+			continue;
+		memcpy(t + (size_t)i * stride, t + (size_t)j * stride, stride);
+		i = j;
+	}
+	memset(t + (size_t)i * stride, 0, stride);
 }
 
 /* policy_src.c: zeroed memory, 64-byte aligned; from 2 MiB on its own mapping, 2 MiB aligned, as huge pages. */

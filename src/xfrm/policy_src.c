@@ -84,8 +84,8 @@ static inline struct spd_sslot *probe(const struct spd_src *s, uint64_t hi, uint
 	}
 }
 
-/* Twice the slots; the entries move with their hashes. */
-static int grow(struct spd_src *s)
+/* Twice the slots; the entries move to their new homes. */
+static int grow(struct spd_src *s, const struct siphash_key *key)
 {
 	uint32_t old = s->mask + 1;
 	struct spd_sslot *os = s->slot, *ns = slots_alloc(old * 2);
@@ -97,7 +97,7 @@ static int grow(struct spd_src *s)
 	for (uint32_t i = 0; i < old; i++) {
 		if (!os[i].e.pol)
 			continue;
-		uint32_t j = os[i].hash & s->mask;
+		uint32_t j = spd_addr_hash(os[i].e.shi, os[i].e.slo, key) & s->mask;
 
 		while (ns[j].e.pol)
 			j = (j + 1) & s->mask;
@@ -168,33 +168,21 @@ static int index_add(struct spd_src *s, const struct spd_ent *e, const struct si
 	if (x->e.pol)
 		return slot_add(x, e);
 	if (2 * (s->nused + 1) > s->mask + 1) {
-		if (grow(s) < 0)
+		if (grow(s, key) < 0)
 			return -ENOMEM;
 		x = probe(s, e->shi, e->slo, h);
 	}
 	x->e = *e;
 	x->more = NULL;
 	x->nmore = 0;
-	x->hash = h;
 	s->nused++;
 	return 0;
 }
 
-/* Frees slot @i and shifts back the entries after it whose probe run crossed it. */
-static void slot_clear(struct spd_src *s, uint32_t i)
+/* Frees slot @i (see spd_oa_clear). */
+static void slot_clear(struct spd_src *s, uint32_t i, const struct siphash_key *key)
 {
-	for (uint32_t j = i;;) {
-		j = (j + 1) & s->mask;
-		if (!s->slot[j].e.pol)
-			break;
-		uint32_t home = s->slot[j].hash & s->mask;
-
-		if (spd_oa_stays(i, home, j))
-			continue;
-		s->slot[i] = s->slot[j];
-		i = j;
-	}
-	memset(&s->slot[i], 0, sizeof(s->slot[i]));
+	spd_oa_clear(s->slot, sizeof(*s->slot), offsetof(struct spd_sslot, e.pol), s->mask, i, key);
 	s->nused--;
 }
 
@@ -250,13 +238,14 @@ void spd_src_added(struct spd_vec *v, const struct spd_ent *e, const struct siph
 }
 
 /* Takes @pol out of slot @x (its source's); frees the slot if it was the last. */
-static void slot_remove(struct spd_src *s, struct spd_sslot *x, const struct xfrm_policy *pol)
+static void slot_remove(struct spd_src *s, struct spd_sslot *x, const struct xfrm_policy *pol,
+			const struct siphash_key *key)
 {
 	uint32_t i = 0;
 
 	if (x->e.pol == pol) {
 		if (!x->nmore) {
-			slot_clear(s, (uint32_t)(x - s->slot));
+			slot_clear(s, (uint32_t)(x - s->slot), key);
 			return;
 		}
 		x->e = x->more[0];
@@ -297,7 +286,7 @@ void spd_src_removed(struct spd_vec *v, const struct xfrm_policy *pol, const str
 	struct spd_sslot *x = probe(s, hi, lo, spd_addr_hash(hi, lo, key));
 
 	if (x->e.pol)
-		slot_remove(s, x, pol);
+		slot_remove(s, x, pol, key);
 }
 
 struct xfrm_policy *spd_src_find(const struct spd_vec *v, const struct xfrm_selector *sel, const struct siphash_key *key)
