@@ -176,6 +176,21 @@ struct usock *l4_pair_tcp_listen(struct l4_pair *pr, uint16_t port, int backlog)
 	return l;
 }
 
+struct usock *l4_pair_tcp_accept(struct l4_pair *pr, struct usock *c, struct usock *l, uint16_t port)
+{
+	struct sockaddr_in6 sin;
+	struct usock *s;
+
+	assert_non_null(c);
+	sockaddr_make(&sin, &pr->addr_b, port, 0);
+	assert_int_equal(usagi_connect(c, (struct sockaddr *)&sin, sizeof(sin)), -EINPROGRESS);
+	l4_pair_pump(pr, 1);
+	assert_int_equal(c->tcb->state, TCPS_ESTABLISHED);
+	s = usagi_accept(l, NULL, NULL);
+	assert_non_null(s);
+	return s;
+}
+
 bool l4_pair_last_tcp(struct l4_pair *pr, struct tcp_seg *seg)
 {
 	struct pkt *p = pr->b.q_tail;

@@ -50,5 +50,11 @@ void l4_pair_inject_tcp(struct l4_pair *pr, const struct tcp_seg *s, const void 
 bool l4_pair_last_tcp(struct l4_pair *pr, struct tcp_seg *seg);
 /* A TCP listener on B: [::]:@port, backlog @backlog (asserted, never NULL). */
 struct usock *l4_pair_tcp_listen(struct l4_pair *pr, uint16_t port, int backlog);
+/*
+ * Connects A's TCP socket @c to B's address, port @port, where @l listens;
+ * after 1 ms of both hosts' time the handshake is done (asserted).
+ * Returns B's accepted socket (asserted, never NULL).
+ */
+struct usock *l4_pair_tcp_accept(struct l4_pair *pr, struct usock *c, struct usock *l, uint16_t port);
 
 #endif

@@ -150,15 +150,8 @@ static void test_cwv_cubic(void **state)
 static struct usock *connected(struct l4_pair *pr, struct usock **srv)
 {
 	struct usock *l = l4_pair_tcp_listen(pr, PORT, 8), *c = usagi_socket(pr->a.st, AF_INET6, SOCK_STREAM, 0);
-	struct sockaddr_in6 sin;
 
-	assert_non_null(c);
-	sockaddr_make(&sin, &pr->addr_b, PORT, 0);
-	assert_int_equal(usagi_connect(c, (struct sockaddr *)&sin, sizeof(sin)), -EINPROGRESS);
-	l4_pair_pump(pr, 1);
-	assert_int_equal(c->tcb->state, TCPS_ESTABLISHED);
-	*srv = usagi_accept(l, NULL, NULL);
-	assert_non_null(*srv);
+	*srv = l4_pair_tcp_accept(pr, c, l, PORT);
 	return c;
 }
 

@@ -50,14 +50,8 @@ static struct usock *establish(struct l4_pair *pr, struct usock *l, uint16_t cpo
 {
 	struct usock *c = cport ? bound(pr->a.st, cport, false) :
 			  usagi_socket(pr->a.st, AF_INET6, SOCK_STREAM, 0);
-	struct sockaddr_in6 sin;
 
-	sockaddr_make(&sin, &pr->addr_b, PORT, 0);
-	assert_int_equal(usagi_connect(c, (struct sockaddr *)&sin, sizeof(sin)), -EINPROGRESS);
-	l4_pair_pump(pr, 1);
-	assert_int_equal(c->tcb->state, TCPS_ESTABLISHED);
-	*srv = usagi_accept(l, NULL, NULL);
-	assert_non_null(*srv);
+	*srv = l4_pair_tcp_accept(pr, c, l, PORT);
 	return c;
 }
 
